@@ -1,0 +1,122 @@
+# ublk-user: see README.md.  Plain make, no autotools.
+#   make                 build into build/
+#   make install         PREFIX=/usr/local DESTDIR=
+#   make deps            install build and test dependencies (Debian 12)
+#   make check           unit tests + tests on a real kernel in a VM
+#   make check-unit      unit tests only (no kernel needed)
+#   make check-vm        kernel tests only (QEMU TCG, Linux 7.x)
+#   make check-asan      unit tests built with AddressSanitizer + UBSan
+#   make demo            a rootless user's disk, end to end, in the VM
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/ublk-user
+MANDIR     ?= $(PREFIX)/share/man
+UDEVRULESDIR ?= /usr/lib/udev/rules.d
+
+BUILD      ?= build
+CC         ?= cc
+PKGS       := liburing libcap-ng libseccomp uuid json-c
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS     ?= -O2 -g
+WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+CPPFLAGS   += -std=c11 -D_GNU_SOURCE -DUBLK_USER_VERSION='"$(VERSION)"' \
+	      -MMD -MP $(PKG_CFLAGS)
+LDLIBS     += $(PKG_LIBS) -lpthread
+
+LIB_SRCS   := $(wildcard src/lib/*.c) $(wildcard src/targets/*.c)
+CLI_SRCS   := $(wildcard src/cli/*.c)
+UDEV_SRCS  := $(wildcard src/udev/*.c)
+UNIT_SRCS  := $(filter-out tests/unit/tap.c tests/unit/uapi_%.c, \
+		$(wildcard tests/unit/*.c))
+
+LIB        := $(BUILD)/libublkuser.a
+BINS       := $(BUILD)/ublk-user $(BUILD)/ublk-user-udev
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+.PHONY: all install stage deps check check-unit check-vm check-asan \
+	demo clean format
+
+all: $(BINS) $(BUILD)/70-ublk-user.rules
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(LIB): $(call obj,$(LIB_SRCS))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/ublk-user: $(call obj,$(CLI_SRCS)) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/ublk-user-udev: $(call obj,$(UDEV_SRCS)) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/70-ublk-user.rules: policy/70-ublk-user.rules.in
+	@mkdir -p $(dir $@)
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' $< > $@
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILD)/ublk-user $(DESTDIR)$(BINDIR)/ublk-user
+	install -m 0755 $(BUILD)/ublk-user-udev \
+		$(DESTDIR)$(LIBEXECDIR)/ublk-user-udev
+	install -m 0644 $(BUILD)/70-ublk-user.rules \
+		$(DESTDIR)$(UDEVRULESDIR)/70-ublk-user.rules
+	for m in man/*.1; do [ -e "$$m" ] && \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/; done; true
+	for m in man/*.8; do [ -e "$$m" ] && \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done; true
+
+# The tree the VM tests install into the guest.
+stage:
+	rm -rf $(BUILD)/stage
+	$(MAKE) install DESTDIR=$(CURDIR)/$(BUILD)/stage PREFIX=/usr
+
+deps:
+	tests/deps.sh
+
+# --- tests -------------------------------------------------------------
+$(BUILD)/tests/unit/%.t: tests/unit/%.c $(BUILD)/obj/tests/unit/tap.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Itests/unit -o $@ $< \
+		$(BUILD)/obj/tests/unit/tap.o $(LIB) $(LDLIBS)
+
+check: check-unit check-vm
+
+check-unit: all $(UNIT_BINS)
+	prove --exec '' $(UNIT_BINS)
+	UBLK_USER_BIN=$(BUILD)/ublk-user prove tests/unit/*.sh.t
+
+check-vm: all
+	$(MAKE) stage
+	tests/vm/fetch-kernel
+	prove -j2 --exec tests/vm/vm-exec tests/kernel/*.t
+
+# Unit tests under AddressSanitizer and UBSan, in a build of their own.
+check-asan:
+	$(MAKE) BUILD=build-asan CC=gcc \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" check-unit
+
+demo: all
+	$(MAKE) stage
+	tests/vm/fetch-kernel
+	tests/vm/vm-exec examples/demo.sh
+
+format:
+	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(UDEV_SRCS) src/*/*.h
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+/* ublk-user add: create a device, start its server, wait until usable. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "../lib/caps.h"
+#include "../lib/devnode.h"
+#include "../lib/features.h"
+#include "../lib/server.h"
+#include "../lib/size.h"
+#include "../lib/target.h"
+
+#define ADD_DEFAULT_QUEUES 1
+#define ADD_DEFAULT_DEPTH 128
+#define ADD_MAX_QUEUES 64
+#define ADD_IO_BUF_BYTES (512U << 10)
+#define UBLK_MAX_DEV_ID ((1U << 20) - 1)
+
+static const char add_usage[] =
+	"Usage: ublk-user add -t TARGET [OPTIONS]\n"
+	"\n"
+	"Create a ublk device served by a process of yours.\n"
+	"\n"
+	"  -t, --target TARGET  null, loop or mem\n"
+	"  -f, --file FILE      backing file or block device (loop)\n"
+	"  -s, --size SIZE      device size, K/M/G/T suffixes (mem: needed;\n"
+	"                       loop: at most the file's size)\n"
+	"  -q, --queues N       number of queues (default 1)\n"
+	"  -d, --depth N        queue depth, 1..4096 (default 128)\n"
+	"  -n, --id ID          device id to ask for (default: any free)\n"
+	"      --json           print the device as one JSON object\n"
+	"  -h, --help           show this text\n";
+
+struct add_opts {
+	const char *target;
+	struct target_opts topts;
+	unsigned long queues;
+	unsigned long depth;
+	uint32_t dev_id;
+	bool json;
+};
+
+static int parse_add(int argc, char **argv, struct add_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "target", required_argument, NULL, 't' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "size", required_argument, NULL, 's' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "depth", required_argument, NULL, 'd' },
+		{ "id", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	unsigned long v;
+	struct uerr err;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->queues = ADD_DEFAULT_QUEUES;
+	o->depth = ADD_DEFAULT_DEPTH;
+	o->dev_id = (uint32_t)-1;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:f:s:q:d:n:h", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 't':
+			o->target = optarg;
+			break;
+		case 'f':
+			o->topts.backing = optarg;
+			break;
+		case 's':
+			if (parse_size(optarg, "--size", &o->topts.size, &err))
+				return cli_usage_error("add", "%s", err.msg);
+			break;
+		case 'q':
+			if (parse_uint(optarg, "--queues", 1, ADD_MAX_QUEUES,
+				       &o->queues, &err))
+				return cli_usage_error("add", "%s", err.msg);
+			break;
+		case 'd':
+			if (parse_uint(optarg, "--depth", 1,
+				       UBLK_MAX_QUEUE_DEPTH, &o->depth, &err))
+				return cli_usage_error("add", "%s", err.msg);
+			break;
+		case 'n':
+			if (parse_uint(optarg, "--id", 0, UBLK_MAX_DEV_ID, &v,
+				       &err))
+				return cli_usage_error("add", "%s", err.msg);
+			o->dev_id = v;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			fputs(add_usage, stdout);
+			return -1;
+		case ':':
+			return cli_usage_error("add", "option %s needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error("add", "unknown option %s",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("add", "unexpected argument '%s'",
+				       argv[optind]);
+	if (!o->target)
+		return cli_usage_error("add", "a target is required (-t %s)",
+				       target_names());
+	if (!target_find(o->target))
+		return cli_usage_error("add", "unknown target '%s' (known: %s)",
+				       o->target, target_names());
+	return 0;
+}
+
+static void print_added(const struct dev_view *v, bool json)
+{
+	json_object *o;
+
+	if (json) {
+		o = dev_view_json(v);
+		printf("%s\n", json_object_to_json_string_ext(
+				       o, JSON_C_TO_STRING_PRETTY |
+						  JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		return;
+	}
+	printf("dev_id %u\nblock /dev/ublkb%u\nchar /dev/ublkc%u\n",
+	       v->info.dev_id, v->info.dev_id, v->info.dev_id);
+}
+
+/* After ADD_DEV: undo whatever exists if a later step fails. */
+static void add_cleanup(uint32_t dev_id, pid_t server_pid)
+{
+	struct ublk_ctrl ctrl;
+	struct uerr err;
+
+	if (ublk_ctrl_open(&ctrl, &err) < 0 ||
+	    dev_remove(&ctrl, dev_id, server_pid, &err) < 0)
+		fprintf(stderr,
+			"%s: could not delete device %u: %s\n"
+			"%s: remove it with 'ublk-user del -n %u' once "
+			"that works\n",
+			prog_name, dev_id, err.msg, prog_name, dev_id);
+	ublk_ctrl_close(&ctrl);
+}
+
+static bool interrupted(void)
+{
+	sigset_t pending;
+
+	sigpending(&pending);
+	return sigismember(&pending, SIGINT) ||
+	       sigismember(&pending, SIGTERM) || sigismember(&pending, SIGHUP);
+}
+
+static int add_device(struct add_opts *o, struct target *tgt,
+		      struct dev_view *view, struct uerr *err)
+{
+	struct ublksrv_ctrl_dev_info info = { 0 };
+	struct server_cfg cfg = { 0 };
+	struct dev_record rec = { 0 };
+	struct ublk_ctrl ctrl;
+	uint64_t features;
+	char node[64], dir[PATH_MAX];
+	pid_t server_pid = 0;
+	bool unprivileged;
+	int ret;
+
+	ret = state_dir(dir, sizeof(dir), 1, err);
+	if (ret < 0)
+		return ret;
+	ret = ublk_ctrl_open(&ctrl, err);
+	if (ret < 0)
+		return ret;
+	ret = ublk_ctrl_get_features(&ctrl, &features, err);
+	if (ret == 0 && !caps_have_sys_admin())
+		ret = ublk_features_require(features, UBLK_F_UNPRIVILEGED_DEV,
+					    err);
+	if (ret < 0)
+		goto out_close;
+
+	record_new_identity(&rec);
+	info.nr_hw_queues = o->queues;
+	info.queue_depth = o->depth;
+	info.max_io_buf_bytes = ADD_IO_BUF_BYTES;
+	info.dev_id = o->dev_id;
+	info.flags = UBLK_F_UNPRIVILEGED_DEV | UBLK_F_CMD_IOCTL_ENCODE;
+	info.ublksrv_flags = rec.tag;
+	ret = ublk_ctrl_add_dev(&ctrl, &info, err);
+	ublk_ctrl_close(&ctrl);
+	if (ret < 0)
+		return ret;
+
+	/* From here on a failure must delete the device again. */
+	unprivileged = info.flags & UBLK_F_UNPRIVILEGED_DEV;
+	snprintf(node, sizeof(node), "/dev/ublkc%u", info.dev_id);
+	ret = devnode_wait_owned(node, unprivileged ? geteuid() : 0,
+				 devnode_timeout(), err);
+	if (ret < 0)
+		goto out_remove;
+
+	rec.dev_id = info.dev_id;
+	snprintf(rec.target, sizeof(rec.target), "%s", o->target);
+	snprintf(rec.backing, sizeof(rec.backing), "%s", tgt->backing);
+	rec.size = tgt->size;
+	rec.nr_queues = info.nr_hw_queues;
+	rec.queue_depth = info.queue_depth;
+	ret = record_write(&rec, err);
+	if (ret < 0)
+		goto out_remove;
+
+	cfg.info = info;
+	cfg.tgt = tgt;
+	cfg.rec = &rec;
+	ret = server_spawn(&cfg, &server_pid, err);
+	if (ret < 0) {
+		uerr_prefix(err, "device %u", info.dev_id);
+		goto out_remove;
+	}
+	/* The server owns the target now; our copies go. */
+	target_close(tgt);
+
+	snprintf(node, sizeof(node), "/dev/ublkb%u", info.dev_id);
+	ret = devnode_wait_owned(node, unprivileged ? geteuid() : 0,
+				 devnode_timeout(), err);
+	if (ret < 0)
+		goto out_remove;
+	if (interrupted()) {
+		ret = uerr_set(err, EINTR, "interrupted");
+		goto out_remove;
+	}
+
+	ret = ublk_ctrl_open(&ctrl, err);
+	if (ret == 0) {
+		ret = dev_view_get(&ctrl, info.dev_id, view, err);
+		ublk_ctrl_close(&ctrl);
+	}
+	if (ret < 0)
+		goto out_remove;
+	return 0;
+
+out_remove:
+	add_cleanup(info.dev_id, server_pid);
+	return ret;
+out_close:
+	ublk_ctrl_close(&ctrl);
+	return ret;
+}
+
+int cmd_add(int argc, char **argv)
+{
+	struct target tgt;
+	struct add_opts o;
+	struct dev_view view;
+	struct uerr err;
+	sigset_t set;
+	int ret;
+
+	ret = parse_add(argc, argv, &o);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+
+	uerr_clear(&err);
+	if (target_open(&tgt, o.target, &o.topts, &err) < 0) {
+		target_close(&tgt);
+		cli_error(&err);
+		return EXIT_FAIL;
+	}
+
+	/* Hold off signals so a ^C cannot leave half a device behind. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	ret = add_device(&o, &tgt, &view, &err);
+	target_close(&tgt);
+	if (ret < 0) {
+		cli_error(&err);
+		return EXIT_FAIL;
+	}
+	print_added(&view, o.json);
+	return EXIT_OK;
+}

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+/* What `list`, `add` and `del` share: one device's view, and removal. */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "../lib/devnode.h"
+#include "../lib/features.h"
+
+#define DEL_TIMEOUT_MS 10000
+#define SERVER_EXIT_TIMEOUT_MS 10000
+
+static bool pid_alive(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+static const char *state_name(const struct dev_view *v)
+{
+	bool alive = pid_alive(v->server_pid);
+
+	switch (v->info.state) {
+	case UBLK_S_DEV_LIVE:
+		return alive ? "live" : "dead";
+	case UBLK_S_DEV_QUIESCED:
+		return "quiesced";
+	case UBLK_S_DEV_FAIL_IO:
+		return "fail_io";
+	default:
+		return alive ? "starting" : "dead";
+	}
+}
+
+int dev_view_get(struct ublk_ctrl *ctrl, uint32_t dev_id,
+		 struct dev_view *v, struct uerr *err)
+{
+	struct ublk_dev_ref ref;
+	struct ublk_params params;
+	struct uerr rerr;
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	ublk_dev_ref_init(&ref, dev_id, true);
+	ret = ublk_ctrl_get_info(ctrl, &ref, &v->info, err);
+	if (ret < 0)
+		return ret;
+	v->in_kernel = true;
+	v->server_pid = v->info.ublksrv_pid > 0 ? v->info.ublksrv_pid : 0;
+
+	if (record_read(dev_id, &v->rec, &rerr) == 0 &&
+	    v->rec.tag == v->info.ublksrv_flags) {
+		v->has_record = true;
+		if (v->rec.server_pid > 0)
+			v->server_pid = v->rec.server_pid;
+		v->size = v->rec.size;
+	}
+	/* The kernel's size wins where it has one. */
+	if (ublk_ctrl_get_params(ctrl, &ref, &params, &rerr) == 0 &&
+	    (params.types & UBLK_PARAM_TYPE_BASIC))
+		v->size = params.basic.dev_sectors << 9;
+	v->state = state_name(v);
+	return 0;
+}
+
+void dev_view_stale(struct dev_view *v, const struct dev_record *rec)
+{
+	memset(v, 0, sizeof(*v));
+	v->rec = *rec;
+	v->has_record = true;
+	v->info.dev_id = rec->dev_id;
+	v->info.nr_hw_queues = rec->nr_queues;
+	v->info.queue_depth = rec->queue_depth;
+	v->info.owner_uid = geteuid();
+	v->info.owner_gid = getegid();
+	v->size = rec->size;
+	v->server_pid = rec->server_pid;
+	v->state = "stale";
+}
+
+json_object *dev_view_json(const struct dev_view *v)
+{
+	json_object *o = json_object_new_object();
+	json_object *flags = json_object_new_array();
+	char path[64];
+	unsigned int i;
+
+	json_object_object_add(o, "dev_id",
+			       json_object_new_int64(v->info.dev_id));
+	snprintf(path, sizeof(path), "/dev/ublkb%u", v->info.dev_id);
+	json_object_object_add(o, "block", json_object_new_string(path));
+	snprintf(path, sizeof(path), "/dev/ublkc%u", v->info.dev_id);
+	json_object_object_add(o, "char", json_object_new_string(path));
+	json_object_object_add(o, "target",
+			       v->has_record ?
+				       json_object_new_string(v->rec.target) :
+				       NULL);
+	json_object_object_add(o, "size", json_object_new_int64(v->size));
+	json_object_object_add(o, "nr_queues",
+			       json_object_new_int(v->info.nr_hw_queues));
+	json_object_object_add(o, "queue_depth",
+			       json_object_new_int(v->info.queue_depth));
+	json_object_object_add(o, "owner_uid",
+			       json_object_new_int64(v->info.owner_uid));
+	json_object_object_add(o, "owner_gid",
+			       json_object_new_int64(v->info.owner_gid));
+	json_object_object_add(o, "server_pid",
+			       json_object_new_int(v->server_pid));
+	json_object_object_add(o, "state", json_object_new_string(v->state));
+	for (i = 0; i < ublk_nr_features; i++)
+		if (v->info.flags & ublk_features[i].flag)
+			json_object_array_add(
+				flags,
+				json_object_new_string(ublk_features[i].name));
+	json_object_object_add(o, "flags", flags);
+	json_object_object_add(o, "backing",
+			       v->has_record && v->rec.backing[0] ?
+				       json_object_new_string(v->rec.backing) :
+				       NULL);
+	json_object_object_add(o, "uuid",
+			       v->has_record ?
+				       json_object_new_string(v->rec.uuid) :
+				       NULL);
+	return o;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int dev_ids_in_dev(uint32_t **ids, unsigned int *nr, struct uerr *err)
+{
+	unsigned int n = 0, cap = 0, id;
+	uint32_t *v = NULL, *nv;
+	struct dirent *de;
+	char extra;
+	DIR *d;
+
+	*ids = NULL;
+	*nr = 0;
+	d = opendir("/dev");
+	if (!d)
+		return uerr_sys(err, errno, "cannot read /dev");
+	while ((de = readdir(d))) {
+		if (sscanf(de->d_name, "ublkc%u%c", &id, &extra) != 1)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return uerr_sys(err, ENOMEM, "device list");
+			}
+			v = nv;
+		}
+		v[n++] = id;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_u32);
+	*ids = v;
+	*nr = n;
+	return 0;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Wait for a process that is not our child to exit. */
+static bool wait_pid_exit(pid_t pid, long timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+	struct pollfd pfd;
+	int fd;
+
+	fd = syscall(SYS_pidfd_open, pid, 0);
+	if (fd >= 0) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		while (poll(&pfd, 1, timeout_ms) < 0 && errno == EINTR)
+			;
+		close(fd);
+		return !pid_alive(pid) || pfd.revents;
+	}
+	while (pid_alive(pid) && now_ms() < deadline)
+		usleep(20000);
+	return !pid_alive(pid);
+}
+
+int dev_remove(struct ublk_ctrl *ctrl, uint32_t dev_id, pid_t server_pid,
+	       struct uerr *err)
+{
+	struct ublk_dev_ref ref;
+	int ret;
+
+	ublk_dev_ref_init(&ref, dev_id, true);
+	ret = ublk_ctrl_stop_dev(ctrl, &ref, err);
+	if (ret < 0 && ret != -ENODEV)
+		return ret;
+	if (ret == 0) {
+		ret = ublk_ctrl_del_dev(ctrl, &ref, DEL_TIMEOUT_MS, err);
+		if (ret == -ETIME && pid_alive(server_pid)) {
+			/* The server does not let go of the device: end it. */
+			kill(server_pid, SIGKILL);
+			ret = ublk_ctrl_wait(ctrl, DEL_TIMEOUT_MS);
+			if (ret < 0 && ret != -ENODEV)
+				return uerr_sys(err, -ret,
+						"deleting device %u after "
+						"killing its server %d",
+						dev_id, (int)server_pid);
+		}
+		/* The server may have deleted it first: that is fine. */
+		if (ret < 0 && ret != -ENODEV)
+			return ret;
+	}
+	if (pid_alive(server_pid) &&
+	    !wait_pid_exit(server_pid, SERVER_EXIT_TIMEOUT_MS)) {
+		kill(server_pid, SIGKILL);
+		wait_pid_exit(server_pid, SERVER_EXIT_TIMEOUT_MS);
+	}
+	record_remove(dev_id);
+	uerr_clear(err);
+	return 0;
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+/* ublk-user: unprivileged ublk block devices for users and containers. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef UBLK_USER_VERSION
+#define UBLK_USER_VERSION "0.0.0"
+#endif
+
+const char *prog_name = "ublk-user";
+
+static const char usage[] =
+	"Usage: ublk-user COMMAND [OPTIONS]\n"
+	"\n"
+	"Userspace block devices (ublk) for unprivileged users.\n"
+	"\n"
+	"Commands:\n"
+	"  add       create a device and start its server\n"
+	"  list      show the devices you can see\n"
+	"  del       stop and delete devices\n"
+	"  features  show what the kernel's ublk driver supports\n"
+	"  help      show this text\n"
+	"\n"
+	"Run 'ublk-user COMMAND --help' for a command's options, and see\n"
+	"ublk-user(1).  Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+void cli_error(const struct uerr *err)
+{
+	fprintf(stderr, "%s: %s\n", prog_name,
+		err->msg[0] ? err->msg : "unknown error");
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s %s: ", prog_name, cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s %s --help'.\n", prog_name, cmd);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} cmds[] = {
+		{ "add", cmd_add },
+		{ "list", cmd_list },
+		{ "del", cmd_del },
+		{ "features", cmd_features },
+	};
+	unsigned int i;
+
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("ublk-user %s\n", UBLK_USER_VERSION);
+		return EXIT_OK;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "%s: unknown command '%s'\n\n%s", prog_name, argv[1],
+		usage);
+	return EXIT_USAGE;
+}

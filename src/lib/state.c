@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <uuid/uuid.h>
+
+#include "state.h"
+
+static int check_dir(const char *dir, struct uerr *err)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0)
+		return uerr_sys(err, errno, "state directory %s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return uerr_set(err, ENOTDIR,
+				"state directory %s is not a directory", dir);
+	if (st.st_uid != geteuid() || (st.st_mode & 077))
+		return uerr_set(err, EPERM,
+				"state directory %s must be owned by uid %u "
+				"with mode 0700",
+				dir, (unsigned int)geteuid());
+	return 0;
+}
+
+int state_dir(char *buf, size_t len, int create, struct uerr *err)
+{
+	const char *base = getenv("XDG_RUNTIME_DIR");
+	char fallback[64];
+	int n;
+
+	if (!base || base[0] != '/') {
+		snprintf(fallback, sizeof(fallback), "/run/user/%u",
+			 (unsigned int)geteuid());
+		base = fallback;
+	}
+	n = snprintf(buf, len, "%s/ublk-user", base);
+	if (n < 0 || (size_t)n >= len)
+		return uerr_set(err, ENAMETOOLONG,
+				"runtime directory path is too long");
+	if (create && mkdir(buf, 0700) < 0 && errno != EEXIST) {
+		if (errno == ENOENT)
+			return uerr_set(err, ENOENT,
+					"no runtime directory %s: set "
+					"XDG_RUNTIME_DIR to a directory of "
+					"yours",
+					base);
+		return uerr_sys(err, errno, "cannot create %s", buf);
+	}
+	return check_dir(buf, err);
+}
+
+int state_path(char *buf, size_t len, uint32_t dev_id, const char *ext,
+	       struct uerr *err)
+{
+	char dir[PATH_MAX - 32];
+	int ret;
+
+	ret = state_dir(dir, sizeof(dir), 1, err);
+	if (ret < 0)
+		return ret;
+	snprintf(buf, len, "%s/dev-%u.%s", dir, dev_id, ext);
+	return 0;
+}
+
+void record_new_identity(struct dev_record *r)
+{
+	uuid_t u;
+
+	uuid_generate(u);
+	uuid_unparse_lower(u, r->uuid);
+	memcpy(&r->tag, u, sizeof(r->tag));
+	r->created = time(NULL);
+}
+
+int record_write(const struct dev_record *r, struct uerr *err)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8], tag[24];
+	const char *text;
+	json_object *o;
+	size_t len;
+	int fd, ret = 0;
+
+	ret = state_path(path, sizeof(path), r->dev_id, "json", err);
+	if (ret < 0)
+		return ret;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(tag, sizeof(tag), "%016llx", (unsigned long long)r->tag);
+
+	o = json_object_new_object();
+	json_object_object_add(o, "dev_id", json_object_new_int64(r->dev_id));
+	json_object_object_add(o, "uuid", json_object_new_string(r->uuid));
+	json_object_object_add(o, "tag", json_object_new_string(tag));
+	json_object_object_add(o, "target", json_object_new_string(r->target));
+	json_object_object_add(o, "backing",
+			       json_object_new_string(r->backing));
+	json_object_object_add(o, "size", json_object_new_int64(r->size));
+	json_object_object_add(o, "nr_queues",
+			       json_object_new_int(r->nr_queues));
+	json_object_object_add(o, "queue_depth",
+			       json_object_new_int(r->queue_depth));
+	json_object_object_add(o, "server_pid",
+			       json_object_new_int(r->server_pid));
+	json_object_object_add(o, "created", json_object_new_int64(r->created));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+	len = strlen(text);
+
+	/* Write a new file and rename it: a reader never sees half of it. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0) {
+		ret = uerr_sys(err, errno, "cannot write %s", tmp);
+		goto out;
+	}
+	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
+		ret = uerr_sys(err, errno ? errno : EIO, "cannot write %s",
+			       tmp);
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		ret = uerr_sys(err, errno, "cannot rename %s", tmp);
+		unlink(tmp);
+	}
+out:
+	json_object_put(o);
+	return ret;
+}
+
+static int64_t get_int(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return -1;
+	return json_object_get_int64(v);
+}
+
+static void get_str(json_object *o, const char *key, char *buf, size_t len)
+{
+	json_object *v;
+
+	buf[0] = '\0';
+	if (json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_string))
+		snprintf(buf, len, "%s", json_object_get_string(v));
+}
+
+int record_read(uint32_t dev_id, struct dev_record *r, struct uerr *err)
+{
+	char path[PATH_MAX], tag[24];
+	json_object *o;
+
+	memset(r, 0, sizeof(*r));
+	if (state_path(path, sizeof(path), dev_id, "json", err) < 0)
+		return -err->code;
+	if (access(path, F_OK) < 0)
+		return uerr_sys(err, errno, "record %s", path);
+	o = json_object_from_file(path);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return uerr_set(err, EINVAL, "record %s is not valid JSON",
+				path);
+	}
+	r->dev_id = dev_id;
+	get_str(o, "uuid", r->uuid, sizeof(r->uuid));
+	get_str(o, "tag", tag, sizeof(tag));
+	r->tag = strtoull(tag, NULL, 16);
+	get_str(o, "target", r->target, sizeof(r->target));
+	get_str(o, "backing", r->backing, sizeof(r->backing));
+	r->size = get_int(o, "size");
+	r->nr_queues = get_int(o, "nr_queues");
+	r->queue_depth = get_int(o, "queue_depth");
+	r->server_pid = get_int(o, "server_pid");
+	r->created = get_int(o, "created");
+	json_object_put(o);
+	return 0;
+}
+
+void record_remove(uint32_t dev_id)
+{
+	char path[PATH_MAX];
+	struct uerr err;
+
+	if (state_path(path, sizeof(path), dev_id, "json", &err) == 0)
+		unlink(path);
+	if (state_path(path, sizeof(path), dev_id, "log", &err) == 0)
+		unlink(path);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int record_ids(uint32_t **ids, unsigned int *nr, struct uerr *err)
+{
+	char dir[PATH_MAX];
+	unsigned int n = 0, cap = 0;
+	uint32_t *v = NULL, *nv;
+	struct dirent *de;
+	unsigned int id;
+	char tail[8];
+	DIR *d;
+	int ret;
+
+	*ids = NULL;
+	*nr = 0;
+	ret = state_dir(dir, sizeof(dir), 1, err);
+	if (ret < 0)
+		return ret;
+	d = opendir(dir);
+	if (!d)
+		return uerr_sys(err, errno, "cannot read %s", dir);
+	while ((de = readdir(d))) {
+		if (sscanf(de->d_name, "dev-%u.%5s", &id, tail) != 2 ||
+		    strcmp(tail, "json"))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return uerr_sys(err, ENOMEM, "records");
+			}
+			v = nv;
+		}
+		v[n++] = id;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_u32);
+	*ids = v;
+	*nr = n;
+	return 0;
+}

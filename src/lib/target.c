@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "target.h"
+
+static const struct target_ops *const targets[] = {
+	&target_null_ops,
+	&target_loop_ops,
+	&target_mem_ops,
+};
+
+const struct target_ops *target_find(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
+		if (!strcmp(targets[i]->name, name))
+			return targets[i];
+	return NULL;
+}
+
+const char *target_names(void)
+{
+	return "null, loop, mem";
+}
+
+int target_open(struct target *t, const char *name,
+		const struct target_opts *o, struct uerr *err)
+{
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	t->lbs_shift = 9;
+	t->pbs_shift = 12;
+	t->ops = target_find(name);
+	if (!t->ops)
+		return uerr_set(err, EINVAL, "unknown target '%s' (known: %s)",
+				name, target_names());
+	return t->ops->open(t, o, err);
+}
+
+void target_close(struct target *t)
+{
+	if (t->ops && t->ops->close)
+		t->ops->close(t);
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A target serves the I/O of one device: null, loop, mem.  Each lives in
+ * src/targets/<name>.c behind this ops table.  open() runs in the CLI
+ * before the device exists, so a bad backing file is reported with
+ * nothing to clean up; the rest runs in the server's queue threads.
+ */
+#ifndef UBLK_USER_TARGET_H
+#define UBLK_USER_TARGET_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <liburing.h>
+
+#include "err.h"
+#include "../uapi/ublk_abi.h"
+
+struct ublk_queue;
+
+struct target_opts {
+	const char *backing; /* loop: file or block device */
+	uint64_t size; /* bytes; 0 = from the backing or the default */
+};
+
+struct target {
+	const struct target_ops *ops;
+	uint64_t size; /* bytes, a multiple of the logical block size */
+	unsigned int lbs_shift; /* logical block size */
+	unsigned int pbs_shift; /* physical block size */
+	uint32_t attrs; /* UBLK_ATTR_* */
+	bool discard; /* DISCARD and WRITE_ZEROES are served */
+	int fd; /* backing (loop), memfd (mem), or -1 */
+	void *map; /* mem: the whole disk */
+	bool direct; /* loop: backing opened with O_DIRECT */
+	bool is_blockdev; /* loop: backing is a block device */
+	char backing[PATH_MAX]; /* absolute path, "" when none */
+};
+
+/* queue_io()/io_done() return this when SQEs are still in flight */
+#define TARGET_IO_QUEUED (-1000000)
+
+struct target_ops {
+	const char *name;
+	int (*open)(struct target *t, const struct target_opts *o,
+		    struct uerr *err);
+	void (*close)(struct target *t);
+	/* >= 0: complete now with that result; -errno: fail; or QUEUED */
+	int (*queue_io)(struct ublk_queue *q, unsigned int tag,
+			const struct ublksrv_io_desc *iod);
+	/* A CQE for an SQE this target queued for tag. Same returns. */
+	int (*io_done)(struct ublk_queue *q, unsigned int tag,
+		       const struct io_uring_cqe *cqe);
+};
+
+extern const struct target_ops target_null_ops;
+extern const struct target_ops target_loop_ops;
+extern const struct target_ops target_mem_ops;
+
+const struct target_ops *target_find(const char *name);
+/* "null, loop, mem" for messages */
+const char *target_names(void);
+
+int target_open(struct target *t, const char *name,
+		const struct target_opts *o, struct uerr *err);
+void target_close(struct target *t);
+
+#endif

@@ -1,0 +1,31 @@
+#!/bin/bash
+# Install everything ublk-user needs to build and test on Debian 12.
+# Idempotent: apt-get install skips what is there.  Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+	# build
+	gcc make pkg-config
+	liburing-dev libcap-ng-dev libseccomp-dev uuid-dev libjson-c-dev
+	# tests: TAP runner, I/O, file systems
+	perl fio e2fsprogs util-linux passwd procps
+	# the VM harness: QEMU (TCG), a tiny initramfs, the guest's udevd
+	qemu-system-x86 busybox-static cpio kmod xz-utils udev
+	# fetching the test kernel
+	apt ca-certificates
+)
+
+sudo=
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null || {
+		echo "deps.sh: run as root or install sudo" >&2
+		exit 1
+	}
+	sudo=sudo
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" \
+	>/dev/null
+echo "deps.sh: ${#packages[@]} packages present"
