@@ -43,7 +43,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 .PHONY: all install stage deps check check-unit check-vm check-asan \
 	demo clean format
 
-all: $(BINS) $(BUILD)/70-ublk-user.rules
+all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -59,10 +59,6 @@ $(BUILD)/ublk-user: $(call obj,$(CLI_SRCS)) $(LIB)
 $(BUILD)/ublk-user-udev: $(call obj,$(UDEV_SRCS)) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/70-ublk-user.rules: policy/70-ublk-user.rules.in
-	@mkdir -p $(dir $@)
-	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' $< > $@
-
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
 		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(MANDIR)/man1 \
@@ -70,8 +66,10 @@ install: all
 	install -m 0755 $(BUILD)/ublk-user $(DESTDIR)$(BINDIR)/ublk-user
 	install -m 0755 $(BUILD)/ublk-user-udev \
 		$(DESTDIR)$(LIBEXECDIR)/ublk-user-udev
-	install -m 0644 $(BUILD)/70-ublk-user.rules \
-		$(DESTDIR)$(UDEVRULESDIR)/70-ublk-user.rules
+	# The rule names the helper where this install puts it.
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' policy/70-ublk-user.rules.in \
+		> $(DESTDIR)$(UDEVRULESDIR)/70-ublk-user.rules
+	chmod 0644 $(DESTDIR)$(UDEVRULESDIR)/70-ublk-user.rules
 	for m in man/*.1; do [ -e "$$m" ] && \
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/; done; true
 	for m in man/*.8; do [ -e "$$m" ] && \
