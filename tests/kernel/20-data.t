@@ -1,0 +1,77 @@
+#!/bin/bash
+# Data integrity on loop and mem devices: fio with crc32c verification,
+# a file system, flush, discard, and the backing file after del.
+set -euo pipefail
+: "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
+source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
+source "$UBLK_USER_TEST_ROOT/tests/lib/ublk.sh"
+
+at_exit run_as alice ublk-user del -a
+
+add_dev() { # add_dev ARGS... -> DEV (id)
+	uu alice add "$@" --json
+	is "$RUN_RC" 0 "add $*"
+	[[ $RUN_RC == 0 ]] || BAIL_OUT "cannot add a device: $RUN_ERR"
+	DEV=$(jget "$RUN_OUT" .dev_id)
+}
+
+fio_verify() { # fio_verify NAME DEV EXTRA...: random writes, then verify
+	local name=$1 dev=$2
+	shift 2
+	run run_as alice fio --name="$name" --filename="/dev/ublkb$dev" \
+		--ioengine=io_uring --direct=1 --rw=randwrite --bs=4k \
+		--size=16M --iodepth=16 --verify=crc32c --verify_fatal=1 \
+		--do_verify=1 --output-format=terse "$@"
+	is "$RUN_RC" 0 "$name: fio writes and verifies with crc32c"
+	[[ $RUN_RC == 0 ]] || diag "$RUN_OUT" "$RUN_ERR"
+}
+
+img=/home/alice/loop.img
+run_as alice truncate -s 128M "$img"
+
+add_dev -t loop -f "$img" -q 2
+loop=$DEV
+fio_verify loop-4k "$loop"
+# The loop device has the backing file system's direct-I/O block (4k on
+# tmpfs); two jobs, each in its own half, so neither overwrites the other.
+fio_verify loop-mixed "$loop" --bsrange=4k-128k --rw=randrw --fsync=8 \
+	--numjobs=2 --size=8M --offset_increment=8M
+fio_verify loop-seq "$loop" --rw=write --bs=1M --iodepth=4
+
+add_dev -t mem --size 64M
+mem=$DEV
+fio_verify mem-4k "$mem"
+fio_verify mem-mixed "$mem" --bsrange=512-256k --rw=randrw --numjobs=2 \
+	--size=8M --offset_increment=8M
+
+# A file system on the loop device, checked after unmount.
+ok "mkfs.ext4 on loop" sbin_as alice mkfs.ext4 -q -F "/dev/ublkb$loop"
+ok "fsck.ext4 finds it clean" sbin_as alice fsck.ext4 -n -f "/dev/ublkb$loop"
+mkdir -p /mnt/t
+ok "mount it" mount "/dev/ublkb$loop" /mnt/t
+ok "write files" sh -c 'mountpoint -q /mnt/t && for i in 1 2 3 4 5 6 7 8; do head -c 1M /dev/urandom > /mnt/t/f$i; done; sha256sum /mnt/t/f* > /tmp/sums; sync'
+ok "umount" umount /mnt/t
+ok "fsck.ext4 clean after use" fsck.ext4 -n -f "/dev/ublkb$loop"
+ok "mount again" mount -o ro "/dev/ublkb$loop" /mnt/t
+ok "files read back intact" sh -c 'mountpoint -q /mnt/t && sha256sum -c --quiet /tmp/sums'
+ok "umount again" umount /mnt/t
+
+# Discard punches holes in the backing file.
+before=$(du -k "$img" | cut -f1)
+ok "blkdiscard the loop device" sbin_as alice blkdiscard "/dev/ublkb$loop"
+after=$(du -k "$img" | cut -f1)
+ok "the backing file shrank ($before KiB -> $after KiB)" test "$after" -lt "$before"
+run run_as alice dd if="/dev/ublkb$loop" bs=1M count=4 iflag=direct status=none
+is "$(printf '%s' "$RUN_OUT" | tr -d '\0' | wc -c)" 0 "discarded range reads as zeros"
+
+# What was written through the device is in the file after del.
+ok "write a pattern" run_as alice sh -c "head -c 4M /dev/urandom > /home/alice/pat && dd if=/home/alice/pat of=/dev/ublkb$loop bs=1M seek=8 oflag=direct conv=fsync status=none"
+uu alice del -n "$loop"
+is "$RUN_RC" 0 "del the loop device"
+ok "the backing file holds the data" cmp -n 4194304 -i 0:8388608 /home/alice/pat "$img"
+
+# The backing file of a mem device is memory: del frees it.
+uu alice del -n "$mem"
+is "$RUN_RC" 0 "del the mem device"
+no_leftovers alice "at the end"
+done_testing

@@ -1,0 +1,45 @@
+# ublk.sh: helpers for the kernel tests (sourced after tap.sh).
+#
+#   uu USER ARGS...        run ublk-user as USER (sets RUN_OUT/ERR/RC)
+#   sbin_as USER CMD...    run_as with /usr/sbin in PATH
+#   jget JSON FILTER       jq -r FILTER on JSON
+#   nodes_of ID            "owner:group mode" of /dev/ublkcID
+#   no_leftovers USER      asserts: no ublk device, record or server of USER
+#   server_pids USER       pids of USER's ublk-user processes
+
+uu() {
+	local user=$1
+	shift
+	run run_as "$user" ublk-user "$@"
+}
+
+# run_as with the sbin directories in PATH (mkfs, fsck, blkdiscard)
+sbin_as() {
+	local user=$1
+	shift
+	run_as "$user" env PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+
+jget() { jq -r "$2" <<<"$1"; }
+
+uid_of() { id -u "$1"; }
+
+server_pids() {
+	pgrep -u "$(uid_of "$1")" -x ublk-user || :
+}
+
+# Every device of USER is gone, with its records, logs and servers.
+no_leftovers() {
+	local user=$1 what=$2 uid devs recs
+	uid=$(uid_of "$user")
+	devs=$(find /dev -maxdepth 1 -name 'ublk[bc][0-9]*' -user "$uid" | sort)
+	is "$devs" "" "$what: no ublk node of $user is left"
+	recs=$(ls -A "/run/user/$uid/ublk-user" 2>/dev/null || :)
+	is "$recs" "" "$what: no record or log of $user is left"
+	is "$(server_pids "$user")" "" "$what: no server of $user is left"
+}
+
+# All ublk devices, whoever owns them (root sees every node).
+all_ublk_nodes() {
+	find /dev -maxdepth 1 -name 'ublk[bc][0-9]*' | sort
+}
