@@ -84,16 +84,60 @@ deps:
 	tests/deps.sh
 
 # --- tests -------------------------------------------------------------
-$(BUILD)/tests/unit/%.t: tests/unit/%.c $(BUILD)/obj/tests/unit/tap.o $(LIB)
+# Unit tests: tests/unit/<name>.c -> $(BUILD)/tests/unit/<name>.t, linked
+# with the TAP helper (tap.c) and the library; objects go through the
+# $(BUILD)/obj rule above, so header changes rebuild them.
+UNIT_OBJ   := $(BUILD)/obj/tests/unit
+UNIT_TAP   := $(UNIT_OBJ)/tap.o
+
+# Keep the objects: make would delete them as intermediate files.
+.SECONDARY: $(patsubst tests/unit/%.c,$(UNIT_OBJ)/%.o,$(UNIT_SRCS))
+
+$(BUILD)/tests/unit/%.t: $(UNIT_OBJ)/%.o $(UNIT_TAP) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Itests/unit -o $@ $< \
-		$(BUILD)/obj/tests/unit/tap.o $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# uapi_compare.t: our ABI header against the kernel's linux/ublk_cmd.h.
+# The two headers define the same names, so each has a TU of its own
+# (uapi_ours.c, uapi_kernel.c) exporting tables built from uapi_names.h.
+# The kernel header comes from the VM cache; fetch it when it is missing.
+UAPI_CACHE := $(or $(UBLK_USER_VM_CACHE),/var/cache/ublk-user-vm)
+UAPI_KINC  := $(UAPI_CACHE)/current/include
+UAPI_KHDR  := $(UAPI_KINC)/linux/ublk_cmd.h
+UAPI_ARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
+UAPI_BIN   := $(BUILD)/tests/unit/uapi_compare.t
+UNIT_ALL   := $(UNIT_BINS) $(UAPI_BIN)
+
+$(UAPI_KHDR):
+	UBLK_USER_VM_CACHE='$(UAPI_CACHE)' tests/vm/fetch-kernel --quiet \
+		>/dev/null
+	@test -r '$@' || { echo "no $@ after tests/vm/fetch-kernel" >&2; \
+		exit 1; }
+
+$(UNIT_OBJ)/uapi_kernel.o: tests/unit/uapi_kernel.c $(UAPI_KHDR)
+	@mkdir -p $(dir $@)
+	$(CC) -I'$(UAPI_KINC)' $(if $(UAPI_ARCH),-I'$(UAPI_KINC)/$(UAPI_ARCH)') \
+		$(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(UNIT_OBJ)/uapi_compare.o: tests/unit/uapi_compare.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DUAPI_OURS_HEADER='"$(CURDIR)/src/uapi/ublk_abi.h"' \
+		-DUAPI_KERNEL_HEADER='"$(UAPI_KHDR)"' $(CFLAGS) $(WARN) \
+		-c -o $@ $<
+
+$(UAPI_BIN): $(UNIT_OBJ)/uapi_compare.o $(UNIT_OBJ)/uapi_ours.o \
+		$(UNIT_OBJ)/uapi_kernel.o $(UNIT_TAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 check: check-unit check-vm
 
-check-unit: all $(UNIT_BINS)
-	prove --exec '' $(UNIT_BINS)
-	UBLK_USER_BIN=$(BUILD)/ublk-user prove tests/unit/*.sh.t
+# One prove run, so that one failing test does not hide the others; the
+# shell tests are executables too (#!/bin/bash).
+UNIT_SH    := $(wildcard tests/unit/*.sh.t)
+
+check-unit: all $(UNIT_ALL)
+	UBLK_USER_BIN=$(BUILD)/ublk-user prove --exec '' $(UNIT_ALL) $(UNIT_SH)
 
 check-vm: all
 	$(MAKE) stage
