@@ -83,6 +83,15 @@ stage:
 deps:
 	tests/deps.sh
 
+# Test-only programs, used by the kernel tests in the VM.
+TEST_TOOLS := $(BUILD)/tests/ublk-raw
+
+$(BUILD)/tests/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIB) $(LDLIBS)
+
+check-vm demo: $(TEST_TOOLS)
+
 # --- tests -------------------------------------------------------------
 # Unit tests: tests/unit/<name>.c -> $(BUILD)/tests/unit/<name>.t, linked
 # with the TAP helper (tap.c) and the library; objects go through the

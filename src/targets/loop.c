@@ -79,6 +79,13 @@ static int loop_open(struct target *t, const struct target_opts *o,
 				"the loop target needs a backing file (-f)");
 	if (!realpath(o->backing, t->backing))
 		return uerr_sys(err, errno, "backing file %s", o->backing);
+	if (stat(t->backing, &st) < 0)
+		return uerr_sys(err, errno, "backing file %s", t->backing);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return uerr_set(err, EINVAL,
+				"backing %s is neither a regular file nor a "
+				"block device",
+				t->backing);
 	ret = loop_open_backing(t, err);
 	if (ret < 0)
 		return ret;
