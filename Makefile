@@ -139,7 +139,7 @@ $(UAPI_BIN): $(UNIT_OBJ)/uapi_compare.o $(UNIT_OBJ)/uapi_ours.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-check: check-unit check-vm
+check: check-unit check-asan check-vm
 
 # One prove run, so that one failing test does not hide the others; the
 # shell tests are executables too (#!/bin/bash).

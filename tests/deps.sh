@@ -10,7 +10,7 @@ packages=(
 	# tests: TAP runner, I/O, file systems
 	perl fio e2fsprogs util-linux passwd procps
 	# the VM harness: QEMU (TCG), a tiny initramfs, the guest's udevd
-	qemu-system-x86 busybox-static cpio kmod xz-utils udev
+	qemu-system-x86 busybox-static cpio kmod xz-utils udev jq
 	# fetching the test kernel
 	apt ca-certificates
 )
