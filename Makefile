@@ -104,7 +104,11 @@ UNIT_TAP   := $(UNIT_OBJ)/tap.o
 
 $(BUILD)/tests/unit/%.t: $(UNIT_OBJ)/%.o $(UNIT_TAP) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(UNIT_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ctrl_open.t makes the library's calloc fail on demand.
+# (UNIT_LDFLAGS, as check-asan sets LDFLAGS on the command line)
+$(BUILD)/tests/unit/ctrl_open.t: UNIT_LDFLAGS := -Wl,--wrap=calloc
 
 # uapi_compare.t: our ABI header against the kernel's linux/ublk_cmd.h.
 # The two headers define the same names, so each has a TU of its own

@@ -2,6 +2,7 @@
 /* The feature table and the messages that name missing features. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tap.h"
@@ -110,6 +111,9 @@ static void require_msg(uint64_t have, uint64_t want, const char *msg,
 static void test_require(void)
 {
 	struct uerr err;
+	char want[128];
+	unsigned int i;
+	size_t n;
 
 	note("ublk_features_require");
 	uerr_clear(&err);
@@ -149,6 +153,24 @@ static void test_require(void)
 	require_msg(0, 1ULL << 63,
 		    "this kernel lacks ublk feature bit 0x8000000000000000",
 		    "bit 63");
+
+	/* Each feature, missing alone, is the one named */
+	for (i = 0; i < NR_FLAGS; i++) {
+		uerr_clear(&err);
+		ublk_features_require(ALL_KNOWN & ~flags[i].flag, ALL_KNOWN,
+				      &err);
+		snprintf(want, sizeof(want), "this kernel has no %s",
+			 flags[i].name);
+		like(err.msg,
+		     "^this kernel has no UBLK_F_[A-Z_]+( \\(Linux >= "
+		     "[0-9]+\\.[0-9]+\\))?$",
+		     "%s missing: the message has the expected form",
+		     flags[i].name);
+		n = strlen(want);
+		ok(!strncmp(err.msg, want, n) &&
+			   (!err.msg[n] || err.msg[n] == ' '),
+		   "%s missing: it is the one named", flags[i].name);
+	}
 }
 
 int main(void)
