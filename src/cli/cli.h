@@ -25,6 +25,9 @@ void cli_error(const struct uerr *err);
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The option getopt just complained about, as the user wrote it */
+const char *cli_opt_name(char **argv);
+
 int cmd_add(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_del(int argc, char **argv);

@@ -106,10 +106,10 @@ static int parse_add(int argc, char **argv, struct add_opts *o)
 			return -1;
 		case ':':
 			return cli_usage_error("add", "option %s needs a value",
-					       argv[optind - 1]);
+					       cli_opt_name(argv));
 		default:
 			return cli_usage_error("add", "unknown option %s",
-					       argv[optind - 1]);
+					       cli_opt_name(argv));
 		}
 	}
 	if (optind < argc)

@@ -102,10 +102,10 @@ int cmd_del(int argc, char **argv)
 			return EXIT_OK;
 		case ':':
 			return cli_usage_error("del", "option %s needs a value",
-					       argv[optind - 1]);
+					       cli_opt_name(argv));
 		default:
 			return cli_usage_error("del", "unknown option %s",
-					       argv[optind - 1]);
+					       cli_opt_name(argv));
 		}
 	}
 	if (optind < argc)

@@ -45,7 +45,7 @@ int cmd_features(int argc, char **argv)
 			return EXIT_OK;
 		default:
 			return cli_usage_error("features", "unknown option %s",
-					       argv[optind - 1]);
+					       cli_opt_name(argv));
 		}
 	}
 	if (optind < argc)

@@ -78,10 +78,10 @@ int cmd_list(int argc, char **argv)
 		case ':':
 			return cli_usage_error(
 				"list", "option %s needs a value",
-				argv[optind - 1]);
+				cli_opt_name(argv));
 		default:
 			return cli_usage_error("list", "unknown option %s",
-					       argv[optind - 1]);
+					       cli_opt_name(argv));
 		}
 	}
 	if (optind < argc)

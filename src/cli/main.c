@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* ublk-user: unprivileged ublk block devices for users and containers. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +44,21 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry '%s %s --help'.\n", prog_name, cmd);
 	return EXIT_USAGE;
+}
+
+const char *cli_opt_name(char **argv)
+{
+	static char name[64];
+	const char *word = argv[optind - 1];
+
+	/*
+	 * getopt leaves optind on a group ("-xa") until its last letter, so
+	 * the word is only the option itself for long options.
+	 */
+	if (!optopt || !strncmp(word, "--", 2))
+		return word;
+	snprintf(name, sizeof(name), "-%c", optopt);
+	return name;
 }
 
 int main(int argc, char **argv)

@@ -82,6 +82,7 @@ int ublk_ctrl_open(struct ublk_ctrl *ctrl, struct uerr *err)
 	int ret;
 
 	memset(ctrl, 0, sizeof(*ctrl));
+	ctrl->fd = -1;
 	ctrl->msg = calloc(1, sizeof(*ctrl->msg));
 	if (!ctrl->msg)
 		return uerr_sys(err, ENOMEM, "control buffer");

@@ -12,7 +12,11 @@
 #include <json-c/json.h>
 #include <uuid/uuid.h>
 
+#include "jsonutil.h"
 #include "state.h"
+
+/* A record is a few hundred bytes; anything far larger is not ours. */
+#define RECORD_MAX_BYTES 65536
 
 static int check_dir(const char *dir, struct uerr *err)
 {
@@ -166,10 +170,11 @@ int record_read(uint32_t dev_id, struct dev_record *r, struct uerr *err)
 		return -err->code;
 	if (access(path, F_OK) < 0)
 		return uerr_sys(err, errno, "record %s", path);
-	o = json_object_from_file(path);
-	if (!o || !json_object_is_type(o, json_type_object)) {
+	if (json_read_file(path, RECORD_MAX_BYTES, &o, err) < 0)
+		return -EINVAL;
+	if (!json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
-		return uerr_set(err, EINVAL, "record %s is not valid JSON",
+		return uerr_set(err, EINVAL, "record %s is not a JSON object",
 				path);
 	}
 	r->dev_id = dev_id;
