@@ -71,6 +71,34 @@ done
 is "$(stat -c %a /tmp)" 1777 "/tmp mode 1777"
 is "$(cat <(echo via-dev-fd))" via-dev-fd "process substitution works (/dev/fd)"
 
+# --- the staged install ('make stage') -----------------------------------------
+stage=$UBLK_USER_VM_STAGE
+ok "stage dir $stage is visible" test -d "$stage"
+bad=()
+while IFS= read -r -d '' f; do
+	rel=${f#"$stage"}
+	if ! cmp -s "$f" "$rel" ||
+		[[ $(stat -c '%a %u %g' "$f") != "$(stat -c '%a %u %g' "$rel")" ]]; then
+		bad+=("$rel")
+	fi
+done < <(find "$stage" -type f -print0)
+is "${bad[*]}" "" "every staged file is installed in / with its mode and owner"
+# File capabilities are read on the host (9p hides them) and re-applied.
+bad=()
+while read -r f want; do
+	got=$(getcap "$f" | cut -d' ' -f2-)
+	[[ ${got#= } == "$want" ]] || bad+=("$f: '$got' (want '$want')")
+done </run/ublk-user-vm/stage-caps
+is "${bad[*]}" "" "file capabilities of staged files are applied ($(wc -l </run/ublk-user-vm/stage-caps) files)"
+# The project's rule gives /dev/ublk-control to group ublk; coldplug must
+# have applied it although ublk_drv was loaded before udevd started.
+rule=$(grep -ls 'KERNEL=="ublk-control".*GROUP="ublk"' /usr/lib/udev/rules.d/*.rules /etc/udev/rules.d/*.rules || :)
+if [[ -n $rule ]]; then
+	is "$(stat -c '%G %a' /dev/ublk-control)" "ublk 660" "udev applied $rule to /dev/ublk-control"
+else
+	skip "no udev rule for ublk-control staged"
+fi
+
 # --- project, identity and tools ------------------------------------------------------
 is "$PWD" "$UBLK_USER_TEST_ROOT" "cwd is the project dir"
 ok "project dir is visible" test -f "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
