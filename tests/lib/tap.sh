@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # TAP_OK, RUN_*: for the caller
 # tap.sh: a small TAP producer for bash test scripts (tests/kernel/*.t).
 #
 #   source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
@@ -258,6 +259,7 @@ run_as() {
 	(
 		# Like env -i, without paying for one more exec (slow under TCG).
 		local v
+		# shellcheck disable=SC2163 # unexport the variable named by $v
 		for v in $(compgen -e); do export -n "$v"; done
 		export HOME="$home" USER="$user" LOGNAME="$user" \
 			SHELL="${shell:-/bin/sh}" PATH=/usr/local/bin:/usr/bin:/bin \
