@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -34,6 +35,9 @@ static const char add_usage[] =
 	"  -q, --queues N       number of queues (default 1)\n"
 	"  -d, --depth N        queue depth, 1..4096 (default 128)\n"
 	"  -n, --id ID          device id to ask for (default: any free)\n"
+	"      --mlock          lock the server's I/O buffers in memory\n"
+	"      --user USER      (root) create the device as USER, keeping\n"
+	"                       only CAP_IPC_LOCK\n"
 	"      --json           print the device as one JSON object\n"
 	"  -h, --help           show this text\n";
 
@@ -44,6 +48,8 @@ struct add_opts {
 	unsigned long depth;
 	uint32_t dev_id;
 	bool json;
+	bool mlock;
+	const char *user;
 };
 
 static int parse_add(int argc, char **argv, struct add_opts *o)
@@ -56,6 +62,8 @@ static int parse_add(int argc, char **argv, struct add_opts *o)
 		{ "depth", required_argument, NULL, 'd' },
 		{ "id", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "mlock", no_argument, NULL, 'l' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -100,6 +108,12 @@ static int parse_add(int argc, char **argv, struct add_opts *o)
 			break;
 		case 'j':
 			o->json = true;
+			break;
+		case 'l':
+			o->mlock = true;
+			break;
+		case 'u':
+			o->user = optarg;
 			break;
 		case 'h':
 			fputs(add_usage, stdout);
@@ -165,6 +179,33 @@ static bool interrupted(void)
 	       sigismember(&pending, SIGTERM) || sigismember(&pending, SIGHUP);
 }
 
+/*
+ * --mlock locks every queue's buffers.  Without CAP_IPC_LOCK that must fit
+ * in RLIMIT_MEMLOCK: say how much is needed before any device exists.
+ */
+static int check_memlock(const struct add_opts *o, struct uerr *err)
+{
+	uint64_t need = (uint64_t)o->queues * o->depth * ADD_IO_BUF_BYTES;
+	char need_s[24], have_s[24];
+	struct rlimit rl;
+
+	if (caps_have_ipc_lock())
+		return 0;
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+		return uerr_sys(err, errno, "getrlimit(RLIMIT_MEMLOCK)");
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return 0;
+	return uerr_set(err, ENOMEM,
+			"--mlock needs %s of locked memory (%lu queue(s) x "
+			"depth %lu x %uK) but RLIMIT_MEMLOCK is %s: install "
+			"ublk-user with CAP_IPC_LOCK (make install SETCAP=1), "
+			"raise the limit (ulimit -l, limits.conf), or lower "
+			"--depth",
+			format_size(need, need_s, sizeof(need_s)), o->queues,
+			o->depth, ADD_IO_BUF_BYTES >> 10,
+			format_size(rl.rlim_cur, have_s, sizeof(have_s)));
+}
+
 static int add_device(struct add_opts *o, struct target *tgt,
 		      struct dev_view *view, struct uerr *err)
 {
@@ -188,6 +229,8 @@ static int add_device(struct add_opts *o, struct target *tgt,
 	if (ret == 0 && !caps_have_sys_admin())
 		ret = ublk_features_require(features, UBLK_F_UNPRIVILEGED_DEV,
 					    err);
+	if (ret == 0 && o->mlock)
+		ret = check_memlock(o, err);
 	if (ret < 0)
 		goto out_close;
 
@@ -224,6 +267,7 @@ static int add_device(struct add_opts *o, struct target *tgt,
 	cfg.info = info;
 	cfg.tgt = tgt;
 	cfg.rec = &rec;
+	cfg.qopts.mlock = o->mlock;
 	ret = server_spawn(&cfg, &server_pid, err);
 	if (ret < 0) {
 		uerr_prefix(err, "device %u", info.dev_id);
@@ -273,6 +317,11 @@ int cmd_add(int argc, char **argv)
 		return ret < 0 ? EXIT_OK : ret;
 
 	uerr_clear(&err);
+	/* As the user before anything else: the backing file too. */
+	if (o.user && caps_become_user(o.user, &err) < 0) {
+		cli_error(&err);
+		return EXIT_FAIL;
+	}
 	if (target_open(&tgt, o.target, &o.topts, &err) < 0) {
 		target_close(&tgt);
 		cli_error(&err);

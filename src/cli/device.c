@@ -124,6 +124,15 @@ json_object *dev_view_json(const struct dev_view *v)
 			       v->has_record && v->rec.backing[0] ?
 				       json_object_new_string(v->rec.backing) :
 				       NULL);
+	json_object_object_add(o, "fixed_buffers",
+			       v->has_record && v->in_kernel ?
+				       json_object_new_boolean(
+					       v->rec.fixed_buffers) :
+				       NULL);
+	json_object_object_add(o, "mlock",
+			       v->has_record && v->in_kernel ?
+				       json_object_new_boolean(v->rec.mlock) :
+				       NULL);
 	json_object_object_add(o, "uuid",
 			       v->has_record ?
 				       json_object_new_string(v->rec.uuid) :

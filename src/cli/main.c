@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "../lib/caps.h"
 
 #ifndef UBLK_USER_VERSION
 #define UBLK_USER_VERSION "0.0.0"
@@ -72,8 +73,14 @@ int main(int argc, char **argv)
 		{ "del", cmd_del },
 		{ "features", cmd_features },
 	};
+	struct uerr err;
 	unsigned int i;
 
+	uerr_clear(&err);
+	if (caps_startup(&err) < 0) {
+		cli_error(&err);
+		return EXIT_FAIL;
+	}
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;

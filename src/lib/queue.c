@@ -7,7 +7,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "queue.h"
+#include "sandbox.h"
 
 static size_t page_round(size_t len)
 {
@@ -118,6 +120,8 @@ static void queue_handle_cqe(struct ublk_queue *q,
 
 static int queue_ring_init(struct ublk_queue *q)
 {
+	/* Disabled until the queue thread enables it: that thread becomes
+	 * the ring's single issuer, and restrictions are in place first. */
 	unsigned int flags[] = {
 		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
 			IORING_SETUP_COOP_TASKRUN,
@@ -131,7 +135,7 @@ static int queue_ring_init(struct ublk_queue *q)
 	/* Newer setup flags first; older kernels say EINVAL. */
 	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 		memset(&p, 0, sizeof(p));
-		p.flags = flags[i];
+		p.flags = flags[i] | IORING_SETUP_R_DISABLED;
 		ret = io_uring_queue_init_params(2 * q->depth, &q->ring, &p);
 		if (ret != -EINVAL)
 			break;
@@ -139,25 +143,72 @@ static int queue_ring_init(struct ublk_queue *q)
 	return ret;
 }
 
-static int queue_setup_ring(struct ublk_queue *q)
+/* Register the I/O buffers; false (and plain read/write) if not allowed. */
+static bool queue_register_buffers(struct ublk_queue *q)
 {
-	int files[2] = { q->char_fd, q->tgt->fd };
+	struct iovec *iov;
 	unsigned int tag;
 	int ret;
 
-	ret = queue_ring_init(q);
-	if (ret < 0) {
-		snprintf(q->setup_msg, sizeof(q->setup_msg),
-			 "queue %u: io_uring setup: %s", q->q_id,
-			 strerror(-ret));
-		return ret;
+	iov = calloc(q->depth, sizeof(*iov));
+	if (!iov)
+		return false;
+	for (tag = 0; tag < q->depth; tag++) {
+		iov[tag].iov_base = q->ios[tag].buf;
+		iov[tag].iov_len = q->buf_size;
 	}
+	/* Pinned pages count against RLIMIT_MEMLOCK without CAP_IPC_LOCK. */
+	ret = io_uring_register_buffers(&q->ring, iov, q->depth);
+	free(iov);
+	if (ret < 0)
+		fprintf(stderr,
+			"queue %u: fixed buffers not registered (%s): using "
+			"plain read/write\n",
+			q->q_id, strerror(-ret));
+	return ret == 0;
+}
+
+static int queue_setup_ring(struct ublk_queue *q, struct uerr *err)
+{
+	int files[2] = { q->char_fd, q->tgt->fd };
+	uint8_t ops[TARGET_MAX_RING_OPS + 1];
+	unsigned int nr_ops = 0;
+	int ret;
+
+	ret = queue_ring_init(q);
+	if (ret < 0)
+		return uerr_sys(err, -ret, "queue %u: io_uring setup", q->q_id);
+	q->ring_ready = true;
 	ret = io_uring_register_files(&q->ring, files, q->tgt->fd >= 0 ? 2 : 1);
+	if (ret < 0)
+		return uerr_sys(err, -ret, "queue %u: registering files",
+				q->q_id);
+	if (q->tgt->ops->fixed_buffers)
+		q->fixed_bufs = queue_register_buffers(q);
+
+	ops[nr_ops++] = IORING_OP_URING_CMD;
+	if (q->tgt->ops->ring_ops)
+		nr_ops += q->tgt->ops->ring_ops(q->tgt, q->fixed_bufs,
+						ops + nr_ops);
+	ret = sandbox_restrict_ring(&q->ring, ops, nr_ops, err);
+	if (ret < 0)
+		return uerr_prefix(err, "queue %u", q->q_id);
+	return 0;
+}
+
+/* In the thread, once the process is confined: start fetching. */
+static int queue_start_fetching(struct ublk_queue *q)
+{
+	unsigned int tag;
+	int ret;
+
+	/* liburing 2.3 declares io_uring_enable_rings() but lacks it. */
+	ret = io_uring_register(q->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS,
+				NULL, 0);
 	if (ret < 0) {
 		snprintf(q->setup_msg, sizeof(q->setup_msg),
-			 "queue %u: registering files: %s", q->q_id,
+			 "queue %u: enabling the ring: %s", q->q_id,
 			 strerror(-ret));
-		io_uring_queue_exit(&q->ring);
 		return ret;
 	}
 	for (tag = 0; tag < q->depth; tag++)
@@ -167,8 +218,30 @@ static int queue_setup_ring(struct ublk_queue *q)
 		snprintf(q->setup_msg, sizeof(q->setup_msg),
 			 "queue %u: submitting FETCH_REQ: %s", q->q_id,
 			 strerror(-ret));
-		io_uring_queue_exit(&q->ring);
 		return ret;
+	}
+	return 0;
+}
+
+/* Drop capabilities, wait for the server's filter, add our own. */
+static int queue_confine(struct ublk_queue *q)
+{
+	struct uerr err;
+	int dropped;
+
+	uerr_clear(&err);
+	dropped = caps_drop_thread(&err);
+	pthread_barrier_wait(&q->gate->barrier); /* server: all dropped */
+	pthread_barrier_wait(&q->gate->barrier); /* server: filter loaded */
+	if (dropped < 0 || q->gate->abort) {
+		snprintf(q->setup_msg, sizeof(q->setup_msg), "queue %u: %.200s",
+			 q->q_id, dropped < 0 ? err.msg : "setup aborted");
+		return -EPERM;
+	}
+	if (sandbox_queue_thread(&err) < 0) {
+		snprintf(q->setup_msg, sizeof(q->setup_msg), "queue %u: %.200s",
+			 q->q_id, err.msg);
+		return -EPERM;
 	}
 	return 0;
 }
@@ -180,7 +253,9 @@ static void *queue_thread(void *arg)
 	unsigned int head, n;
 	int ret;
 
-	q->setup_status = queue_setup_ring(q);
+	q->setup_status = queue_confine(q);
+	if (!q->setup_status)
+		q->setup_status = queue_start_fetching(q);
 	q->on_event(q);
 	if (q->setup_status)
 		return NULL;
@@ -200,14 +275,13 @@ static void *queue_thread(void *arg)
 		}
 		io_uring_cq_advance(&q->ring, n);
 	}
-	io_uring_queue_exit(&q->ring);
 	q->on_event(q);
 	return NULL;
 }
 
 int queue_init(struct ublk_queue *q, unsigned int q_id, unsigned int depth,
 	       unsigned int buf_size, int char_fd, struct target *tgt,
-	       struct uerr *err)
+	       const struct queue_opts *opts, struct uerr *err)
 {
 	unsigned int tag;
 	void *p;
@@ -241,13 +315,25 @@ int queue_init(struct ublk_queue *q, unsigned int q_id, unsigned int depth,
 	q->bufs = p;
 	for (tag = 0; tag < depth; tag++)
 		q->ios[tag].buf = (char *)q->bufs + (size_t)tag * buf_size;
-	return 0;
+
+	if (opts->mlock) {
+		/* Locked pages are never discarded; we never MADV_DONTNEED. */
+		if (mlock(q->bufs, q->bufs_len) < 0)
+			return uerr_sys(err, errno,
+					"queue %u: locking %zu bytes of I/O "
+					"buffers",
+					q_id, q->bufs_len);
+		q->mlocked = true;
+	}
+	return queue_setup_ring(q, err);
 }
 
-int queue_start(struct ublk_queue *q, struct uerr *err)
+int queue_start(struct ublk_queue *q, struct queue_gate *gate,
+		struct uerr *err)
 {
 	int ret;
 
+	q->gate = gate;
 	ret = pthread_create(&q->thread, NULL, queue_thread, q);
 	if (ret)
 		return uerr_sys(err, ret, "queue %u: starting thread",
@@ -262,6 +348,9 @@ void queue_join(struct ublk_queue *q)
 
 void queue_free(struct ublk_queue *q)
 {
+	if (q->ring_ready)
+		io_uring_queue_exit(&q->ring);
+	q->ring_ready = false;
 	if (q->bufs)
 		munmap(q->bufs, q->bufs_len);
 	if (q->iods)

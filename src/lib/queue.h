@@ -3,6 +3,13 @@
  * One queue of a device: one thread, one io_uring, depth tags.  Each tag
  * cycles FETCH_REQ -> I/O -> COMMIT_AND_FETCH_REQ; targets queue their
  * backing I/O on the same ring, so a round trip costs one io_uring_enter.
+ *
+ * queue_init() runs in the server's main thread while it may still hold
+ * CAP_IPC_LOCK: it maps and (optionally) locks the buffers, creates the
+ * ring disabled, registers files and buffers and restricts the ring.  The
+ * thread then drops its capabilities, waits at the gate until the server
+ * has confined the process, confines itself further, enables the ring and
+ * fetches.
  */
 #ifndef UBLK_USER_QUEUE_H
 #define UBLK_USER_QUEUE_H
@@ -25,6 +32,16 @@ struct ublk_io {
 	uint32_t done; /* bytes a target has moved so far (short I/O) */
 };
 
+/* Where queue threads wait until the server has confined the process. */
+struct queue_gate {
+	pthread_barrier_t barrier; /* nr_queues + 1 */
+	bool abort; /* set before the second wait if setup failed */
+};
+
+struct queue_opts {
+	bool mlock; /* lock the I/O buffers in memory */
+};
+
 struct ublk_queue {
 	unsigned int q_id;
 	unsigned int depth;
@@ -36,12 +53,16 @@ struct ublk_queue {
 	struct ublk_io *ios;
 	void *bufs;
 	size_t bufs_len;
+	bool ring_ready; /* ring created (needs io_uring_queue_exit) */
+	bool fixed_bufs; /* buffers registered: targets use *_FIXED */
+	bool mlocked;
 	struct io_uring ring;
 	unsigned int cmd_inflight; /* ublk commands the kernel holds */
 	unsigned int tgt_inflight; /* target SQEs not yet completed */
 	bool aborting;
 	uint64_t nr_ios; /* I/Os served, for statistics */
 	pthread_t thread;
+	struct queue_gate *gate;
 	int setup_status; /* 0 once FETCH_REQs are submitted, else -errno */
 	char setup_msg[256];
 	void (*on_event)(struct ublk_queue *q); /* setup done, or exit */
@@ -81,11 +102,11 @@ void queue_prep_io_cmd(struct io_uring_sqe *sqe, uint32_t cmd_op,
 		       unsigned int q_id, unsigned int tag, int32_t result,
 		       uint64_t buf_addr);
 
-/* Map descriptors, allocate buffers; then start the thread. */
 int queue_init(struct ublk_queue *q, unsigned int q_id, unsigned int depth,
 	       unsigned int buf_size, int char_fd, struct target *tgt,
-	       struct uerr *err);
-int queue_start(struct ublk_queue *q, struct uerr *err);
+	       const struct queue_opts *opts, struct uerr *err);
+int queue_start(struct ublk_queue *q, struct queue_gate *gate,
+		struct uerr *err);
 void queue_join(struct ublk_queue *q);
 void queue_free(struct ublk_queue *q);
 

@@ -8,13 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "ctrl.h"
 #include "queue.h"
+#include "sandbox.h"
 #include "server.h"
 
 #define SERVER_READY_TIMEOUT_MS 60000
@@ -35,6 +38,8 @@ struct server {
 	int signal_fd;
 	struct ublk_queue *queues;
 	unsigned int nr_started;
+	struct queue_gate gate;
+	int state_dir_fd; /* for removing our record once confined */
 };
 
 void server_fill_params(struct ublk_params *p, const struct target *tgt,
@@ -92,10 +97,34 @@ static bool wait_queue_events(struct server *s, uint64_t n)
 	return true;
 }
 
+/*
+ * All threads exist and hold no capability we still need: drop ours,
+ * load the process-wide filter, and let the queue threads go on.  The
+ * main thread of a privileged (root's) device keeps its capabilities, as
+ * STOP_DEV and DEL_DEV need CAP_SYS_ADMIN there.
+ */
+static int server_confine(struct server *s, struct uerr *err)
+{
+	bool privileged = !(s->cfg->info.flags & UBLK_F_UNPRIVILEGED_DEV);
+	int ret = 0;
+
+	pthread_barrier_wait(&s->gate.barrier); /* queues dropped theirs */
+	if (!privileged)
+		ret = caps_drop_thread(err);
+	if (ret == 0 && !privileged && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		ret = uerr_sys(err, errno, "PR_SET_DUMPABLE");
+	if (ret == 0)
+		ret = sandbox_server(s->state_dir_fd, err);
+	s->gate.abort = ret < 0;
+	pthread_barrier_wait(&s->gate.barrier); /* queues go on */
+	return ret;
+}
+
 static int server_setup(struct server *s, struct uerr *err)
 {
 	const struct ublksrv_ctrl_dev_info *info = &s->cfg->info;
 	struct ublk_params params;
+	char dir[PATH_MAX];
 	unsigned int i;
 	int ret;
 
@@ -120,18 +149,46 @@ static int server_setup(struct server *s, struct uerr *err)
 	for (i = 0; i < info->nr_hw_queues; i++) {
 		ret = queue_init(&s->queues[i], i, info->queue_depth,
 				 info->max_io_buf_bytes, s->char_fd,
-				 s->cfg->tgt, err);
+				 s->cfg->tgt, &s->cfg->qopts, err);
 		if (ret < 0)
 			return ret;
 		s->queues[i].owner = s;
 		s->queues[i].on_event = queue_event;
 	}
+
+	/* Everything that needs a file system happens before confinement. */
+	s->cfg->rec->server_pid = getpid();
+	s->cfg->rec->fixed_buffers = s->queues[0].fixed_bufs;
+	s->cfg->rec->mlock = s->queues[0].mlocked;
+	ret = record_write(s->cfg->rec, err);
+	if (ret < 0)
+		return ret;
+	ret = state_dir(dir, sizeof(dir), 0, err);
+	if (ret < 0)
+		return ret;
+	s->state_dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->state_dir_fd < 0)
+		return uerr_sys(err, errno, "cannot open %s", dir);
+	tzset(); /* localtime() must not open files later */
+
+	ret = pthread_barrier_init(&s->gate.barrier, NULL,
+				   info->nr_hw_queues + 1);
+	if (ret)
+		return uerr_sys(err, ret, "pthread_barrier_init");
 	for (i = 0; i < info->nr_hw_queues; i++) {
-		ret = queue_start(&s->queues[i], err);
+		ret = queue_start(&s->queues[i], &s->gate, err);
 		if (ret < 0)
-			return ret;
+			break;
 		s->nr_started++;
 	}
+	if (s->nr_started < info->nr_hw_queues) {
+		/* The barrier counts every queue: we cannot go on. */
+		fprintf(stderr, "%s\n", err->msg);
+		_exit(1);
+	}
+	ret = server_confine(s, err);
+	if (ret < 0)
+		return ret;
 	if (!wait_queue_events(s, s->nr_started))
 		return uerr_set(err, EINTR, "interrupted while starting");
 	for (i = 0; i < s->nr_started; i++)
@@ -170,7 +227,7 @@ static void server_teardown(struct server *s)
 	    err.code != ENODEV)
 		fprintf(stderr, "%s\n", err.msg);
 	ublk_ctrl_close(&s->ctrl);
-	record_remove(s->cfg->info.dev_id);
+	record_remove_at(s->state_dir_fd, s->cfg->info.dev_id);
 }
 
 static void report(int fd, int status, const char *msg)
@@ -195,7 +252,9 @@ static void log_time(const char *what)
 static __attribute__((noreturn)) void server_main(struct server_cfg *cfg,
 						  int ready_fd)
 {
-	struct server s = { .cfg = cfg, .char_fd = -1, .ctrl.fd = -1 };
+	struct server s = {
+		.cfg = cfg, .char_fd = -1, .ctrl.fd = -1, .state_dir_fd = -1
+	};
 	struct signalfd_siginfo si;
 	struct pollfd pfd[2];
 	struct uerr err;
@@ -222,9 +281,6 @@ static __attribute__((noreturn)) void server_main(struct server_cfg *cfg,
 		report(ready_fd, err.code ? err.code : EIO, err.msg);
 		_exit(1);
 	}
-	cfg->rec->server_pid = getpid();
-	if (record_write(cfg->rec, &err) < 0)
-		fprintf(stderr, "%s\n", err.msg);
 	log_time("device live");
 	report(ready_fd, 0, NULL);
 

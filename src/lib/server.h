@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "queue.h"
 #include "state.h"
 #include "target.h"
 #include "../uapi/ublk_abi.h"
@@ -20,6 +21,7 @@ struct server_cfg {
 	struct ublksrv_ctrl_dev_info info; /* as ADD_DEV returned it */
 	struct target *tgt;
 	struct dev_record *rec;
+	struct queue_opts qopts;
 };
 
 /* Start the server; on success *pid is its pid and the device is live. */

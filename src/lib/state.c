@@ -114,6 +114,9 @@ int record_write(const struct dev_record *r, struct uerr *err)
 	json_object_object_add(o, "server_pid",
 			       json_object_new_int(r->server_pid));
 	json_object_object_add(o, "created", json_object_new_int64(r->created));
+	json_object_object_add(o, "fixed_buffers",
+			       json_object_new_boolean(r->fixed_buffers));
+	json_object_object_add(o, "mlock", json_object_new_boolean(r->mlock));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
 	len = strlen(text);
 
@@ -188,6 +191,8 @@ int record_read(uint32_t dev_id, struct dev_record *r, struct uerr *err)
 	r->queue_depth = get_int(o, "queue_depth");
 	r->server_pid = get_int(o, "server_pid");
 	r->created = get_int(o, "created");
+	r->fixed_buffers = get_int(o, "fixed_buffers") == 1;
+	r->mlock = get_int(o, "mlock") == 1;
 	json_object_put(o);
 	return 0;
 }
@@ -201,6 +206,20 @@ void record_remove(uint32_t dev_id)
 		unlink(path);
 	if (state_path(path, sizeof(path), dev_id, "log", &err) == 0)
 		unlink(path);
+}
+
+void record_remove_at(int dir_fd, uint32_t dev_id)
+{
+	char name[32];
+
+	if (dir_fd < 0) {
+		record_remove(dev_id);
+		return;
+	}
+	snprintf(name, sizeof(name), "dev-%u.json", dev_id);
+	unlinkat(dir_fd, name, 0);
+	snprintf(name, sizeof(name), "dev-%u.log", dev_id);
+	unlinkat(dir_fd, name, 0);
 }
 
 static int cmp_u32(const void *a, const void *b)

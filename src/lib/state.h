@@ -10,6 +10,7 @@
 #define UBLK_USER_STATE_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -26,6 +27,8 @@ struct dev_record {
 	unsigned int queue_depth;
 	pid_t server_pid;
 	int64_t created; /* seconds since the epoch */
+	bool fixed_buffers; /* the server's I/O buffers are registered */
+	bool mlock; /* the server's I/O buffers are locked */
 };
 
 /* The directory, created 0700 when create is set and checked either way */
@@ -41,6 +44,8 @@ int record_write(const struct dev_record *r, struct uerr *err);
 int record_read(uint32_t dev_id, struct dev_record *r, struct uerr *err);
 /* Also removes the device's server log */
 void record_remove(uint32_t dev_id);
+/* The same, relative to an open state directory (for a confined server) */
+void record_remove_at(int dir_fd, uint32_t dev_id);
 /* Ids of all records, sorted; caller frees *ids */
 int record_ids(uint32_t **ids, unsigned int *nr, struct uerr *err);
 

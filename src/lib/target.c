@@ -9,6 +9,9 @@ static const struct target_ops *const targets[] = {
 	&target_null_ops,
 	&target_loop_ops,
 	&target_mem_ops,
+#ifdef UBLK_USER_TEST_HOOKS
+	&target_fault_ops, /* test builds only */
+#endif
 };
 
 const struct target_ops *target_find(const char *name)

@@ -52,11 +52,25 @@ struct target_ops {
 	/* A CQE for an SQE this target queued for tag. Same returns. */
 	int (*io_done)(struct ublk_queue *q, unsigned int tag,
 		       const struct io_uring_cqe *cqe);
+	/*
+	 * The SQE opcodes this target puts on a queue ring, besides
+	 * URING_CMD: the ring is restricted to them.  Fills ops, returns
+	 * how many (at most TARGET_MAX_RING_OPS).
+	 */
+	unsigned int (*ring_ops)(const struct target *t, bool fixed_bufs,
+				 uint8_t *ops);
+	/* Register the I/O buffers with the ring and use *_FIXED ops */
+	bool fixed_buffers;
 };
+
+#define TARGET_MAX_RING_OPS 8
 
 extern const struct target_ops target_null_ops;
 extern const struct target_ops target_loop_ops;
 extern const struct target_ops target_mem_ops;
+#ifdef UBLK_USER_TEST_HOOKS
+extern const struct target_ops target_fault_ops;
+#endif
 
 const struct target_ops *target_find(const char *name);
 /* "null, loop, mem" for messages */

@@ -163,13 +163,21 @@ static void loop_queue_rw(struct ublk_queue *q, unsigned int tag,
 	char *buf = (char *)q->ios[tag].buf + done;
 	uint64_t off = (iod->start_sector << 9) + done;
 
-	if (ublk_iod_op(iod) == UBLK_IO_OP_READ) {
+	bool read = ublk_iod_op(iod) == UBLK_IO_OP_READ;
+
+	/* Registered buffers save pinning the pages on every I/O. */
+	if (q->fixed_bufs && read)
+		io_uring_prep_read_fixed(sqe, QUEUE_FILE_BACKING, buf, len, off,
+					 tag);
+	else if (q->fixed_bufs)
+		io_uring_prep_write_fixed(sqe, QUEUE_FILE_BACKING, buf, len,
+					  off, tag);
+	else if (read)
 		io_uring_prep_read(sqe, QUEUE_FILE_BACKING, buf, len, off);
-	} else {
+	else
 		io_uring_prep_write(sqe, QUEUE_FILE_BACKING, buf, len, off);
-		if (ublk_iod_flags(iod) & UBLK_IO_F_FUA)
-			sqe->rw_flags = RWF_DSYNC;
-	}
+	if (!read && (ublk_iod_flags(iod) & UBLK_IO_F_FUA))
+		sqe->rw_flags = RWF_DSYNC;
 }
 
 static int loop_queue_io(struct ublk_queue *q, unsigned int tag,
@@ -249,9 +257,24 @@ static int loop_io_done(struct ublk_queue *q, unsigned int tag,
 	return TARGET_IO_QUEUED;
 }
 
+static unsigned int loop_ring_ops(const struct target *t, bool fixed_bufs,
+				  uint8_t *ops)
+{
+	unsigned int n = 0;
+
+	(void)t;
+	ops[n++] = fixed_bufs ? IORING_OP_READ_FIXED : IORING_OP_READ;
+	ops[n++] = fixed_bufs ? IORING_OP_WRITE_FIXED : IORING_OP_WRITE;
+	ops[n++] = IORING_OP_FSYNC;
+	ops[n++] = IORING_OP_FALLOCATE;
+	return n;
+}
+
 const struct target_ops target_loop_ops = {
 	.name = "loop",
 	.open = loop_open,
 	.queue_io = loop_queue_io,
 	.io_done = loop_io_done,
+	.ring_ops = loop_ring_ops,
+	.fixed_buffers = true,
 };

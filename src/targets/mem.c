@@ -98,8 +98,18 @@ static int mem_io_done(struct ublk_queue *q, unsigned int tag,
 	return cqe->res < 0 ? cqe->res : 0;
 }
 
+static unsigned int mem_ring_ops(const struct target *t, bool fixed_bufs,
+				 uint8_t *ops)
+{
+	(void)t;
+	(void)fixed_bufs;
+	ops[0] = IORING_OP_FALLOCATE; /* discard, write zeroes */
+	return 1;
+}
+
 const struct target_ops target_mem_ops = {
 	.name = "mem",
+	.ring_ops = mem_ring_ops,
 	.open = mem_open,
 	.close = mem_close,
 	.queue_io = mem_queue_io,

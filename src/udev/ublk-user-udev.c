@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * ublk-user-udev: run by udev, as root, for every new /dev/ublkcN and
- * /dev/ublkbN.  It asks the kernel who owns the device and hands the node
- * to that uid:gid with mode 0600.  Privileged devices are left alone.
+ * /dev/ublkbN.  It asks the kernel who owns the device, checks the device
+ * against the administrator's policy (admission.c) and either hands the
+ * node to that uid:gid with mode 0600, or deletes the device and leaves
+ * the reason in /run/ublk-user/denied/dev-N and syslog.  Privileged
+ * devices are left alone.
  *
  * It never open(2)s the char node for I/O (that would make it the
  * server); it reaches the node with O_PATH and checks that the node is the
@@ -19,7 +22,12 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "admission.h"
 #include "../lib/ctrl.h"
+#include "../lib/denial.h"
+#include "../lib/policy.h"
+
+#define DELETE_TIMEOUT_MS 5000
 
 static void say(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -91,17 +99,55 @@ out:
 	return ret;
 }
 
+/* STOP_DEV and DEL_DEV, as root; a device already gone is fine. */
+static int delete_device(struct ublk_ctrl *ctrl, uint32_t id)
+{
+	struct ublk_dev_ref ref;
+	struct uerr err;
+	int ret;
+
+	ublk_dev_ref_init(&ref, id, true);
+	ret = ublk_ctrl_stop_dev(ctrl, &ref, &err);
+	if (ret == 0)
+		ret = ublk_ctrl_del_dev(ctrl, &ref, DELETE_TIMEOUT_MS, &err);
+	if (ret < 0 && ret != -ENODEV) {
+		say(LOG_ERR, "device %u: cannot delete it: %s", id, err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Record why, then delete: `add` looks for the record once it is gone. */
+static int refuse(struct ublk_ctrl *ctrl,
+		  const struct ublksrv_ctrl_dev_info *info, const char *reason)
+{
+	struct denial d = { 0 };
+	struct uerr err;
+
+	say(LOG_WARNING, "device %u of uid %u refused by the policy: %s",
+	    info->dev_id, (unsigned int)info->owner_uid, reason);
+	d.dev_id = info->dev_id;
+	d.uid = info->owner_uid;
+	d.tag = info->ublksrv_flags;
+	snprintf(d.reason, sizeof(d.reason), "%s", reason);
+	if (denial_write(DENIAL_DIR, &d, &err) < 0)
+		say(LOG_ERR, "device %u: cannot record why: %s", info->dev_id,
+		    err.msg);
+	return delete_device(ctrl, info->dev_id);
+}
+
 int main(int argc, char **argv)
 {
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_params params;
 	struct ublk_dev_ref ref;
+	struct admission adm;
 	struct ublk_ctrl ctrl;
 	char node[64], kind;
 	struct uerr err;
+	int ret, lock = -1;
 	dev_t want;
 	uint32_t id;
-	int ret;
 
 	openlog("ublk-user-udev", LOG_PID, LOG_DAEMON);
 	if (argc != 2 || parse_name(argv[1], &kind, &id) < 0) {
@@ -120,22 +166,45 @@ int main(int argc, char **argv)
 	}
 	if (ret == 0)
 		ret = ublk_ctrl_get_params(&ctrl, &ref, &params, &err);
-	ublk_ctrl_close(&ctrl);
 	if (ret < 0) {
 		say(LOG_ERR, "device %u: %s", id, err.msg);
-		return 1;
+		goto fail;
 	}
 	if (!(params.types & UBLK_PARAM_TYPE_DEVT)) {
 		say(LOG_ERR, "device %u: the kernel gave no device numbers",
 		    id);
-		return 1;
+		goto fail;
 	}
-	if (kind == 'c')
+
+	/* One helper at a time decides, and hands over before the next. */
+	lock = admission_lock(&err);
+	if (lock < 0) {
+		say(LOG_ERR, "device %u: %s", id, err.msg);
+		goto fail;
+	}
+	adm.kind = kind;
+	adm.info = &info;
+	adm.params = &params;
+	if (admission_decide(&ctrl, &adm, &err) < 0) {
+		ret = refuse(&ctrl, &info, err.msg);
+		ublk_ctrl_close(&ctrl);
+		close(lock);
+		return ret < 0 ? 1 : 0;
+	}
+	ublk_ctrl_close(&ctrl);
+
+	if (kind == 'c') {
+		denial_clear(DENIAL_DIR, id);
 		want = makedev(params.devt.char_major, params.devt.char_minor);
-	else
+	} else {
 		want = makedev(params.devt.disk_major, params.devt.disk_minor);
+	}
 	snprintf(node, sizeof(node), "/dev/%s", argv[1]);
-	if (hand_over(node, kind, want, info.owner_uid, info.owner_gid) < 0)
-		return 1;
-	return 0;
+	ret = hand_over(node, kind, want, info.owner_uid, info.owner_gid);
+	close(lock);
+	return ret < 0 ? 1 : 0;
+
+fail:
+	ublk_ctrl_close(&ctrl);
+	return 1;
 }

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The policy as the root udev helper enforces it.  What the kernel tells
+ * us about a device (owner, flags, queues, depth; the size once the disk
+ * exists) is checked against the owner's limits, and the owner's other
+ * devices are counted.  Only devices already handed over count: helpers
+ * run one at a time (admission_lock), so of two devices created at once
+ * the first one decided is the one that is kept.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "admission.h"
+#include "../lib/denial.h"
+#include "../lib/policy.h"
+
+#define UBLK_CHAR_CLASS "/sys/class/ublk-char"
+
+int admission_lock(struct uerr *err)
+{
+	int dfd, fd;
+
+	dfd = rundir_open(UBLK_USER_RUN_DIR, true, 0, err);
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, "udev.lock",
+		    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	close(dfd);
+	if (fd < 0)
+		return uerr_sys(err, errno, "cannot open %s/udev.lock",
+				UBLK_USER_RUN_DIR);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			uerr_sys(err, errno, "cannot lock %s/udev.lock",
+				 UBLK_USER_RUN_DIR);
+			close(fd);
+			return -err->code;
+		}
+	}
+	return fd;
+}
+
+/* Has the node of device id been handed to uid? */
+static bool handed_over(uint32_t id, uid_t uid)
+{
+	char node[64];
+	struct stat st;
+
+	snprintf(node, sizeof(node), "/dev/ublkc%u", id);
+	return lstat(node, &st) == 0 && S_ISCHR(st.st_mode) &&
+	       st.st_uid == uid;
+}
+
+/* Devices of uid, other than self, that were handed over to it. */
+static long count_admitted(struct ublk_ctrl *ctrl, uid_t uid, uint32_t self,
+			   struct uerr *err)
+{
+	struct ublksrv_ctrl_dev_info info;
+	struct ublk_dev_ref ref;
+	struct dirent *de;
+	struct uerr e;
+	unsigned int id;
+	long n = 0;
+	char extra;
+	DIR *d;
+
+	d = opendir(UBLK_CHAR_CLASS);
+	if (!d)
+		return uerr_sys(err, errno, "cannot count devices in %s",
+				UBLK_CHAR_CLASS);
+	while ((de = readdir(d))) {
+		if (sscanf(de->d_name, "ublkc%u%c", &id, &extra) != 1 ||
+		    id == self)
+			continue;
+		ublk_dev_ref_init(&ref, id, true);
+		/* A device deleted meanwhile (ENODEV) does not count. */
+		if (ublk_ctrl_get_info(ctrl, &ref, &info, &e) < 0)
+			continue;
+		if ((info.flags & UBLK_F_UNPRIVILEGED_DEV) &&
+		    info.owner_uid == uid && handed_over(id, uid))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int admission_decide(struct ublk_ctrl *ctrl, const struct admission *a,
+		     struct uerr *err)
+{
+	const struct ublksrv_ctrl_dev_info *info = a->info;
+	struct policy_request req = { 0 };
+	struct policy_limits lim;
+	struct policy_user u;
+	struct policy policy;
+	long others;
+	int ret;
+
+	if (policy_load(&policy, POLICY_DIR, 0) < 0) {
+		policy_invalid_error(&policy, err);
+		policy_free(&policy);
+		return -EACCES;
+	}
+	ret = policy_user_get(&u, info->owner_uid, info->owner_gid, err);
+	if (ret < 0) {
+		uerr_prefix(err, "cannot decide");
+		policy_free(&policy);
+		return -EACCES;
+	}
+	policy_eval(&policy, &u, &lim, err);
+
+	req.flags = info->flags;
+	req.nr_queues = info->nr_hw_queues;
+	req.queue_depth = info->queue_depth;
+	if (a->kind == 'b' && (a->params->types & UBLK_PARAM_TYPE_BASIC))
+		req.size = a->params->basic.dev_sectors << 9;
+	if (a->kind == 'c') {
+		others = count_admitted(ctrl, info->owner_uid, info->dev_id,
+					err);
+		if (others < 0) {
+			ret = -EACCES;
+			goto out;
+		}
+		req.nr_devices = others + 1;
+	}
+	ret = policy_check(&lim, &u, &req, err);
+out:
+	policy_user_free(&u);
+	policy_free(&policy);
+	return ret < 0 ? -EACCES : 0;
+}
