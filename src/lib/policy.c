@@ -621,10 +621,13 @@ static void parse_key_line(struct parse_ctx *c, const char *line,
 		return;
 	}
 	if (s->set[k].line) {
+		if (s == &c->scratch)
+			snprintf(sec, sizeof(sec), "this section");
+		else
+			policy_section_str(s->scope, s->name, sec,
+					   sizeof(sec));
 		perr(c, lineno, "duplicate key '%s' in %s (first at line %u)",
-		     name,
-		     policy_section_str(s->scope, s->name, sec, sizeof(sec)),
-		     s->set[k].line);
+		     name, sec, s->set[k].line);
 		return;
 	}
 	if (!value[0]) {
