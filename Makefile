@@ -1,11 +1,13 @@
 # ublk-user: see README.md.  Plain make, no autotools.
 #   make                 build into build/
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local DESTDIR= [SETCAP=1]
 #   make deps            install build and test dependencies (Debian 12)
 #   make check           unit tests + tests on a real kernel in a VM
 #   make check-unit      unit tests only (no kernel needed)
 #   make check-vm        kernel tests only (QEMU TCG, Linux 7.x)
 #   make check-asan      unit tests built with AddressSanitizer + UBSan
+#   make fuzz            fuzz the policy parser (clang libFuzzer);
+#                        FUZZ_SECONDS=20 by default, as in make check
 #   make demo            a rootless user's disk, end to end, in the VM
 
 VERSION    := 0.1.0
@@ -15,6 +17,12 @@ BINDIR     ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/ublk-user
 MANDIR     ?= $(PREFIX)/share/man
 UDEVRULESDIR ?= /usr/lib/udev/rules.d
+SYSCONFDIR ?= /etc
+DOCDIR     ?= $(PREFIX)/share/doc/ublk-user
+# Who may open /dev/ublk-control (see ublk-user-udev(8)): the members of
+# UBLK_GROUP (mode 0660), or everybody with UBLK_CONTROL_MODE=0666.
+UBLK_GROUP ?= ublk
+UBLK_CONTROL_MODE ?= 0660
 
 BUILD      ?= build
 CC         ?= cc
@@ -25,6 +33,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS   += -std=c11 -D_GNU_SOURCE -DUBLK_USER_VERSION='"$(VERSION)"' \
+	      -DUBLK_USER_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	      -DUBLK_USER_UDEVRULESDIR='"$(UDEVRULESDIR)"' \
 	      -MMD -MP $(PKG_CFLAGS)
 LDLIBS     += $(PKG_LIBS) -lpthread
 
@@ -41,7 +51,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 .PHONY: all install stage deps check check-unit check-vm check-asan \
-	demo clean format
+	demo clean format fuzz check-fuzz
 
 all: $(BINS)
 
@@ -62,16 +72,34 @@ $(BUILD)/ublk-user-udev: $(call obj,$(UDEV_SRCS)) $(LIB)
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
 		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SYSCONFDIR)/ublk-user/policy.d \
+		$(DESTDIR)$(DOCDIR)/examples
 	install -m 0755 $(BUILD)/ublk-user $(DESTDIR)$(BINDIR)/ublk-user
+	# Opt-in: CAP_IPC_LOCK as a file capability (ublk-user(1), SECURITY.md)
+	if [ "$(SETCAP)" = 1 ]; then \
+		setcap cap_ipc_lock+ep $(DESTDIR)$(BINDIR)/ublk-user; fi
 	install -m 0755 $(BUILD)/ublk-user-udev \
 		$(DESTDIR)$(LIBEXECDIR)/ublk-user-udev
-	# The rule names the helper where this install puts it.
-	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' policy/70-ublk-user.rules.in \
+	# The rule names the helper where this install puts it, and gives
+	# /dev/ublk-control to UBLK_GROUP with UBLK_CONTROL_MODE.
+	sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
+		-e 's|@UBLK_GROUP@|$(UBLK_GROUP)|g' \
+		-e 's|@UBLK_CONTROL_MODE@|$(UBLK_CONTROL_MODE)|g' \
+		policy/70-ublk-user.rules.in \
 		> $(DESTDIR)$(UDEVRULESDIR)/70-ublk-user.rules
 	chmod 0644 $(DESTDIR)$(UDEVRULESDIR)/70-ublk-user.rules
+	# The policy: the default, unless the administrator has one already.
+	chmod 0755 $(DESTDIR)$(SYSCONFDIR)/ublk-user \
+		$(DESTDIR)$(SYSCONFDIR)/ublk-user/policy.d
+	[ -e $(DESTDIR)$(SYSCONFDIR)/ublk-user/policy.conf ] || \
+		install -m 0644 policy/policy.conf \
+			$(DESTDIR)$(SYSCONFDIR)/ublk-user/policy.conf
+	install -m 0644 policy/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
 	for m in man/*.1; do [ -e "$$m" ] && \
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/; done; true
+	for m in man/*.5; do [ -e "$$m" ] && \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done; true
 	for m in man/*.8; do [ -e "$$m" ] && \
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done; true
 
@@ -84,7 +112,38 @@ deps:
 	tests/deps.sh
 
 # Test-only programs, used by the kernel tests in the VM.
-TEST_TOOLS := $(BUILD)/tests/ublk-raw
+#  ublk-raw: raw control commands;
+#  ublk-user-testhooks: ublk-user with the "fault" target (src/targets/
+#    fault.c) compiled in, to show confinement holding;
+#  ublk-user-nosandbox: ublk-user without seccomp and ring restrictions,
+#    only to measure what they cost.
+TEST_TOOLS := $(BUILD)/tests/ublk-raw $(BUILD)/tests/ublk-user-testhooks \
+	      $(BUILD)/tests/ublk-user-nosandbox $(BUILD)/tests/fakenode
+ALL_SRCS   := $(LIB_SRCS) $(CLI_SRCS)
+
+$(BUILD)/obj-testhooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DUBLK_USER_TEST_HOOKS $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(BUILD)/obj-nosandbox/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DUBLK_USER_NO_SANDBOX $(CFLAGS) $(WARN) -c -o $@ $<
+
+# A FUSE file system that forges a device node (SECURITY.md).
+$(BUILD)/tests/fakenode: tests/tools/fakenode.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(shell pkg-config --cflags fuse3) -o $@ $< \
+		$(shell pkg-config --libs fuse3)
+
+$(BUILD)/tests/ublk-user-testhooks: \
+		$(patsubst %.c,$(BUILD)/obj-testhooks/%.o,$(ALL_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/ublk-user-nosandbox: \
+		$(patsubst %.c,$(BUILD)/obj-nosandbox/%.o,$(ALL_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(dir $@)
@@ -143,7 +202,7 @@ $(UAPI_BIN): $(UNIT_OBJ)/uapi_compare.o $(UNIT_OBJ)/uapi_ours.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-check: check-unit check-asan check-vm
+check: check-unit check-asan check-fuzz check-vm
 
 # One prove run, so that one failing test does not hide the others; the
 # shell tests are executables too (#!/bin/bash).
@@ -163,6 +222,32 @@ check-asan:
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" check-unit
 
+# The policy parser under libFuzzer (clang), with ASan and UBSan.  The seed
+# corpus is kept in tests/fuzz/corpus/policy; what the fuzzer finds goes
+# to $(FUZZ_DIR)/corpus.  make check runs it for FUZZ_SECONDS (20).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SRCS    := tests/fuzz/policy_fuzz.c src/lib/policy.c src/lib/size.c \
+		src/lib/err.c
+FUZZ_BIN     := $(FUZZ_DIR)/policy_fuzz
+
+$(FUZZ_BIN): $(FUZZ_SRCS) src/lib/policy.h src/lib/size.h src/lib/err.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 \
+		-fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $(WARN) -o $@ $(FUZZ_SRCS)
+
+fuzz: $(FUZZ_BIN)
+	@mkdir -p $(FUZZ_DIR)/corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-dict=tests/fuzz/policy.dict \
+		$(FUZZ_DIR)/corpus tests/fuzz/corpus/policy
+
+check-fuzz:
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
 demo: all
 	$(MAKE) stage
 	tests/vm/fetch-kernel
@@ -174,4 +259,4 @@ format:
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -type f -name '*.d' 2>/dev/null)

@@ -11,6 +11,8 @@ packages=(
 	perl fio e2fsprogs util-linux passwd procps
 	# the VM harness: QEMU (TCG), a tiny initramfs, the guest's udevd
 	qemu-system-x86 busybox-static cpio kmod xz-utils udev jq
+	# confinement tests: file capabilities, a FUSE file system
+	libcap2-bin fuse3 libfuse3-dev
 	# fetching the test kernel
 	apt ca-certificates
 )

@@ -32,6 +32,8 @@ int cmd_add(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_del(int argc, char **argv);
 int cmd_features(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 /* One device as `list` and `add` show it: kernel truth plus our record */
 struct dev_view {
@@ -58,6 +60,6 @@ int dev_ids_in_dev(uint32_t **ids, unsigned int *nr, struct uerr *err);
  * waits for the server to let go; SIGKILL after a while), record removed.
  */
 int dev_remove(struct ublk_ctrl *ctrl, uint32_t dev_id, pid_t server_pid,
-	       struct uerr *err);
+	       bool keep_log, struct uerr *err);
 
 #endif

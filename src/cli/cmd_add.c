@@ -7,12 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "../lib/caps.h"
+#include "../lib/denial.h"
 #include "../lib/devnode.h"
 #include "../lib/features.h"
+#include "../lib/policy.h"
 #include "../lib/server.h"
 #include "../lib/size.h"
 #include "../lib/target.h"
@@ -154,20 +157,33 @@ static void print_added(const struct dev_view *v, bool json)
 	       v->info.dev_id, v->info.dev_id, v->info.dev_id);
 }
 
-/* After ADD_DEV: undo whatever exists if a later step fails. */
-static void add_cleanup(uint32_t dev_id, pid_t server_pid)
+/*
+ * After ADD_DEV: undo whatever exists if a later step fails.  The server's
+ * log stays, and the message says where, as it tells what went wrong.
+ */
+static void add_cleanup(uint32_t dev_id, pid_t server_pid, struct uerr *why)
 {
 	struct ublk_ctrl ctrl;
+	char log[PATH_MAX];
 	struct uerr err;
+	struct stat st;
+	size_t n;
 
+	uerr_clear(&err);
 	if (ublk_ctrl_open(&ctrl, &err) < 0 ||
-	    dev_remove(&ctrl, dev_id, server_pid, &err) < 0)
+	    dev_remove(&ctrl, dev_id, server_pid, true, &err) < 0)
 		fprintf(stderr,
 			"%s: could not delete device %u: %s\n"
 			"%s: remove it with 'ublk-user del -n %u' once "
 			"that works\n",
 			prog_name, dev_id, err.msg, prog_name, dev_id);
 	ublk_ctrl_close(&ctrl);
+	if (state_path(log, sizeof(log), dev_id, "log", &err) == 0 &&
+	    stat(log, &st) == 0 && st.st_size > 0) {
+		n = strlen(why->msg);
+		snprintf(why->msg + n, sizeof(why->msg) - n,
+			 " (server log: %.200s)", log);
+	}
 }
 
 static bool interrupted(void)
@@ -206,16 +222,118 @@ static int check_memlock(const struct add_opts *o, struct uerr *err)
 			format_size(rl.rlim_cur, have_s, sizeof(have_s)));
 }
 
+/*
+ * The administrator's policy, checked before anything is created: what
+ * the kernel cannot know (target, backing file) and all the rest, so the
+ * user gets a clear refusal.  The udev helper enforces it again as root.
+ * Root's devices are privileged and not bound by it.
+ */
+struct add_policy {
+	bool active;
+	struct policy p;
+	struct policy_user u;
+	struct policy_limits lim;
+};
+
+static int add_policy_load(struct add_policy *ap, struct uerr *err)
+{
+	int ret;
+
+	memset(ap, 0, sizeof(*ap));
+	if (caps_have_sys_admin())
+		return 0;
+	ap->active = true;
+	if (policy_load(&ap->p, POLICY_DIR, 0) < 0)
+		return policy_invalid_error(&ap->p, err);
+	ret = policy_user_get(&ap->u, geteuid(), getegid(), err);
+	if (ret < 0)
+		return ret;
+	return policy_eval(&ap->p, &ap->u, &ap->lim, err);
+}
+
+static void add_policy_free(struct add_policy *ap)
+{
+	if (!ap->active)
+		return;
+	policy_user_free(&ap->u);
+	policy_free(&ap->p);
+}
+
+/* tgt: NULL before the target is open; nr_devices < 0: not counted */
+static int add_policy_check(const struct add_policy *ap,
+			    const struct add_opts *o, const struct target *tgt,
+			    long nr_devices, struct uerr *err)
+{
+	struct policy_request req = { 0 };
+
+	if (!ap->active)
+		return 0;
+	req.target = o->target;
+	req.nr_queues = o->queues;
+	req.queue_depth = o->depth;
+	req.flags = UBLK_F_UNPRIVILEGED_DEV | UBLK_F_CMD_IOCTL_ENCODE;
+	if (tgt) {
+		req.size = tgt->size;
+		req.backing = tgt->backing[0] ? tgt->backing : NULL;
+	}
+	req.nr_devices = nr_devices >= 0 ? nr_devices + 1 : -1;
+	if (policy_check(&ap->lim, &ap->u, &req, err) < 0)
+		return uerr_prefix(err, "refused by the policy");
+	return 0;
+}
+
+/* How many devices the kernel says are ours (nodes we may query) */
+static long count_own_devices(struct ublk_ctrl *ctrl, struct uerr *err)
+{
+	struct ublksrv_ctrl_dev_info info;
+	struct ublk_dev_ref ref;
+	unsigned int nr, i;
+	uint32_t *ids;
+	struct uerr e;
+	long n = 0;
+	int ret;
+
+	ret = dev_ids_in_dev(&ids, &nr, err);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < nr; i++) {
+		ublk_dev_ref_init(&ref, ids[i], true);
+		if (ublk_ctrl_get_info(ctrl, &ref, &info, &e) == 0 &&
+		    (info.flags & UBLK_F_UNPRIVILEGED_DEV) &&
+		    info.owner_uid == geteuid())
+			n++;
+	}
+	free(ids);
+	return n;
+}
+
+/* The udev helper deleted our device: its reason replaces err. */
+static bool refused_by_helper(uint32_t dev_id, uint64_t tag,
+			      struct uerr *err)
+{
+	struct denial d;
+
+	if (denial_read(DENIAL_DIR, 0, dev_id, geteuid(), tag, &d) < 0)
+		return false;
+	uerr_set(err, EACCES,
+		 "the udev helper deleted device %u, refused by the policy: "
+		 "%s",
+		 dev_id, d.reason);
+	return true;
+}
+
 static int add_device(struct add_opts *o, struct target *tgt,
-		      struct dev_view *view, struct uerr *err)
+		      const struct add_policy *ap, struct dev_view *view,
+		      struct uerr *err)
 {
 	struct ublksrv_ctrl_dev_info info = { 0 };
 	struct server_cfg cfg = { 0 };
 	struct dev_record rec = { 0 };
 	struct ublk_ctrl ctrl;
 	uint64_t features;
-	char node[64], dir[PATH_MAX];
+	char node[64], cnode[64], dir[PATH_MAX];
 	pid_t server_pid = 0;
+	long own;
 	bool unprivileged;
 	int ret;
 
@@ -231,6 +349,11 @@ static int add_device(struct add_opts *o, struct target *tgt,
 					    err);
 	if (ret == 0 && o->mlock)
 		ret = check_memlock(o, err);
+	if (ret == 0 && ap->active) {
+		own = count_own_devices(&ctrl, err);
+		ret = own < 0 ? (int)own :
+				add_policy_check(ap, o, tgt, own, err);
+	}
 	if (ret < 0)
 		goto out_close;
 
@@ -248,9 +371,10 @@ static int add_device(struct add_opts *o, struct target *tgt,
 
 	/* From here on a failure must delete the device again. */
 	unprivileged = info.flags & UBLK_F_UNPRIVILEGED_DEV;
-	snprintf(node, sizeof(node), "/dev/ublkc%u", info.dev_id);
-	ret = devnode_wait_owned(node, unprivileged ? geteuid() : 0,
-				 devnode_timeout(), err);
+	snprintf(cnode, sizeof(cnode), "/dev/ublkc%u", info.dev_id);
+	ret = devnode_wait_handover(cnode, cnode,
+				    unprivileged ? geteuid() : 0,
+				    devnode_timeout(), err);
 	if (ret < 0)
 		goto out_remove;
 
@@ -277,8 +401,9 @@ static int add_device(struct add_opts *o, struct target *tgt,
 	target_close(tgt);
 
 	snprintf(node, sizeof(node), "/dev/ublkb%u", info.dev_id);
-	ret = devnode_wait_owned(node, unprivileged ? geteuid() : 0,
-				 devnode_timeout(), err);
+	ret = devnode_wait_handover(node, cnode,
+				    unprivileged ? geteuid() : 0,
+				    devnode_timeout(), err);
 	if (ret < 0)
 		goto out_remove;
 	if (interrupted()) {
@@ -296,7 +421,9 @@ static int add_device(struct add_opts *o, struct target *tgt,
 	return 0;
 
 out_remove:
-	add_cleanup(info.dev_id, server_pid);
+	if (unprivileged && refused_by_helper(info.dev_id, rec.tag, err))
+		ret = -EACCES;
+	add_cleanup(info.dev_id, server_pid, err);
 	return ret;
 out_close:
 	ublk_ctrl_close(&ctrl);
@@ -305,6 +432,7 @@ out_close:
 
 int cmd_add(int argc, char **argv)
 {
+	struct add_policy ap;
 	struct target tgt;
 	struct add_opts o;
 	struct dev_view view;
@@ -322,8 +450,16 @@ int cmd_add(int argc, char **argv)
 		cli_error(&err);
 		return EXIT_FAIL;
 	}
-	if (target_open(&tgt, o.target, &o.topts, &err) < 0) {
+	if (add_policy_load(&ap, &err) < 0 ||
+	    add_policy_check(&ap, &o, NULL, -1, &err) < 0) {
+		add_policy_free(&ap);
+		cli_error(&err);
+		return EXIT_FAIL;
+	}
+	if (target_open(&tgt, o.target, &o.topts, &err) < 0 ||
+	    add_policy_check(&ap, &o, &tgt, -1, &err) < 0) {
 		target_close(&tgt);
+		add_policy_free(&ap);
 		cli_error(&err);
 		return EXIT_FAIL;
 	}
@@ -335,8 +471,9 @@ int cmd_add(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
-	ret = add_device(&o, &tgt, &view, &err);
+	ret = add_device(&o, &tgt, &ap, &view, &err);
 	target_close(&tgt);
+	add_policy_free(&ap);
 	if (ret < 0) {
 		cli_error(&err);
 		return EXIT_FAIL;

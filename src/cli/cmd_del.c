@@ -37,7 +37,7 @@ static int del_one(struct ublk_ctrl *ctrl, uint32_t id, struct uerr *err)
 	}
 	if (ret < 0)
 		return ret;
-	return dev_remove(ctrl, id, v.server_pid, err);
+	return dev_remove(ctrl, id, v.server_pid, false, err);
 }
 
 static int del_all(struct ublk_ctrl *ctrl, struct uerr *err)
@@ -55,7 +55,7 @@ static int del_all(struct ublk_ctrl *ctrl, struct uerr *err)
 		if (dev_view_get(ctrl, kids[i], &v, &e) < 0 ||
 		    v.info.owner_uid != geteuid())
 			continue;
-		if (dev_remove(ctrl, kids[i], v.server_pid, &e) < 0) {
+		if (dev_remove(ctrl, kids[i], v.server_pid, false, &e) < 0) {
 			cli_error(&e);
 			*err = e;
 			ret = -1;

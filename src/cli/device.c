@@ -213,7 +213,7 @@ static bool wait_pid_exit(pid_t pid, long timeout_ms)
 }
 
 int dev_remove(struct ublk_ctrl *ctrl, uint32_t dev_id, pid_t server_pid,
-	       struct uerr *err)
+	       bool keep_log, struct uerr *err)
 {
 	struct ublk_dev_ref ref;
 	int ret;
@@ -243,7 +243,10 @@ int dev_remove(struct ublk_ctrl *ctrl, uint32_t dev_id, pid_t server_pid,
 		kill(server_pid, SIGKILL);
 		wait_pid_exit(server_pid, SERVER_EXIT_TIMEOUT_MS);
 	}
-	record_remove(dev_id);
+	if (keep_log)
+		record_remove_json(dev_id);
+	else
+		record_remove(dev_id);
 	uerr_clear(err);
 	return 0;
 }

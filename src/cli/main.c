@@ -24,6 +24,8 @@ static const char usage[] =
 	"  list      show the devices you can see\n"
 	"  del       stop and delete devices\n"
 	"  features  show what the kernel's ublk driver supports\n"
+	"  policy    check the administrator's policy, show your limits\n"
+	"  doctor    check this system and say how to fix what is wrong\n"
 	"  help      show this text\n"
 	"\n"
 	"Run 'ublk-user COMMAND --help' for a command's options, and see\n"
@@ -72,6 +74,8 @@ int main(int argc, char **argv)
 		{ "list", cmd_list },
 		{ "del", cmd_del },
 		{ "features", cmd_features },
+		{ "policy", cmd_policy },
+		{ "doctor", cmd_doctor },
 	};
 	struct uerr err;
 	unsigned int i;

@@ -14,11 +14,16 @@
 
 int rundir_open(const char *path, bool create, uid_t owner, struct uerr *err)
 {
+	bool created = false;
 	struct stat st;
 	int fd;
 
-	if (create && mkdir(path, 0755) < 0 && errno != EEXIST)
-		return uerr_sys(err, errno, "cannot create %s", path);
+	if (create) {
+		if (mkdir(path, 0755) == 0)
+			created = true;
+		else if (errno != EEXIST)
+			return uerr_sys(err, errno, "cannot create %s", path);
+	}
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return uerr_sys(err, errno, "cannot open %s", path);
@@ -27,6 +32,9 @@ int rundir_open(const char *path, bool create, uid_t owner, struct uerr *err)
 		close(fd);
 		return -err->code;
 	}
+	/* Whatever the umask: others read the records in it. */
+	if (created && fchmod(fd, 0755) == 0)
+		st.st_mode = (st.st_mode & ~07777) | 0755;
 	if (st.st_uid != owner || (st.st_mode & 022)) {
 		close(fd);
 		return uerr_set(err, EPERM,

@@ -41,9 +41,12 @@ static int node_ready(const char *path, uid_t uid)
 	return st.st_uid == uid && access(path, R_OK | W_OK) == 0;
 }
 
-/* Wait for cond(path) with inotify on /dev; 0, or -ETIME. */
+/*
+ * Wait for cond(path) with inotify on /dev; 0, or -ETIME.  With alive
+ * set: -ENODEV as soon as that node (the device's char node) is gone.
+ */
 static int wait_dev(const char *path, uid_t uid, int want_ready,
-		    unsigned int timeout_s)
+		    const char *alive, unsigned int timeout_s)
 {
 	long deadline = now_ms() + timeout_s * 1000L;
 	char evbuf[4096];
@@ -68,6 +71,10 @@ static int wait_dev(const char *path, uid_t uid, int want_ready,
 			ret = 0;
 			break;
 		}
+		if (alive && access(alive, F_OK) < 0 && errno == ENOENT) {
+			ret = -ENODEV;
+			break;
+		}
 		left = deadline - now_ms();
 		if (left <= 0)
 			break;
@@ -88,8 +95,21 @@ static int wait_dev(const char *path, uid_t uid, int want_ready,
 int devnode_wait_owned(const char *path, uid_t uid, unsigned int timeout_s,
 		       struct uerr *err)
 {
-	if (wait_dev(path, uid, 1, timeout_s) == 0)
+	return devnode_wait_handover(path, NULL, uid, timeout_s, err);
+}
+
+int devnode_wait_handover(const char *path, const char *alive, uid_t uid,
+			  unsigned int timeout_s, struct uerr *err)
+{
+	int ret = wait_dev(path, uid, 1, alive, timeout_s);
+
+	if (ret == 0)
 		return 0;
+	if (ret == -ENODEV)
+		return uerr_set(err, ENODEV,
+				"%s disappeared while waiting for it to be "
+				"handed to uid %u: the device was deleted",
+				path, (unsigned int)uid);
 	return uerr_set(err, ETIME,
 			"%s was not handed to uid %u within %u s: is the "
 			"ublk-user udev rule (70-ublk-user.rules) installed "
@@ -99,5 +119,5 @@ int devnode_wait_owned(const char *path, uid_t uid, unsigned int timeout_s,
 
 int devnode_wait_gone(const char *path, unsigned int timeout_s)
 {
-	return wait_dev(path, 0, 0, timeout_s);
+	return wait_dev(path, 0, 0, NULL, timeout_s);
 }

@@ -19,6 +19,13 @@ unsigned int devnode_timeout(void);
 int devnode_wait_owned(const char *path, uid_t uid, unsigned int timeout_s,
 		       struct uerr *err);
 
+/*
+ * The same, but -ENODEV early when alive (the device's char node) is gone:
+ * the device was deleted, e.g. by the udev helper refusing it.
+ */
+int devnode_wait_handover(const char *path, const char *alive, uid_t uid,
+			  unsigned int timeout_s, struct uerr *err);
+
 /* Wait until path no longer exists (0) or the timeout passes (-ETIME). */
 int devnode_wait_gone(const char *path, unsigned int timeout_s);
 

@@ -47,9 +47,9 @@ static const struct key_info keys[POLICY_NR_KEYS] = {
 	[POLICY_MAX_SHMEM] = { "max_shmem", PT_SIZE, 0, 0, true, true,
 			       LIM(max_shmem), "256M" },
 	[POLICY_MLOCK] = { "mlock", PT_BOOL, 0, 1, false, false, LIM(mlock),
-			   "no" },
+			   "yes" },
 	[POLICY_MAX_LOCKED] = { "max_locked", PT_SIZE, 0, 0, true, true,
-				LIM(max_locked), "64M" },
+				LIM(max_locked), "256M" },
 	[POLICY_CONTAINERS] = { "containers", PT_BOOL, 0, 1, false, false,
 				LIM(containers), "yes" },
 };

@@ -147,7 +147,8 @@ struct policy_request {
 	unsigned int queue_depth;
 	uint64_t flags; /* UBLK_F_*: SHMEM_ZC is checked */
 	long nr_devices; /* the user's devices, this one included */
-	uint64_t locked; /* bytes the server will lock (mlock) */
+	uint64_t locked; /* bytes to lock with CAP_IPC_LOCK, beyond the
+			    user's RLIMIT_MEMLOCK (0: none) */
 	uint64_t shmem; /* bytes of shared memory to register */
 	bool container; /* a per-container disk (OCI hook) */
 };

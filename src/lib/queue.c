@@ -223,7 +223,10 @@ static int queue_start_fetching(struct ublk_queue *q)
 	return 0;
 }
 
-/* Drop capabilities, wait for the server's filter, add our own. */
+/*
+ * Drop capabilities (a root server's main thread may keep its own), wait
+ * for the server's filter, add our own.
+ */
 static int queue_confine(struct ublk_queue *q)
 {
 	struct uerr err;
@@ -231,7 +234,7 @@ static int queue_confine(struct ublk_queue *q)
 
 	uerr_clear(&err);
 	dropped = caps_drop_thread(&err);
-	pthread_barrier_wait(&q->gate->barrier); /* server: all dropped */
+	pthread_barrier_wait(&q->gate->barrier); /* server: all parked */
 	pthread_barrier_wait(&q->gate->barrier); /* server: filter loaded */
 	if (dropped < 0 || q->gate->abort) {
 		snprintf(q->setup_msg, sizeof(q->setup_msg), "queue %u: %.200s",

@@ -98,28 +98,42 @@ static bool wait_queue_events(struct server *s, uint64_t n)
 }
 
 /*
- * All threads exist and hold no capability we still need: drop ours,
- * load the process-wide filter, and let the queue threads go on.  The
- * main thread of a privileged (root's) device keeps its capabilities, as
- * STOP_DEV and DEL_DEV need CAP_SYS_ADMIN there.
+ * The queue rings and buffers are set up: the main thread needs no
+ * capability any more, and threads started from now on inherit none.
+ * The main thread of a privileged (root's) device keeps its capabilities,
+ * as STOP_DEV and DEL_DEV need CAP_SYS_ADMIN there.
  */
+static int server_drop_caps(struct server *s, struct uerr *err)
+{
+	if (!(s->cfg->info.flags & UBLK_F_UNPRIVILEGED_DEV))
+		return 0;
+	if (caps_drop_thread(err) < 0)
+		return -EPERM;
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return uerr_sys(err, errno, "PR_SET_DUMPABLE");
+	return 0;
+}
+
+/* Load the process-wide filter, then let the queue threads go on. */
 static int server_confine(struct server *s, struct uerr *err)
 {
-	bool privileged = !(s->cfg->info.flags & UBLK_F_UNPRIVILEGED_DEV);
-	int ret = 0;
+	int ret;
 
-	pthread_barrier_wait(&s->gate.barrier); /* queues dropped theirs */
-	if (!privileged)
-		ret = caps_drop_thread(err);
-	if (ret == 0 && !privileged && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-		ret = uerr_sys(err, errno, "PR_SET_DUMPABLE");
-	if (ret == 0)
-		ret = sandbox_server(s->state_dir_fd, err);
+	pthread_barrier_wait(&s->gate.barrier); /* queues are parked */
+	ret = sandbox_server(s->state_dir_fd, err);
 	s->gate.abort = ret < 0;
 	pthread_barrier_wait(&s->gate.barrier); /* queues go on */
 	return ret;
 }
 
+/*
+ * Order matters.  Control commands that may sleep (SET_PARAMS, START_DEV,
+ * STOP_DEV, DEL_DEV) run in io_uring worker threads of this process, which
+ * copy the credentials and seccomp filter of the thread that first needs
+ * one: so the first such command is sent only once the process is
+ * confined and holds no capability.  The rings are created before, as
+ * io_uring_setup is not allowed after.
+ */
 static int server_setup(struct server *s, struct uerr *err)
 {
 	const struct ublksrv_ctrl_dev_info *info = &s->cfg->info;
@@ -138,11 +152,6 @@ static int server_setup(struct server *s, struct uerr *err)
 	if (s->char_fd < 0)
 		return uerr_sys(err, errno, "cannot open %s", s->ref.path);
 
-	server_fill_params(&params, s->cfg->tgt, info);
-	ret = ublk_ctrl_set_params(&s->ctrl, &s->ref, &params, err);
-	if (ret < 0)
-		return ret;
-
 	s->queues = calloc(info->nr_hw_queues, sizeof(*s->queues));
 	if (!s->queues)
 		return uerr_sys(err, ENOMEM, "queues");
@@ -155,6 +164,9 @@ static int server_setup(struct server *s, struct uerr *err)
 		s->queues[i].owner = s;
 		s->queues[i].on_event = queue_event;
 	}
+	ret = server_drop_caps(s, err);
+	if (ret < 0)
+		return ret;
 
 	/* Everything that needs a file system happens before confinement. */
 	s->cfg->rec->server_pid = getpid();
@@ -187,6 +199,11 @@ static int server_setup(struct server *s, struct uerr *err)
 		_exit(1);
 	}
 	ret = server_confine(s, err);
+	if (ret < 0)
+		return ret;
+
+	server_fill_params(&params, s->cfg->tgt, info);
+	ret = ublk_ctrl_set_params(&s->ctrl, &s->ref, &params, err);
 	if (ret < 0)
 		return ret;
 	if (!wait_queue_events(s, s->nr_started))
@@ -385,9 +402,7 @@ int server_spawn(struct server_cfg *cfg, pid_t *pid, struct uerr *err)
 				"the server did not start within %d s",
 				SERVER_READY_TIMEOUT_MS / 1000);
 	if (ret < 0)
-		return uerr_set(err, EIO,
-				"the server exited during setup (see its log "
-				"in the runtime directory)");
+		return uerr_set(err, EIO, "the server exited during setup");
 	*pid = r.pid;
 	if (r.status)
 		return uerr_set(err, r.status, "%s", r.msg);

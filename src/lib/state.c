@@ -197,6 +197,15 @@ int record_read(uint32_t dev_id, struct dev_record *r, struct uerr *err)
 	return 0;
 }
 
+void record_remove_json(uint32_t dev_id)
+{
+	char path[PATH_MAX];
+	struct uerr err;
+
+	if (state_path(path, sizeof(path), dev_id, "json", &err) == 0)
+		unlink(path);
+}
+
 void record_remove(uint32_t dev_id)
 {
 	char path[PATH_MAX];

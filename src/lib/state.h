@@ -44,6 +44,8 @@ int record_write(const struct dev_record *r, struct uerr *err);
 int record_read(uint32_t dev_id, struct dev_record *r, struct uerr *err);
 /* Also removes the device's server log */
 void record_remove(uint32_t dev_id);
+/* Only the record: the log stays for the user to read */
+void record_remove_json(uint32_t dev_id);
 /* The same, relative to an open state directory (for a confined server) */
 void record_remove_at(int dir_fd, uint32_t dev_id);
 /* Ids of all records, sorted; caller frees *ids */

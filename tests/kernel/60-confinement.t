@@ -1,0 +1,189 @@
+#!/bin/bash
+# Confinement of the servers: capabilities, no_new_privs, seccomp on the
+# process and on each queue thread, io_uring restrictions, locked and
+# registered I/O buffers, root acting for a user, and the kernel's path
+# check fooled by a forged node on a FUSE mount.
+set -euo pipefail
+: "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
+source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
+source "$UBLK_USER_TEST_ROOT/tests/lib/ublk.sh"
+tools=$UBLK_USER_TEST_ROOT/build/tests
+
+at_exit run_as alice ublk-user del -a
+at_exit run_as bob ublk-user del -a
+
+status_field() { # status_field FILE FIELD
+	sed -n "s/^$2:[[:space:]]*//p" "$1"
+}
+
+# Every task of a server: no capability left once it runs, no ambient
+# ones, no_new_privs, seccomp filter mode; queue threads have one more
+# filter than the main thread.
+check_confined() { # check_confined PID WHAT NR_QUEUES
+	local pid=$1 what=$2 nq=$3 t tid main_filters nthreads=0
+	main_filters=$(status_field "/proc/$pid/status" Seccomp_filters)
+	for t in /proc/"$pid"/task/*; do
+		tid=${t##*/}
+		# io_uring's workers (iou-wrk-*) are tasks of the server too:
+		# the same checks hold for them, but they are not queues.
+		local comm
+		comm=$(<"$t/comm")
+		is "$(status_field "$t/status" CapEff)" 0000000000000000 "$what: task $tid CapEff empty"
+		is "$(status_field "$t/status" CapPrm)" 0000000000000000 "$what: task $tid CapPrm empty"
+		is "$(status_field "$t/status" CapAmb)" 0000000000000000 "$what: task $tid CapAmb empty"
+		is "$(status_field "$t/status" NoNewPrivs)" 1 "$what: task $tid NoNewPrivs"
+		is "$(status_field "$t/status" Seccomp)" 2 "$what: task $tid Seccomp filter mode"
+		if [[ $tid != "$pid" && $comm != iou-* ]]; then
+			nthreads=$((nthreads + 1))
+			is "$(status_field "$t/status" Seccomp_filters)" $((main_filters + 1)) \
+				"$what: queue thread $tid has its own filter too"
+		fi
+	done
+	is "$nthreads" "$nq" "$what: one thread per queue"
+}
+
+# --- an ordinary user's server ------------------------------------------------
+uu alice add -t null -q 2 --json
+is "$RUN_RC" 0 "alice adds a null device with 2 queues"
+pid=$(jget "$RUN_OUT" .server_pid)
+check_confined "$pid" "alice's server" 2
+is "$(status_field /proc/"$pid"/status Uid | cut -f1)" 2001 "the server runs as alice"
+
+# --- root acting for a user keeps CAP_IPC_LOCK only until setup -----------------
+run ublk-user add --user alice -t mem --size 16M --json
+is "$RUN_RC" 0 "root: add --user alice"
+is "$(jget "$RUN_OUT" .owner_uid):$(jget "$RUN_OUT" .owner_gid)" 2001:2001 \
+	"the device is alice's"
+is "$(jget "$RUN_OUT" '.flags | index("UBLK_F_UNPRIVILEGED_DEV") != null')" true \
+	"and unprivileged, although root asked"
+rpid=$(jget "$RUN_OUT" .server_pid)
+check_confined "$rpid" "root-for-alice server" 1
+is "$(status_field /proc/"$rpid"/status Groups | xargs)" "2000 2001" "with alice's groups"
+uu alice del -n "$(jget "$RUN_OUT" .dev_id)"
+is "$RUN_RC" 0 "alice deletes it"
+run ublk-user add --user nobody-such -t null
+like "$RUN_ERR" "no user 'nobody-such'" "--user names an unknown user"
+uu alice add --user bob -t null
+like "$RUN_ERR" "only root may act for another user" "--user is for root only"
+
+# --- a forbidden syscall in a queue thread kills the server ------------------------
+uu alice del -a
+run run_as alice "$tools/ublk-user-testhooks" add -t fault --json
+is "$RUN_RC" 0 "alice adds a fault device (test build)"
+fid=$(jget "$RUN_OUT" .dev_id)
+fpid=$(jget "$RUN_OUT" .server_pid)
+log=/run/user/2001/ublk-user/dev-$fid.log
+
+# A ring operation outside the ring's allow list: EACCES, server lives on.
+run run_as alice dd if="/dev/ublkb$fid" of=/dev/null bs=512 skip=4096 count=1 iflag=direct
+isnt "$RUN_RC" 0 "a read that makes the target put OPENAT on its ring fails"
+like "$(<"$log")" "ring OPENAT completed with -13 \(Permission denied\)" \
+	"the ring refused OPENAT with EACCES"
+ok "the server is still alive" kill -0 "$fpid"
+
+run_as alice fio --name=victim --filename="/dev/ublkb$fid" --ioengine=io_uring \
+	--direct=1 --rw=randread --bs=4k --offset=8M --size=32M --iodepth=8 \
+	--time_based --runtime=60 >/dev/null 2>&1 &
+fio_pid=$!
+sleep 2
+start=$SECONDS
+run run_as alice dd if="/dev/ublkb$fid" of=/dev/null bs=512 skip=2048 count=1 iflag=direct
+isnt "$RUN_RC" 0 "the read that makes the queue thread call socket(2) fails"
+ok "the server was killed" timeout 20 sh -c "while kill -0 $fpid 2>/dev/null; do sleep 0.1; done"
+like "$(dmesg)" "audit.*pid=$fpid .*sig=31 .*syscall=41 " \
+	"by seccomp (SIGSYS for socket, syscall 41)"
+unlike "$(<"$log")" "socket\(2\) was allowed" "socket(2) never returned"
+fio_rc=0
+timeout 30 tail --pid="$fio_pid" -f /dev/null || fio_rc=timeout
+wait "$fio_pid" || fio_rc=$?
+isnt "$fio_rc" timeout "fio on the device ended within $((SECONDS - start)) s (no hang)"
+isnt "$fio_rc" 0 "fio got I/O errors"
+uu alice del -n "$fid"
+is "$RUN_RC" 0 "del cleans up after the killed server"
+no_leftovers alice "after the seccomp kill"
+
+# --- locked I/O buffers ----------------------------------------------------------
+# The default RLIMIT_MEMLOCK (8 MiB) cannot hold 128 x 512K of buffers.
+run run_as alice prlimit --memlock=1048576:1048576 ublk-user add -t null --mlock
+is "$RUN_RC" 1 "--mlock without CAP_IPC_LOCK and with a 1M limit is refused"
+like "$RUN_ERR" "needs 64M of locked memory .*RLIMIT_MEMLOCK is 1M.*CAP_IPC_LOCK" \
+	"saying how much is needed and how to grant it"
+is "$(all_ublk_nodes)" "" "nothing was created"
+uu alice add -t null --mlock -d 8 --json
+is "$RUN_RC" 0 "--mlock within the limit works without the capability"
+lpid=$(jget "$RUN_OUT" .server_pid)
+is "$(jget "$RUN_OUT" .mlock)" true "list says mlock"
+vmlck=$(status_field /proc/"$lpid"/status VmLck | awk '{print $1}')
+ok "VmLck ($vmlck kB) covers 8 x 512K of buffers" test "$vmlck" -ge 4096
+uu alice del -a
+
+# With CAP_IPC_LOCK as a file capability (make install SETCAP=1).
+cp /usr/bin/ublk-user /usr/local/bin/ublk-user-cap
+ok "setcap cap_ipc_lock+ep" setcap cap_ipc_lock+ep /usr/local/bin/ublk-user-cap
+run run_as alice ublk-user-cap add -t null --mlock -q 2 --json
+is "$RUN_RC" 0 "with the capability --mlock locks 2 x 128 x 512K"
+cpid=$(jget "$RUN_OUT" .server_pid)
+vmlck=$(status_field /proc/"$cpid"/status VmLck | awk '{print $1}')
+ok "VmLck ($vmlck kB) covers 128 MiB of buffers" test "$vmlck" -ge 131072
+check_confined "$cpid" "server started with CAP_IPC_LOCK" 2
+run run_as alice ublk-user-cap list --json
+is "$RUN_RC" 0 "the capable binary lists too"
+uu alice del -a
+
+# --- fixed (registered) buffers for loop ---------------------------------------------
+img=/home/alice/fixed.img
+run_as alice truncate -s 64M "$img"
+uu alice add -t loop -f "$img" -d 8 --json
+is "$(jget "$RUN_OUT" .fixed_buffers)" true "loop registers its buffers when memlock allows (depth 8)"
+fix=$(jget "$RUN_OUT" .dev_id)
+run run_as alice fio --name=fixed --filename="/dev/ublkb$fix" --ioengine=io_uring \
+	--direct=1 --rw=randwrite --bs=4k --size=16M --iodepth=8 --verify=crc32c \
+	--verify_fatal=1 --do_verify=1
+is "$RUN_RC" 0 "fio verify on loop with fixed buffers"
+uu alice add -t loop -f "$img" --json
+is "$(jget "$RUN_OUT" .fixed_buffers)" false "128 x 512K exceeds memlock: plain read/write"
+nofix=$(jget "$RUN_OUT" .dev_id)
+like "$(<"/run/user/2001/ublk-user/dev-$nofix.log")" "fixed buffers not registered" \
+	"and its log says so"
+run run_as alice fio --name=plain --filename="/dev/ublkb$nofix" --ioengine=io_uring \
+	--direct=1 --rw=randwrite --bs=4k --size=16M --iodepth=8 --verify=crc32c \
+	--verify_fatal=1 --do_verify=1
+is "$RUN_RC" 0 "fio verify on loop without fixed buffers"
+uu alice del -a
+run run_as alice ublk-user-cap add -t loop -f "$img" --json
+is "$(jget "$RUN_OUT" .fixed_buffers)" true "with CAP_IPC_LOCK they are registered at depth 128"
+uu alice del -a
+
+# --- the kernel's path check and a forged node on a nodev (FUSE) mount -------------
+uu alice add -t null --json
+aid=$(jget "$RUN_OUT" .dev_id)
+majmin=$(stat -c '%t %T' "/dev/ublkc$aid")
+read -r maj min <<<"$majmin"
+maj=$((16#$maj)) min=$((16#$min))
+run run_as bob "$tools/ublk-raw" info "$aid"
+is "$RUN_OUT" EACCES "bob through the real node: EACCES"
+mnt=/home/bob/fake
+run_as bob mkdir -p "$mnt"
+run_as bob "$tools/fakenode" "$maj" "$min" "$mnt" &
+# Only bob may look into his FUSE mount (no allow_other), not even root.
+ok "bob mounts a FUSE file system with a forged node" \
+	run_as bob timeout 10 sh -c "until [ -c $mnt/node ]; do sleep 0.2; done"
+is "$(findmnt -no OPTIONS "$mnt" | grep -o nodev)" nodev "the FUSE mount is nodev"
+run run_as bob "$tools/ublk-raw" info "$aid" "$mnt/node"
+if [[ $RUN_OUT == ok ]]; then
+	note "this kernel ($(uname -r)) IS affected: a forged node on a nodev mount passes the check (SECURITY.md)"
+	affected=yes
+else
+	note "this kernel ($(uname -r)) is not affected: $RUN_OUT"
+	affected=no
+fi
+is "$affected" "$(uname -r | awk -F. '{print ($1 < 7 || ($1 == 7 && $2 <= 3)) ? "yes" : "no"}')" \
+	"the kernel is affected exactly as SECURITY.md says for its version (up to 7.3)"
+if [[ $affected == yes ]]; then
+	run run_as bob "$tools/ublk-raw" stop "$aid" "$mnt/node"
+	is "$RUN_OUT" ok "and bob can stop alice's device with it"
+fi
+fusermount3 -u "$mnt" 2>/dev/null || umount "$mnt"
+uu alice del -a
+no_leftovers alice "at the end"
+done_testing
