@@ -5,9 +5,10 @@
  *
  *   ublk-raw info|stop|del|params ID [PATH]   PATH: node to name (default
  *                                             /dev/ublkcID); always sent
- *   ublk-raw add [FLAGS]                      ADD_DEV, prints the new id;
+ *   ublk-raw add [FLAGS [QUEUES [DEPTH]]]     ADD_DEV, prints the new id;
  *                                             FLAGS in hex, default
- *                                             UNPRIVILEGED_DEV|IOCTL_ENCODE
+ *                                             UNPRIVILEGED_DEV|IOCTL_ENCODE;
+ *                                             1 queue of depth 16 by default
  *
  * Prints "ok" or the errno name (EACCES, ...); exit 0 on success, 1 on a
  * refusal, 2 on a bad command line.
@@ -22,7 +23,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: ublk-raw info|stop|del|params ID [PATH]\n"
-			"       ublk-raw add [FLAGS]\n");
+			"       ublk-raw add [FLAGS [QUEUES [DEPTH]]]\n");
 	return 2;
 }
 
@@ -54,8 +55,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!strcmp(argv[1], "add")) {
-		info.nr_hw_queues = 1;
-		info.queue_depth = 16;
+		if (argc > 5)
+			return usage();
+		info.nr_hw_queues = argc > 3 ? strtoul(argv[3], NULL, 10) : 1;
+		info.queue_depth = argc > 4 ? strtoul(argv[4], NULL, 10) : 16;
 		info.max_io_buf_bytes = 64 << 10;
 		info.dev_id = (uint32_t)-1;
 		info.flags = argc > 2 ? strtoull(argv[2], NULL, 16) :

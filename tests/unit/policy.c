@@ -449,7 +449,7 @@ static void test_check(void)
 	eval_ok("[default]\nmax_devices = 2\nmax_size = 1G\nmax_queues = 2\n"
 		"max_queue_depth = 64\ntargets = null,loop\n"
 		"backing_dirs = %h, /tmp\nmax_locked = 1M\nmax_shmem = 2M\n"
-		"[group:2000]\nmax_devices = 3\n",
+		"mlock = no\n[group:2000]\nmax_devices = 3\n",
 		&alice, &lim, "a strict policy");
 	r.target = "loop";
 	r.backing = "/tmp/x.img";
@@ -464,7 +464,7 @@ static void test_check(void)
 	r.nr_devices = 4;
 	check_refused(&lim, &r,
 		      "alice already has 3 devices: max_devices=3 for group "
-		      "2000 (t.conf:11)",
+		      "2000 (t.conf:12)",
 		      "one device too many");
 	r.nr_devices = 2;
 	r.size = G + 512;
@@ -518,8 +518,8 @@ static void test_check(void)
 	r.flags = 0;
 	r.locked = 4096;
 	check_refused(&lim, &r,
-		      "locking I/O memory is not allowed: mlock=no (built-in "
-		      "default)",
+		      "locking I/O memory is not allowed: mlock=no for "
+		      "everyone (t.conf:10)",
 		      "mlock not granted");
 	lim.mlock = true;
 	r.locked = 2 << 20;
