@@ -1,0 +1,76 @@
+# policy.sh: helpers for the policy tests (sourced after tap.sh, ublk.sh).
+#
+#   POLICY_DIR, DROPIN                 /etc/ublk-user and its policy.d
+#   policy_reset                       the installed policy, as staged
+#   policy_put NAME TEXT               policy.d/NAME, root 0644
+#   line_of FILE ERE                   number of the first line matching
+#   settle                             wait for udev to finish the events
+#   raw_add USER [FLAGS [Q [DEPTH]]]   ADD_DEV as USER, skipping the CLI;
+#                                      sets RAW_ID (empty on failure)
+#   denial USER ID                     the helper's reason for device ID,
+#                                      read as USER (sets RUN_*); REASON
+#   syslog_start                       busybox syslogd into $SYSLOG
+#   with_policy DIR USER CMD...        CMD as USER in a mount namespace
+#                                      where /etc/ublk-user is DIR (an
+#                                      old or modified ublk-user, say)
+
+POLICY_DIR=/etc/ublk-user
+DROPIN=$POLICY_DIR/policy.d
+RAW=$UBLK_USER_TEST_ROOT/build/tests/ublk-raw
+SYSLOG=/tmp/syslog
+
+policy_reset() {
+	local stage=${UBLK_USER_VM_STAGE:?}
+	rm -rf "$POLICY_DIR"
+	mkdir -m 0755 "$POLICY_DIR" "$DROPIN"
+	install -m 0644 -o root -g root "$stage/etc/ublk-user/policy.conf" \
+		"$POLICY_DIR/policy.conf"
+}
+
+policy_put() {
+	printf '%s' "$2" >"$DROPIN/$1"
+	chown root:root "$DROPIN/$1"
+	chmod 0644 "$DROPIN/$1"
+}
+
+line_of() { grep -n -m1 -E "$2" "$1" | cut -d: -f1; }
+
+settle() { udevadm settle --timeout=120; }
+
+raw_add() {
+	local user=$1
+	shift
+	run run_as "$user" "$RAW" add "$@"
+	RAW_ID=
+	[[ $RUN_RC != 0 || ! $RUN_OUT =~ ^[0-9]+$ ]] || RAW_ID=$RUN_OUT
+	settle
+}
+
+denial() {
+	run run_as "$1" cat "/run/ublk-user/denied/dev-$2"
+	REASON=$(sed -n 's/^reason=//p' <<<"$RUN_OUT")
+}
+
+syslog_start() {
+	: >"$SYSLOG"
+	busybox syslogd -n -O "$SYSLOG" &
+	at_exit kill "$!"
+	# /dev/log appears once it listens
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ -S /dev/log ]] && return 0
+		sleep 0.1
+	done
+	BAIL_OUT "busybox syslogd did not start"
+}
+
+with_policy() {
+	local dir=$1 user=$2 uid
+	shift 2
+	uid=$(id -u "$user")
+	unshare -m -- bash -c 'mount --bind "$1" /etc/ublk-user && shift && exec "$@"' \
+		- "$dir" setpriv --reuid="$uid" --regid="$uid" --init-groups \
+		--inh-caps=-all env -i HOME="/home/$user" USER="$user" \
+		LOGNAME="$user" PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
+		XDG_RUNTIME_DIR="/run/user/$uid" "$@"
+}
