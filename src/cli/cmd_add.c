@@ -307,6 +307,24 @@ static long count_own_devices(struct ublk_ctrl *ctrl, struct uerr *err)
 	return n;
 }
 
+/*
+ * The helper stopped and deleted the device itself: nothing to delete.
+ * A server it stopped exits and removes its record; make sure of both.
+ */
+static void refused_cleanup(uint32_t dev_id, pid_t server_pid)
+{
+	int i;
+
+	for (i = 0; server_pid > 0 && i < 200; i++) {
+		if (kill(server_pid, 0) < 0 && errno == ESRCH)
+			break;
+		usleep(50000);
+	}
+	if (server_pid > 0 && kill(server_pid, 0) == 0)
+		kill(server_pid, SIGKILL);
+	record_remove(dev_id);
+}
+
 /* The udev helper deleted our device: its reason replaces err. */
 static bool refused_by_helper(uint32_t dev_id, uint64_t tag,
 			      struct uerr *err)
@@ -421,8 +439,10 @@ static int add_device(struct add_opts *o, struct target *tgt,
 	return 0;
 
 out_remove:
-	if (unprivileged && refused_by_helper(info.dev_id, rec.tag, err))
-		ret = -EACCES;
+	if (unprivileged && refused_by_helper(info.dev_id, rec.tag, err)) {
+		refused_cleanup(info.dev_id, server_pid);
+		return -EACCES;
+	}
 	add_cleanup(info.dev_id, server_pid, err);
 	return ret;
 out_close:
