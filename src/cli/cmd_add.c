@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* ublk-user add: create a device, start its server, wait until usable. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "../lib/features.h"
 #include "../lib/policy.h"
 #include "../lib/server.h"
+#include "../lib/shmem.h"
 #include "../lib/size.h"
 #include "../lib/target.h"
 
@@ -39,6 +41,10 @@ static const char add_usage[] =
 	"  -d, --depth N        queue depth, 1..4096 (default 128)\n"
 	"  -n, --id ID          device id to ask for (default: any free)\n"
 	"      --mlock          lock the server's I/O buffers in memory\n"
+	"      --shmem-zc       zero copy with clients' shared memory\n"
+	"                       (UBLK_F_SHMEM_ZC; memfds over dev-N.sock)\n"
+	"      --shmem FILE     also share FILE (hugetlbfs or tmpfs) with\n"
+	"                       clients that map it; implies --shmem-zc\n"
 	"      --user USER      (root) create the device as USER, keeping\n"
 	"                       only CAP_IPC_LOCK\n"
 	"      --json           print the device as one JSON object\n"
@@ -53,6 +59,10 @@ struct add_opts {
 	bool json;
 	bool mlock;
 	const char *user;
+	bool shmem_zc;
+	const char *shmem_file; /* --shmem: opened and checked by add */
+	int shmem_fd;
+	struct shmem_fd_info shmem_info;
 };
 
 static int parse_add(int argc, char **argv, struct add_opts *o)
@@ -66,6 +76,8 @@ static int parse_add(int argc, char **argv, struct add_opts *o)
 		{ "id", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "mlock", no_argument, NULL, 'l' },
+		{ "shmem-zc", no_argument, NULL, 'z' },
+		{ "shmem", required_argument, NULL, 'm' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -78,6 +90,7 @@ static int parse_add(int argc, char **argv, struct add_opts *o)
 	o->queues = ADD_DEFAULT_QUEUES;
 	o->depth = ADD_DEFAULT_DEPTH;
 	o->dev_id = (uint32_t)-1;
+	o->shmem_fd = -1;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":t:f:s:q:d:n:h", longopts,
@@ -114,6 +127,13 @@ static int parse_add(int argc, char **argv, struct add_opts *o)
 			break;
 		case 'l':
 			o->mlock = true;
+			break;
+		case 'z':
+			o->shmem_zc = true;
+			break;
+		case 'm':
+			o->shmem_file = optarg;
+			o->shmem_zc = true;
 			break;
 		case 'u':
 			o->user = optarg;
@@ -153,8 +173,14 @@ static void print_added(const struct dev_view *v, bool json)
 		json_object_put(o);
 		return;
 	}
+	char sock[PATH_MAX];
+	struct uerr err;
+
 	printf("dev_id %u\nblock /dev/ublkb%u\nchar /dev/ublkc%u\n",
 	       v->info.dev_id, v->info.dev_id, v->info.dev_id);
+	if ((v->info.flags & UBLK_F_SHMEM_ZC) &&
+	    state_path(sock, sizeof(sock), v->info.dev_id, "sock", &err) == 0)
+		printf("shmem_socket %s\n", sock);
 }
 
 /*
@@ -271,7 +297,12 @@ static int add_policy_check(const struct add_policy *ap,
 	req.target = o->target;
 	req.nr_queues = o->queues;
 	req.queue_depth = o->depth;
-	req.flags = UBLK_F_UNPRIVILEGED_DEV | UBLK_F_CMD_IOCTL_ENCODE;
+	req.flags = UBLK_F_UNPRIVILEGED_DEV | UBLK_F_CMD_IOCTL_ENCODE |
+		    (o->shmem_zc ? UBLK_F_SHMEM_ZC : 0);
+	req.shmem = o->shmem_info.len;
+	/* With CAP_IPC_LOCK, RLIMIT_MEMLOCK no longer bounds --mlock. */
+	if (o->mlock && caps_have_ipc_lock())
+		req.locked = (uint64_t)o->queues * o->depth * ADD_IO_BUF_BYTES;
 	if (tgt) {
 		req.size = tgt->size;
 		req.backing = tgt->backing[0] ? tgt->backing : NULL;
@@ -340,6 +371,30 @@ static bool refused_by_helper(uint32_t dev_id, uint64_t tag,
 	return true;
 }
 
+/* Bytes of shared memory one device may register at once */
+static uint64_t shmem_budget(const struct add_policy *ap)
+{
+	return ap->active ? ap->lim.max_shmem : SHMEM_DEFAULT_BUDGET;
+}
+
+/* --shmem FILE: opened as the user and checked before any device exists */
+static int open_shmem_file(struct add_opts *o, const struct add_policy *ap,
+			   struct uerr *err)
+{
+	int ret;
+
+	if (!o->shmem_file)
+		return 0;
+	o->shmem_fd = open(o->shmem_file, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (o->shmem_fd < 0)
+		return uerr_sys(err, errno, "--shmem %s", o->shmem_file);
+	ret = shmem_check_fd(o->shmem_fd, SHMEM_FROM_FILE, shmem_budget(ap),
+			     &o->shmem_info, err);
+	if (ret < 0)
+		return uerr_prefix(err, "--shmem %s", o->shmem_file);
+	return 0;
+}
+
 static int add_device(struct add_opts *o, struct target *tgt,
 		      const struct add_policy *ap, struct dev_view *view,
 		      struct uerr *err)
@@ -365,6 +420,8 @@ static int add_device(struct add_opts *o, struct target *tgt,
 	if (ret == 0 && !caps_have_sys_admin())
 		ret = ublk_features_require(features, UBLK_F_UNPRIVILEGED_DEV,
 					    err);
+	if (ret == 0 && o->shmem_zc)
+		ret = ublk_features_require(features, UBLK_F_SHMEM_ZC, err);
 	if (ret == 0 && o->mlock)
 		ret = check_memlock(o, err);
 	if (ret == 0 && ap->active) {
@@ -381,6 +438,8 @@ static int add_device(struct add_opts *o, struct target *tgt,
 	info.max_io_buf_bytes = ADD_IO_BUF_BYTES;
 	info.dev_id = o->dev_id;
 	info.flags = UBLK_F_UNPRIVILEGED_DEV | UBLK_F_CMD_IOCTL_ENCODE;
+	if (o->shmem_zc)
+		info.flags |= UBLK_F_SHMEM_ZC;
 	info.ublksrv_flags = rec.tag;
 	ret = ublk_ctrl_add_dev(&ctrl, &info, err);
 	ublk_ctrl_close(&ctrl);
@@ -410,6 +469,8 @@ static int add_device(struct add_opts *o, struct target *tgt,
 	cfg.tgt = tgt;
 	cfg.rec = &rec;
 	cfg.qopts.mlock = o->mlock;
+	cfg.shmem_budget = shmem_budget(ap);
+	cfg.shmem_file_fd = o->shmem_fd;
 	ret = server_spawn(&cfg, &server_pid, err);
 	if (ret < 0) {
 		uerr_prefix(err, "device %u", info.dev_id);
@@ -477,8 +538,11 @@ int cmd_add(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (target_open(&tgt, o.target, &o.topts, &err) < 0 ||
+	    open_shmem_file(&o, &ap, &err) < 0 ||
 	    add_policy_check(&ap, &o, &tgt, -1, &err) < 0) {
 		target_close(&tgt);
+		if (o.shmem_fd >= 0)
+			close(o.shmem_fd);
 		add_policy_free(&ap);
 		cli_error(&err);
 		return EXIT_FAIL;
@@ -493,6 +557,8 @@ int cmd_add(int argc, char **argv)
 
 	ret = add_device(&o, &tgt, &ap, &view, &err);
 	target_close(&tgt);
+	if (o.shmem_fd >= 0)
+		close(o.shmem_fd);
 	add_policy_free(&ap);
 	if (ret < 0) {
 		cli_error(&err);

@@ -2,6 +2,7 @@
 /* What `list`, `add` and `del` share: one device's view, and removal. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "cli.h"
 #include "../lib/devnode.h"
 #include "../lib/features.h"
+#include "../lib/stats.h"
 
 #define DEL_TIMEOUT_MS 10000
 #define SERVER_EXIT_TIMEOUT_MS 10000
@@ -85,6 +87,39 @@ void dev_view_stale(struct dev_view *v, const struct dev_record *rec)
 	v->state = "stale";
 }
 
+/* Live counters and the zero-copy socket, while the server runs. */
+static void dev_view_add_runtime(json_object *o, const struct dev_view *v)
+{
+	char path[PATH_MAX];
+	struct stats_sum sum;
+	struct uerr err;
+	bool have;
+
+	have = v->has_record && v->in_kernel &&
+	       state_path(path, sizeof(path), v->info.dev_id, "stats", &err) ==
+		       0 &&
+	       stats_read(path, &sum, &err) == 0;
+	json_object_object_add(o, "ios",
+			       have ? json_object_new_int64(sum.ios) : NULL);
+	json_object_object_add(o, "zc_ios",
+			       have ? json_object_new_int64(sum.zc_ios) : NULL);
+	json_object_object_add(o, "copied_ios",
+			       have ? json_object_new_int64(sum.copied_ios) :
+				      NULL);
+	json_object_object_add(o, "shmem_bufs",
+			       have ? json_object_new_int64(sum.shmem_bufs) :
+				      NULL);
+	json_object_object_add(o, "shmem_bytes",
+			       have ? json_object_new_int64(sum.shmem_bytes) :
+				      NULL);
+	have = v->in_kernel && (v->info.flags & UBLK_F_SHMEM_ZC) &&
+	       state_path(path, sizeof(path), v->info.dev_id, "sock", &err) ==
+		       0 &&
+	       access(path, F_OK) == 0;
+	json_object_object_add(o, "shmem_socket",
+			       have ? json_object_new_string(path) : NULL);
+}
+
 json_object *dev_view_json(const struct dev_view *v)
 {
 	json_object *o = json_object_new_object();
@@ -133,6 +168,7 @@ json_object *dev_view_json(const struct dev_view *v)
 			       v->has_record && v->in_kernel ?
 				       json_object_new_boolean(v->rec.mlock) :
 				       NULL);
+	dev_view_add_runtime(o, v);
 	json_object_object_add(o, "uuid",
 			       v->has_record ?
 				       json_object_new_string(v->rec.uuid) :

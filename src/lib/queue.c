@@ -71,10 +71,36 @@ static int queue_issue_cmd(struct ublk_queue *q, unsigned int tag,
 
 static void queue_commit(struct ublk_queue *q, unsigned int tag, int result)
 {
-	q->nr_ios++;
 	if (queue_issue_cmd(q, tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ, result))
 		fprintf(stderr, "queue %u: no SQE to commit tag %u\n", q->q_id,
 			tag);
+}
+
+/*
+ * Where the data of a read or write is: in shared memory for a zero-copy
+ * I/O (checked against what is registered), else in our own buffer.
+ */
+static bool queue_locate_data(struct ublk_queue *q, unsigned int tag,
+			      const struct ublksrv_io_desc *iod)
+{
+	struct ublk_io *io = &q->ios[tag];
+	uint8_t op = ublk_iod_op(iod);
+
+	io->data = io->buf;
+	if (op != UBLK_IO_OP_READ && op != UBLK_IO_OP_WRITE)
+		return true;
+	if (!(iod->op_flags & UBLK_IO_F_SHMEM_ZC)) {
+		stats_add(&q->stats->copied_ios);
+		return true;
+	}
+	/* A read fills the client's pages: we write into the buffer. */
+	io->data = shmem_data(q->shmem, iod->addr,
+			      (uint64_t)iod->nr_sectors << 9,
+			      op == UBLK_IO_OP_READ);
+	if (!io->data)
+		return false;
+	stats_add(&q->stats->zc_ios);
+	return true;
 }
 
 static void queue_handle_io(struct ublk_queue *q, unsigned int tag)
@@ -83,6 +109,11 @@ static void queue_handle_io(struct ublk_queue *q, unsigned int tag)
 	int ret;
 
 	q->ios[tag].done = 0;
+	stats_add(&q->stats->ios);
+	if (!queue_locate_data(q, tag, iod)) {
+		queue_commit(q, tag, -EIO);
+		return;
+	}
 	ret = q->tgt->ops->queue_io(q, tag, iod);
 	if (ret != TARGET_IO_QUEUED)
 		queue_commit(q, tag, ret);
@@ -296,6 +327,7 @@ int queue_init(struct ublk_queue *q, unsigned int q_id, unsigned int depth,
 	q->char_fd = char_fd;
 	q->tgt = tgt;
 	q->setup_status = -EINPROGRESS;
+	q->stats = &q->own_stats;
 
 	q->iods_len = page_round(depth * sizeof(struct ublksrv_io_desc));
 	p = mmap(NULL, q->iods_len, PROT_READ, MAP_SHARED | MAP_POPULATE,

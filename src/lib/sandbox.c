@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,9 +16,10 @@ bool sandbox_enabled(void)
 	return false;
 }
 
-int sandbox_server(int state_dir_fd, struct uerr *err)
+int sandbox_server(int state_dir_fd, bool shmem_socket, struct uerr *err)
 {
 	(void)state_dir_fd;
+	(void)shmem_socket;
 	(void)err;
 	return 0;
 }
@@ -107,8 +109,12 @@ fail:
 	return uerr_sys(err, -ret, "loading the %s seccomp filter", what);
 }
 
-int sandbox_server(int state_dir_fd, struct uerr *err)
+int sandbox_server(int state_dir_fd, bool shmem_socket, struct uerr *err)
 {
+	static const int socket_calls[] = {
+		SCMP_SYS(accept4), SCMP_SYS(recvmsg),	 SCMP_SYS(sendto),
+		SCMP_SYS(fstatfs), SCMP_SYS(getsockopt),
+	};
 	static const int plain[] = {
 		SCMP_SYS(read),		  SCMP_SYS(write),
 		SCMP_SYS(writev),	  SCMP_SYS(close),
@@ -135,6 +141,16 @@ int sandbox_server(int state_dir_fd, struct uerr *err)
 	ret = allow_all(ctx, plain, sizeof(plain) / sizeof(plain[0]));
 	if (ret == 0)
 		ret = allow_ring(ctx);
+	if (ret == 0 && shmem_socket)
+		ret = allow_all(ctx, socket_calls,
+				sizeof(socket_calls) / sizeof(socket_calls[0]));
+	/* Checking a received fd: its flags and seals, nothing else. */
+	if (ret == 0 && shmem_socket)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+				       SCMP_A1(SCMP_CMP_EQ, F_GETFL));
+	if (ret == 0 && shmem_socket)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+				       SCMP_A1(SCMP_CMP_EQ, F_GET_SEALS));
 	/* Memory for malloc, never executable. */
 	if (ret == 0)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,

@@ -20,9 +20,12 @@
 
 #include "err.h"
 
-/* Process-wide filter, synchronised to every thread (TSYNC).
- * state_dir_fd: the one directory the server may still unlink in. */
-int sandbox_server(int state_dir_fd, struct uerr *err);
+/*
+ * Process-wide filter, synchronised to every thread (TSYNC).  state_dir_fd:
+ * the one directory the server may still unlink in; shmem_socket: it
+ * serves the zero-copy socket (accept, receive fds, check and map them).
+ */
+int sandbox_server(int state_dir_fd, bool shmem_socket, struct uerr *err);
 /* The calling queue thread's own, tighter filter. */
 int sandbox_queue_thread(struct uerr *err);
 /*

@@ -18,9 +18,12 @@
 #include "ctrl.h"
 #include "queue.h"
 #include "sandbox.h"
+#include "shmem_sock.h"
+#include "stats.h"
 #include "server.h"
 
 #define SERVER_READY_TIMEOUT_MS 60000
+#define SERVER_MAX_POLL (2 + 1 + SHMEM_SOCK_MAX_CLIENTS)
 
 /* What the server tells `add` through the pipe, once. */
 struct server_ready {
@@ -40,6 +43,10 @@ struct server {
 	unsigned int nr_started;
 	struct queue_gate gate;
 	int state_dir_fd; /* for removing our record once confined */
+	struct stats_file *stats;
+	bool shmem_zc;
+	struct shmem_table shmem;
+	struct shmem_sock sock;
 };
 
 void server_fill_params(struct ublk_params *p, const struct target *tgt,
@@ -120,10 +127,60 @@ static int server_confine(struct server *s, struct uerr *err)
 	int ret;
 
 	pthread_barrier_wait(&s->gate.barrier); /* queues are parked */
-	ret = sandbox_server(s->state_dir_fd, err);
+	ret = sandbox_server(s->state_dir_fd, s->shmem_zc, err);
 	s->gate.abort = ret < 0;
 	pthread_barrier_wait(&s->gate.barrier); /* queues go on */
 	return ret;
+}
+
+/* Counters for `list`, and the zero-copy socket, in the state directory. */
+static int server_open_state_files(struct server *s, struct uerr *err)
+{
+	const struct ublksrv_ctrl_dev_info *info = &s->cfg->info;
+	char name[32], path[PATH_MAX];
+	unsigned int i;
+	int ret;
+
+	snprintf(name, sizeof(name), "dev-%u.stats", info->dev_id);
+	ret = stats_create(s->state_dir_fd, name, info->nr_hw_queues,
+			   &s->stats, err);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < info->nr_hw_queues && i < STATS_MAX_QUEUES; i++)
+		s->queues[i].stats = &s->stats->q[i];
+	if (!s->shmem_zc)
+		return 0;
+	s->sock.table = &s->shmem;
+	s->sock.ctrl = &s->ctrl;
+	s->sock.ref = &s->ref;
+	ret = state_path(path, sizeof(path), info->dev_id, "sock", err);
+	if (ret < 0)
+		return ret;
+	return shmem_sock_listen(&s->sock, path, geteuid(), err);
+}
+
+/* --shmem FILE: mapped and registered once confined (REG_BUF sleeps). */
+static int server_register_shmem_file(struct server *s, struct uerr *err)
+{
+	struct shmem_fd_info info;
+	int fd = s->cfg->shmem_file_fd;
+	int ret;
+
+	if (fd < 0)
+		return 0;
+	ret = shmem_check_fd(fd, SHMEM_FROM_FILE, s->shmem.budget, &info, err);
+	if (ret == 0)
+		ret = shmem_register(&s->shmem, &s->ctrl, &s->ref, fd, &info, 0,
+				     err);
+	close(fd);
+	s->cfg->shmem_file_fd = -1;
+	if (ret < 0)
+		return uerr_prefix(err, "--shmem");
+	fprintf(stderr, "shmem: file registered as buffer %d, %llu bytes\n",
+		ret, (unsigned long long)info.len);
+	stats_set(&s->stats->shmem_bufs, s->shmem.count);
+	stats_set(&s->stats->shmem_bytes, s->shmem.total);
+	return 0;
 }
 
 /*
@@ -152,6 +209,10 @@ static int server_setup(struct server *s, struct uerr *err)
 	if (s->char_fd < 0)
 		return uerr_sys(err, errno, "cannot open %s", s->ref.path);
 
+	s->shmem_zc = info->flags & UBLK_F_SHMEM_ZC;
+	s->cfg->tgt->shmem_zc = s->shmem_zc;
+	s->shmem.budget = s->cfg->shmem_budget;
+
 	s->queues = calloc(info->nr_hw_queues, sizeof(*s->queues));
 	if (!s->queues)
 		return uerr_sys(err, ENOMEM, "queues");
@@ -163,6 +224,7 @@ static int server_setup(struct server *s, struct uerr *err)
 			return ret;
 		s->queues[i].owner = s;
 		s->queues[i].on_event = queue_event;
+		s->queues[i].shmem = s->shmem_zc ? &s->shmem : NULL;
 	}
 	ret = server_drop_caps(s, err);
 	if (ret < 0)
@@ -182,6 +244,9 @@ static int server_setup(struct server *s, struct uerr *err)
 	if (s->state_dir_fd < 0)
 		return uerr_sys(err, errno, "cannot open %s", dir);
 	tzset(); /* localtime() must not open files later */
+	ret = server_open_state_files(s, err);
+	if (ret < 0)
+		return ret;
 
 	ret = pthread_barrier_init(&s->gate.barrier, NULL,
 				   info->nr_hw_queues + 1);
@@ -204,6 +269,9 @@ static int server_setup(struct server *s, struct uerr *err)
 
 	server_fill_params(&params, s->cfg->tgt, info);
 	ret = ublk_ctrl_set_params(&s->ctrl, &s->ref, &params, err);
+	if (ret < 0)
+		return ret;
+	ret = server_register_shmem_file(s, err);
 	if (ret < 0)
 		return ret;
 	if (!wait_queue_events(s, s->nr_started))
@@ -243,6 +311,9 @@ static void server_teardown(struct server *s)
 	    ublk_ctrl_del_dev(&s->ctrl, &s->ref, 0, &err) < 0 &&
 	    err.code != ENODEV)
 		fprintf(stderr, "%s\n", err.msg);
+	shmem_sock_close(&s->sock);
+	stats_unmap(s->stats);
+	s->stats = NULL;
 	ublk_ctrl_close(&s->ctrl);
 	record_remove_at(s->state_dir_fd, s->cfg->info.dev_id);
 }
@@ -270,11 +341,13 @@ static __attribute__((noreturn)) void server_main(struct server_cfg *cfg,
 						  int ready_fd)
 {
 	struct server s = {
-		.cfg = cfg, .char_fd = -1, .ctrl.fd = -1, .state_dir_fd = -1
+		.cfg = cfg, .char_fd = -1, .ctrl.fd = -1, .state_dir_fd = -1,
+		.sock.listen_fd = -1,
 	};
+	struct pollfd pfd[SERVER_MAX_POLL];
 	struct signalfd_siginfo si;
-	struct pollfd pfd[2];
 	struct uerr err;
+	unsigned int n;
 	sigset_t set;
 
 	/* Signals go to a signalfd; queue threads inherit the mask. */
@@ -301,11 +374,28 @@ static __attribute__((noreturn)) void server_main(struct server_cfg *cfg,
 	log_time("device live");
 	report(ready_fd, 0, NULL);
 
-	/* Until a signal, or a queue ends because someone stopped us. */
-	pfd[0] = (struct pollfd){ .fd = s.signal_fd, .events = POLLIN };
-	pfd[1] = (struct pollfd){ .fd = s.event_fd, .events = POLLIN };
-	while (poll(pfd, 2, -1) < 0 && errno == EINTR)
-		;
+	/*
+	 * Until a signal, or a queue ends because someone stopped us;
+	 * meanwhile serve the zero-copy socket.
+	 */
+	for (;;) {
+		pfd[0] = (struct pollfd){ .fd = s.signal_fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = s.event_fd, .events = POLLIN };
+		n = 2 + (s.shmem_zc ? shmem_sock_pollfds(&s.sock, pfd + 2,
+							  SERVER_MAX_POLL - 2) :
+				      0);
+		if (poll(pfd, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "poll: %s\n", strerror(errno));
+			break;
+		}
+		if (pfd[0].revents || pfd[1].revents)
+			break;
+		shmem_sock_serve(&s.sock, pfd + 2, n - 2);
+		stats_set(&s.stats->shmem_bufs, s.shmem.count);
+		stats_set(&s.stats->shmem_bytes, s.shmem.total);
+	}
 	if (pfd[0].revents && read(s.signal_fd, &si, sizeof(si)) == sizeof(si))
 		fprintf(stderr, "signal %u: stopping\n", si.ssi_signo);
 	else

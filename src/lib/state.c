@@ -208,13 +208,14 @@ void record_remove_json(uint32_t dev_id)
 
 void record_remove(uint32_t dev_id)
 {
+	static const char *const ext[] = { "json", "log", "stats", "sock" };
 	char path[PATH_MAX];
 	struct uerr err;
+	unsigned int i;
 
-	if (state_path(path, sizeof(path), dev_id, "json", &err) == 0)
-		unlink(path);
-	if (state_path(path, sizeof(path), dev_id, "log", &err) == 0)
-		unlink(path);
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if (state_path(path, sizeof(path), dev_id, ext[i], &err) == 0)
+			unlink(path);
 }
 
 void record_remove_at(int dir_fd, uint32_t dev_id)
@@ -225,10 +226,13 @@ void record_remove_at(int dir_fd, uint32_t dev_id)
 		record_remove(dev_id);
 		return;
 	}
-	snprintf(name, sizeof(name), "dev-%u.json", dev_id);
-	unlinkat(dir_fd, name, 0);
-	snprintf(name, sizeof(name), "dev-%u.log", dev_id);
-	unlinkat(dir_fd, name, 0);
+	static const char *const ext[] = { "json", "log", "stats", "sock" };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		snprintf(name, sizeof(name), "dev-%u.%s", dev_id, ext[i]);
+		unlinkat(dir_fd, name, 0);
+	}
 }
 
 static int cmp_u32(const void *a, const void *b)

@@ -35,6 +35,7 @@ struct target {
 	void *map; /* mem: the whole disk */
 	bool direct; /* loop: backing opened with O_DIRECT */
 	bool is_blockdev; /* loop: backing is a block device */
+	bool shmem_zc; /* the device serves zero-copy I/O too */
 	char backing[PATH_MAX]; /* absolute path, "" when none */
 };
 

@@ -160,16 +160,17 @@ static void loop_queue_rw(struct ublk_queue *q, unsigned int tag,
 {
 	uint32_t done = q->ios[tag].done;
 	uint32_t len = (iod->nr_sectors << 9) - done;
-	char *buf = (char *)q->ios[tag].buf + done;
+	char *buf = (char *)q->ios[tag].data + done;
 	uint64_t off = (iod->start_sector << 9) + done;
-
 	bool read = ublk_iod_op(iod) == UBLK_IO_OP_READ;
+	/* Shared memory (zero copy) is not among the registered buffers. */
+	bool fixed = q->fixed_bufs && q->ios[tag].data == q->ios[tag].buf;
 
 	/* Registered buffers save pinning the pages on every I/O. */
-	if (q->fixed_bufs && read)
+	if (fixed && read)
 		io_uring_prep_read_fixed(sqe, QUEUE_FILE_BACKING, buf, len, off,
 					 tag);
-	else if (q->fixed_bufs)
+	else if (fixed)
 		io_uring_prep_write_fixed(sqe, QUEUE_FILE_BACKING, buf, len,
 					  off, tag);
 	else if (read)
@@ -238,7 +239,7 @@ static int loop_io_done(struct ublk_queue *q, unsigned int tag,
 		/* A write that moves nothing, or a read past the end. */
 		if (op == UBLK_IO_OP_WRITE)
 			return -EIO;
-		memset((char *)q->ios[tag].buf + q->ios[tag].done, 0,
+		memset((char *)q->ios[tag].data + q->ios[tag].done, 0,
 		       len - q->ios[tag].done);
 		return len;
 	}
@@ -262,9 +263,15 @@ static unsigned int loop_ring_ops(const struct target *t, bool fixed_bufs,
 {
 	unsigned int n = 0;
 
-	(void)t;
-	ops[n++] = fixed_bufs ? IORING_OP_READ_FIXED : IORING_OP_READ;
-	ops[n++] = fixed_bufs ? IORING_OP_WRITE_FIXED : IORING_OP_WRITE;
+	if (fixed_bufs) {
+		ops[n++] = IORING_OP_READ_FIXED;
+		ops[n++] = IORING_OP_WRITE_FIXED;
+	}
+	/* Plain reads and writes: without fixed buffers, or zero copy. */
+	if (!fixed_bufs || t->shmem_zc) {
+		ops[n++] = IORING_OP_READ;
+		ops[n++] = IORING_OP_WRITE;
+	}
 	ops[n++] = IORING_OP_FSYNC;
 	ops[n++] = IORING_OP_FALLOCATE;
 	return n;

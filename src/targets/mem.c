@@ -64,10 +64,10 @@ static int mem_queue_io(struct ublk_queue *q, unsigned int tag,
 
 	switch (ublk_iod_op(iod)) {
 	case UBLK_IO_OP_READ:
-		memcpy(q->ios[tag].buf, disk + off, len);
+		memcpy(q->ios[tag].data, disk + off, len);
 		return len;
 	case UBLK_IO_OP_WRITE:
-		memcpy(disk + off, q->ios[tag].buf, len);
+		memcpy(disk + off, q->ios[tag].data, len);
 		return len;
 	case UBLK_IO_OP_FLUSH:
 		return 0;
