@@ -1,0 +1,171 @@
+#!/bin/bash
+# ublk-user doctor: on a healthy guest every check passes (warnings for
+# the kernel's known weaknesses allowed) and the udev helper is seen at
+# work; with the udev rule removed, a user without access, io_uring off,
+# an invalid or strict policy, a helper others may write, each finding
+# names the problem and the fix.
+set -euo pipefail
+: "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
+source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
+source "$UBLK_USER_TEST_ROOT/tests/lib/ublk.sh"
+source "$UBLK_USER_TEST_ROOT/tests/lib/policy.sh"
+
+rules=/usr/lib/udev/rules.d/70-ublk-user.rules
+helper=/usr/libexec/ublk-user/ublk-user-udev
+at_exit policy_reset
+at_exit sysctl -qw kernel.io_uring_disabled=0
+at_exit chmod 0755 "$helper"
+
+# check JSON NAME: "status|message|fix" of one finding
+check() { jget "$1" ".checks[] | select(.name == \"$2\") | \"\\(.status)|\\(.message)|\\(.fix)\""; }
+status() { jget "$1" ".checks[] | select(.name == \"$2\") | .status"; }
+
+# --- healthy -----------------------------------------------------------------------
+uu alice doctor --json
+is "$RUN_RC" 0 "healthy: doctor exits 0"
+j=$RUN_OUT
+is "$(jget "$j" .ok)" true "healthy: ok is true"
+is "$(jget "$j" '[.checks[].name] | join(" ")')" \
+	"kernel module control io_uring features udev-rule helper udevd control-rule policy handover memlock weakness-nodev weakness-regbuf weakness-ublks-max" \
+	"every check is reported, in order"
+for c in kernel module control io_uring features udev-rule helper udevd \
+	control-rule policy handover weakness-regbuf; do
+	is "$(status "$j" "$c")" ok "healthy: $c is ok"
+done
+is "$(jget "$j" '[.checks[] | select(.status == "fail")] | length')" 0 \
+	"healthy: nothing fails"
+is "$(jget "$j" '[.checks[] | select(.status != "ok" and .fix == null)] | length')" \
+	"$(jget "$j" '[.checks[] | select(.status == "info" or .status == "skip")] | length')" \
+	"every warning has a fix"
+is "$(check "$j" kernel)" "ok|Linux $(uname -r)|null" "kernel: the release"
+like "$(check "$j" module)" '^ok\|ublk_drv is loaded \(ublks_max=[0-9]+\)' "module: loaded, ublks_max"
+like "$(check "$j" control)" '^ok\|you may open /dev/ublk-control \(mode 0660, group ublk\)' \
+	"control: alice may open it"
+like "$(check "$j" features)" '^ok\|0x[0-9a-f]+: .*UNPRIVILEGED_DEV.*SHMEM_ZC' \
+	"features: from the kernel"
+is "$(check "$j" udev-rule)" "ok|$rules runs $helper|null" "udev-rule: the installed rule"
+is "$(check "$j" control-rule)" "ok|udev gave /dev/ublk-control to group ublk as the rule says|null" \
+	"control-rule: applied by udev"
+like "$(check "$j" handover)" '^ok\|the udev helper handed test device [0-9]+ to you \(deleted again\)\|null$' \
+	"handover: seen working"
+is "$(all_ublk_nodes)" "" "the test device is gone again"
+like "$(status "$j" weakness-nodev)" '^(ok|warn)$' "weakness-nodev is reported"
+is "$(check "$j" weakness-ublks-max)" "info|ublks_max=$(</sys/module/ublk_drv/parameters/ublks_max) is one pool for all users; max_devices=16 for everyone ($POLICY_DIR/policy.conf:$(line_of "$POLICY_DIR/policy.conf" '^max_devices'))|null" \
+	"weakness-ublks-max: the pool and the per-user limit"
+
+uu alice doctor
+is "$RUN_RC" 0 "text: exit 0"
+like "$RUN_OUT" $'(^|\n)ok +handover +the udev helper handed test device' "text: one line per check"
+unlike "$RUN_OUT" $'(^|\n)fail ' "text: no failure"
+
+run ublk-user doctor --json
+is "$RUN_RC" 0 "root: doctor exits 0"
+like "$(check "$RUN_OUT" handover)" "^skip\\|root's devices are privileged" \
+	"root: the hand-over is not tried"
+like "$(check "$RUN_OUT" policy)" "^ok\\|valid \\(1 file\\); it binds users, not root" \
+	"root: the policy binds users"
+
+# --- a user who may not open /dev/ublk-control -------------------------------------------
+uu carol doctor --json
+is "$RUN_RC" 1 "carol: doctor exits 1"
+is "$(check "$RUN_OUT" control)" \
+	"fail|you may not open /dev/ublk-control (mode 0660, group ublk)|an administrator adds you to group ublk (usermod -aG ublk carol, then log in again), or sets MODE=\"0666\" in the udev rule" \
+	"carol: control fails, with the fix"
+is "$(status "$RUN_OUT" handover)" skip "carol: no hand-over tried"
+uu carol doctor
+like "$RUN_OUT" $'\n +fix: an administrator adds you to group ublk' "text: the fix under it"
+like "$RUN_OUT" $'\n1 check failed$' "text: the count of failures"
+
+# --- the udev rule removed -------------------------------------------------------------
+mv "$rules" /root/rules.off
+udevadm control --reload
+uu alice doctor --json
+is "$RUN_RC" 1 "no rule: doctor exits 1"
+j=$RUN_OUT
+is "$(check "$j" udev-rule)" \
+	"fail|no 70-ublk-user.rules in /etc/udev/rules.d, /run/udev/rules.d or /usr/lib/udev/rules.d: new devices are never handed to their owners|install it (make install, as root) into /usr/lib/udev/rules.d, then udevadm control --reload" \
+	"no rule: named, with the fix"
+is "$(status "$j" helper)" skip "no rule: the helper is not looked for"
+is "$(status "$j" handover)" skip "no rule: no test device"
+is "$(all_ublk_nodes)" "" "no rule: nothing left behind"
+mv /root/rules.off "$rules"
+udevadm control --reload
+
+# A rule that does not run the helper, masked by /etc.
+mkdir -p /etc/udev/rules.d
+printf 'KERNEL=="ublk-control", GROUP="ublk", MODE="0660"\n' >/etc/udev/rules.d/70-ublk-user.rules
+at_exit rm -f /etc/udev/rules.d/70-ublk-user.rules
+uu alice doctor --json
+like "$(check "$RUN_OUT" udev-rule)" \
+	'^fail\|/etc/udev/rules.d/70-ublk-user.rules does not run ublk-user-udev\|' \
+	"a rule in /etc without the helper overrides the installed one"
+rm /etc/udev/rules.d/70-ublk-user.rules
+
+# --- the helper writable by others ----------------------------------------------------------
+chmod 0777 "$helper"
+uu alice doctor --json
+like "$(check "$RUN_OUT" helper)" \
+	"^fail\\|$helper is owned by uid 0 with mode 0777: whoever may change it runs code as root from udev\\|reinstall" \
+	"a helper others may write fails"
+chmod 0755 "$helper"
+
+# --- io_uring off -------------------------------------------------------------------------
+sysctl -qw kernel.io_uring_disabled=2
+uu alice doctor --json
+is "$RUN_RC" 1 "io_uring off: doctor exits 1"
+like "$(check "$RUN_OUT" io_uring)" \
+	'^fail\|kernel.io_uring_disabled=2: io_uring is off for everyone\|sysctl -w kernel.io_uring_disabled=0' \
+	"io_uring off: named, with the sysctl"
+like "$(check "$RUN_OUT" features)" '^fail\|io_uring is not available' \
+	"io_uring off: the driver cannot be asked"
+sysctl -qw kernel.io_uring_disabled=0
+
+# --- the policy -----------------------------------------------------------------------------
+f=$DROPIN/10-site.conf
+policy_put 10-site.conf '[default]
+max_devices = lots
+'
+uu alice doctor --json
+is "$RUN_RC" 1 "invalid policy: doctor exits 1"
+is "$(check "$RUN_OUT" policy)" \
+	"fail|the ublk-user policy is invalid, so every request is refused: $f:2: max_devices: 'lots' is not a number|run 'ublk-user policy check' and fix what it names" \
+	"invalid policy: the first error and the fix"
+like "$(check "$RUN_OUT" handover)" \
+	"^warn\\|the udev helper works, and refused a test device: the ublk-user policy is invalid" \
+	"invalid policy: the helper refuses the test device"
+
+policy_put 10-site.conf '[user:alice]
+max_devices = 0
+'
+uu alice doctor --json
+is "$RUN_RC" 0 "alice may have no device: doctor still exits 0"
+is "$(check "$RUN_OUT" handover)" \
+	"warn|the udev helper works, and refused a test device: alice already has 0 devices: max_devices=0 for user alice ($f:2)|this is the policy at work: see 'ublk-user policy show'" \
+	"the helper's refusal is shown"
+is "$(all_ublk_nodes)" "" "nothing left behind"
+
+policy_put 10-site.conf '[user:alice]
+allow = no
+'
+uu alice doctor --json
+is "$(check "$RUN_OUT" policy)" \
+	"warn|valid, and you may not create devices: allow=no for user alice ($f:2)|an administrator grants it in /etc/ublk-user/policy.d" \
+	"allow = no: a warning naming the rule"
+
+policy_put 10-site.conf '[user:bob]
+shmem_zc = yes
+
+[default]
+max_devices = unlimited
+'
+uu alice doctor --json
+is "$(check "$RUN_OUT" weakness-regbuf)" \
+	"warn|shmem_zc=yes is granted ($f:2): the kernel does not charge REG_BUF pins to RLIMIT_MEMLOCK, only max_shmem per device bounds them|grant shmem_zc only to trusted users, and keep max_shmem small; see SECURITY.md" \
+	"shmem_zc granted: the REG_BUF weakness, naming where"
+like "$(check "$RUN_OUT" weakness-ublks-max)" \
+	"^warn\\|ublks_max=[0-9]+ is one pool for all users, and max_devices=unlimited for everyone \\($f:5\\) lets one user take all of it\\|set max_devices" \
+	"max_devices unlimited: the ublks_max weakness"
+policy_reset
+
+no_leftovers alice "at the end"
+done_testing
