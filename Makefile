@@ -9,6 +9,8 @@
 #   make fuzz            fuzz the policy parser (clang libFuzzer);
 #                        FUZZ_SECONDS=20 by default, as in make check
 #   make demo            a rootless user's disk, end to end, in the VM
+#   make bench           ublk-user vs null_blk and the kernel's kublk, in one
+#                        VM (tests/bench/README.md; not part of check)
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
@@ -252,6 +254,13 @@ demo: all
 	$(MAKE) stage
 	tests/vm/fetch-kernel
 	tests/vm/vm-exec examples/demo.sh
+
+# fio against null_blk, ublk-user and the kernel's kublk in one guest
+# (~40 min; BENCH_QUICK=1 for a smoke run). tests/bench/run stages its own
+# install, fetches the kernel and builds kublk in the VM cache.
+.PHONY: bench
+bench: all
+	tests/bench/run
 
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(UDEV_SRCS) src/*/*.h

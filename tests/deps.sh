@@ -17,6 +17,8 @@ packages=(
 	libcap2-bin fuse3 libfuse3-dev
 	# fetching the test kernel
 	apt ca-certificates
+	# make bench: the plot, syscall counts of the servers
+	gnuplot-nox strace
 )
 
 sudo=

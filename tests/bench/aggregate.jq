@@ -1,0 +1,113 @@
+# aggregate.jq: raw "BENCH" records (jq -s: one array) -> results.json.
+# See tests/bench/report. Every ratio compares points of the same run.
+
+def median: sort | if length == 0 then null
+	elif length % 2 == 1 then .[(length - 1) / 2]
+	else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+def stats: {median: median, min: min, max: max};
+def devlabel: .server + "/" + .target + (if (.variant // "") != "" then " (" + .variant + ")" else "" end);
+def per(n; d): if d > 0 then n / d else null end;
+def r2: if . == null then null else (. * 100 | round) / 100 end;
+def r1: if . == null then null else (. * 10 | round) / 10 end;
+def geomean: if length == 0 then null else (map(log) | add / length | exp) end;
+
+# Display order of devices; others follow in name order.
+def dev_rank: ["null_blk/null", "ublk-user/null", "kublk/null",
+	"ublk-user/loop-tmpfs", "kublk/loop-tmpfs", "ublk-user/loop-sparse",
+	"kublk/loop-sparse", "ublk-user/mem", "ublk-user-nosandbox/null",
+	"ublk-user-nosandbox/loop-tmpfs"] as $o
+	| (. as $l | $o | index($l)) // 99;
+
+. as $raw
+| ($raw | map(select(.type == "info")) | first // {}) as $info
+| ($raw | map(select(.type == "run"))) as $runs
+| ($runs | group_by([.phase, .server, .target, .variant, .queues, .workload])
+   | map({
+	phase: .[0].phase, label: (.[0] | devlabel), server: .[0].server,
+	target: .[0].target, variant: .[0].variant, queues: .[0].queues,
+	workload: .[0].workload, n: length,
+	iops: (map(.iops) | stats | map_values(round)),
+	bw_mib_s: (map(.bw_bytes / 1048576) | median | r1),
+	clat_p50_us: (map(.clat_p50_us) | median | r1),
+	clat_p99_us: (map(.clat_p99_us) | median | r1),
+	# Costs per I/O in the steady part of each run (see tests/bench/guest):
+	# guest CPU (all vCPUs; USER_HZ ticks = 10 ms), the server's threads'
+	# CPU, context switches and IPIs (function call + reschedule).
+	per_io: {
+		guest_cpu_us: (map(per(.counters.cpu_busy * 10000; .counters.ios)) | median | r1),
+		server_cpu_us: (map(per(.counters.srv_ns / 1000; .counters.ios)) | median | r1),
+		server_ctxsw: (map(per(.counters.srv_ctx; .counters.ios)) | median | r2),
+		ipis: (map(per(.counters.ipi_cal + .counters.ipi_res; .counters.ios)) | median | r2)
+	},
+	guest_busy_pct: (map(per(.counters.cpu_busy * 100; .counters.cpu_total)) | median | r1),
+	fio_cpu_pct: (map(.fio_usr_pct + .fio_sys_pct) | median | r1)
+   })) as $points
+| ($points | map(select(.phase == "main"))) as $main
+| def pt($lbl; $q; $w): first($main[] | select(.label == $lbl and .queues == $q and .workload == $w)) // null;
+  def iops($lbl; $q; $w): pt($lbl; $q; $w) | if . == null then null else .iops.median end;
+  def ratio($a; $b): if $a == null or $b == null or $b == 0 then null else ($a / $b | r2) end;
+  ($info.workloads // ($main | map(.workload) | unique)) as $workloads
+| ($main | map(.queues) | unique) as $queues
+| ($main | map(.label) | unique | sort_by(dev_rank, .)) as $devices
+| [ $queues[] as $q | $workloads[] as $w
+    | iops("null_blk/null"; $q; $w) as $nb
+    | ("null", "loop-tmpfs", "loop-sparse", "mem") as $t
+    | iops("ublk-user/" + $t; $q; $w) as $uu
+    | select($uu != null)
+    | iops("kublk/" + $t; $q; $w) as $k
+    | iops("ublk-user-nosandbox/" + $t; $q; $w) as $ns
+    | {queues: $q, workload: $w, target: $t, ublk_user: $uu, kublk: $k,
+       null_blk: $nb, nosandbox: $ns,
+       vs_kublk: ratio($uu; $k), vs_null_blk: ratio($uu; $nb),
+       vs_nosandbox: ratio($uu; $ns)} ] as $ratios
+| def r($q; $w; $t): first($ratios[] | select(.queues == $q and .workload == $w and .target == $t)) // {};
+  def target($what; $want; $got; $detail):
+	{what: $what, want: $want, got: $got, detail: $detail,
+	 met: (if $got == null then null else $got >= $want end)};
+  ($ratios | map(select(.target | startswith("loop")) | .vs_kublk | select(. != null)) | geomean | r2) as $loop_geo
+| ($ratios | map(.vs_nosandbox | select(. != null)) | geomean | r2) as $conf_geo
+| [ target("ublk-user null / kublk null, 4k randread QD64, 1 queue"; 1.2;
+	r(1; "randread-4k-qd64"; "null").vs_kublk; null),
+    target("ublk-user null / null_blk, 4k randread QD64, 1 queue"; 0.6;
+	r(1; "randread-4k-qd64"; "null").vs_null_blk; null),
+    target("ublk-user loop / kublk loop (tmpfs file), 4k randread QD64, 1 queue"; 1.1;
+	r(1; "randread-4k-qd64"; "loop-tmpfs").vs_kublk; null),
+    target("ublk-user loop / kublk loop (sparse file), 4k randread QD64, 1 queue"; 1.1;
+	r(1; "randread-4k-qd64"; "loop-sparse").vs_kublk; null),
+    target("ublk-user loop / kublk loop, geometric mean of all loop points"; 1.1;
+	$loop_geo; "both files, every workload and queue count"),
+    target("confinement: ublk-user / ublk-user without sandbox (geometric mean)"; 0.97;
+	$conf_geo; "null and loop-tmpfs, 1 queue, every workload; >= 0.97 = costs <= 3%")
+  ] as $targets
+| def n($x): if $x == null then "n/a" else ($x | tostring) end;
+  def x($x): if $x == null then "n/a" else ($x | tostring) + "x" end;
+{
+	info: $info,
+	devices: $devices, queues: $queues, workloads: $workloads,
+	points: $points,
+	add: ($raw | map(select(.type == "add")) | group_by([.server, .target])
+		| map({label: (.[0] | devlabel), n: length,
+			add_ms: (map(.add_ms) | stats), usable_ms: (map(.usable_ms) | stats),
+			del_ms: (map(.del_ms) | stats)})),
+	rss: ($raw | map(select(.type == "rss") | . + {label: devlabel})),
+	syscalls: ($raw | map(select(.type == "syscalls") | .ios as $ios
+		| {label: devlabel, ios, total_per_io: (per(.calls | add // 0; $ios) | r2),
+		   per_io: (.calls | with_entries(.value = (per(.value; $ios) | r2)))})),
+	enter: ($raw | map(select(.type == "enter")
+		| {label: devlabel, ios, calls,
+		   calls_per_io: per(.calls; .ios) | r2,
+		   sqes_per_call: per(.submitted; .calls) | r2,
+		   waiting_calls_pct: per(.waiting_calls * 100; .calls) | r1})),
+	whatif: ($points | map(select(.phase == "whatif"))),
+	errors: ($raw | map(select(.type == "error"))),
+	ratios: $ratios,
+	targets: $targets,
+	summary: (
+		["ublk-user (unprivileged, as \($info.ublk_user_runs_as // "a user")) vs kublk (privileged, as root) vs null_blk; fio as root; median IOPS of \($info.repeat // "?") runs; same guest run"]
+		+ ($ratios | map(
+			"q\(.queues) \(.workload | . + " " * (18 - length)) \(.target | . + " " * (12 - length)) ublk-user \(n(.ublk_user)) IOPS = \(x(.vs_kublk)) kublk (\(n(.kublk))), \(x(.vs_null_blk)) null_blk (\(n(.null_blk)))"
+			+ (if .nosandbox != null then ", \(x(.vs_nosandbox)) no-sandbox build (\(.nosandbox))" else "" end)))
+		+ ["targets (issue 7):"]
+		+ ($targets | map("  [\(if .met == null then "not measured" elif .met then "met" else "MISSED" end)] \(.what): \(x(.got)) (want >= \(.want)x)"))
+	)
+}

@@ -1,0 +1,109 @@
+# markdown.jq: results.json -> results.md (jq -r). See tests/bench/report.
+
+def n: if . == null then "–" else tostring end;
+def row: "| " + join(" | ") + " |";
+def sep($k): [range(0; $k)] | map("---") | row;
+def cell: if . == null then "–"
+	elif .min == .max then (.median | tostring)
+	else "\(.median) (\(.min)–\(.max))" end;
+def x: if . == null then "–" else tostring + "×" end;
+
+. as $r
+| $r.info as $i
+| def pt($lb; $q; $w; $ph): first($r.points[] | select(.phase == $ph and .label == $lb and .queues == $q and .workload == $w)) // null;
+"# ublk-user benchmark",
+"",
+"Linux \($i.kernel) under QEMU TCG (\($i.cpus) vCPUs, \($i.mem)), \($i.fio), ioengine io_uring, direct I/O.",
+"ublk-user \($i.ublk_user) serves **unprivileged** devices and runs as user \($i.ublk_user_runs_as)" +
+	(if ($i.ublk_user_caps // "") != "" then " (file capabilities: \($i.ublk_user_caps))" else " (no capabilities)" end) +
+	"; kublk (\($i.kublk.source // "?"), liburing \($i.kublk.liburing // "?")) serves **privileged** devices and runs as root; fio runs as root against every device.",
+"Every point: \($i.repeat) runs of \($i.runtime) s after \($i.ramp) s of ramp, interleaved across devices; median (min–max). Depth \($i.depth) for every device; with 2 queues fio runs 2 jobs, one per CPU, each at the stated QD.",
+"Guest clock: \($i.clock // "host (wall clock)"). " + (if ($i.clock // "") | startswith("instructions") then "Guest time counts executed instructions, so the load of the host does not move the numbers, but every instruction weighs the same (a `rep movsb` copy counts per byte, a context switch costs only its instructions)." else "The host's clock: other guests on the host move the numbers; the min–max ranges show how much." end),
+"Under TCG absolute numbers mean little: compare devices of the same run.",
+"",
+"## Ratios and targets",
+"",
+"```",
+($r.summary[]),
+"```",
+"",
+($r.queues[] as $q
+ | "## IOPS, \($q) queue\(if $q > 1 then "s" else "" end)",
+   "",
+   (["device"] + $r.workloads | row),
+   sep(($r.workloads | length) + 1),
+   ($r.devices[] as $d
+    | [pt($d; $q; $r.workloads[]; "main")] as $ps
+    | select($ps | map(select(. != null)) | length > 0)
+    | ["`\($d)`"] + ($ps | map(if . == null then "–" else .iops | cell end)) | row),
+   ""),
+"128k workloads: MiB/s = IOPS / 8.",
+"",
+"## Latency at QD 1 (completion latency, µs, median of the runs' percentiles)",
+"",
+(["device", "queues", "randread p50", "randread p99", "randwrite p50", "randwrite p99"] | row),
+sep(6),
+($r.queues[] as $q | $r.devices[] as $d
+ | pt($d; $q; "randread-4k-qd1"; "main") as $rd
+ | pt($d; $q; "randwrite-4k-qd1"; "main") as $wr
+ | select($rd != null or $wr != null)
+ | ["`\($d)`", ($q | tostring), ($rd.clat_p50_us | n), ($rd.clat_p99_us | n),
+    ($wr.clat_p50_us | n), ($wr.clat_p99_us | n)] | row),
+"",
+"## Where the time goes: costs per I/O, 4k randread QD 64, 1 queue",
+"",
+"Counted in the steady part of each run (medians): guest CPU of both vCPUs, CPU of the server's threads, their context switches, and IPIs (function-call + reschedule interrupts). Under TCG the guest is CPU-bound, so IOPS ≈ 1 / guest CPU per I/O.",
+"",
+(["device", "IOPS", "guest CPU µs/I/O", "server CPU µs/I/O", "server ctx switches/I/O", "IPIs/I/O", "guest busy %", "fio CPU %"] | row),
+sep(8),
+($r.devices[] as $d | pt($d; 1; "randread-4k-qd64"; "main")
+ | select(. != null)
+ | ["`\($d)`", (.iops.median | n), (.per_io.guest_cpu_us | n), (.per_io.server_cpu_us | n),
+    (.per_io.server_ctxsw | n), (.per_io.ipis | n), (.guest_busy_pct | n), (.fio_cpu_pct | n)] | row),
+"",
+(if ($r.syscalls | length) > 0 then
+  "## Syscalls of the server per I/O (strace -f -C attached, 4k randread QD 64, 1 queue)",
+  "",
+  "strace slows the server down a lot, which makes it batch more: read these as upper bounds of what one I/O costs in syscalls.",
+  "",
+  (["device", "I/Os", "syscalls/I/O", "by name (per I/O)"] | row),
+  sep(4),
+  ($r.syscalls[] | ["`\(.label)`", (.ios | n), (.total_per_io | n),
+     (.per_io | to_entries | sort_by(-.value) | map("\(.key) \(.value)") | join(", "))] | row),
+  "",
+  (["device", "io_uring_enter calls/I/O", "SQEs submitted per call", "calls that wait %"] | row),
+  sep(4),
+  ($r.enter[] | ["`\(.label)`", (.calls_per_io | n), (.sqes_per_call | n), (.waiting_calls_pct | n)] | row),
+  ""
+ else empty end),
+(if ($r.whatif | length) > 0 then
+  "## What-if runs (4k randread QD 64, 1 queue, interleaved)",
+  "",
+  "`pinned`: ublk-user's threads pinned to CPU 0 with taskset, as kublk pins its queue thread. `batch`: kublk with UBLK_F_BATCH_IO (-b), a feature unprivileged devices may use too.",
+  "",
+  (["device", "IOPS", "guest CPU µs/I/O", "server CPU µs/I/O", "server ctx switches/I/O", "IPIs/I/O"] | row),
+  sep(6),
+  ($r.whatif[] | ["`\(.label)`", (.iops | cell), (.per_io.guest_cpu_us | n), (.per_io.server_cpu_us | n),
+     (.per_io.server_ctxsw | n), (.per_io.ipis | n)] | row),
+  ""
+ else empty end),
+"## Time from `add` to a usable device (ms; 1 queue)",
+"",
+"Measured in the adding user's own shell: `add` returning, and a first 4k O_DIRECT read of the new node done; then `del`.",
+"",
+(["device", "add returned", "usable", "del"] | row),
+sep(4),
+($r.add[] | ["`\(.label)`", (.add_ms | cell), (.usable_ms | cell), (.del_ms | cell)] | row),
+"",
+"## Server memory (VmRSS, KiB)",
+"",
+(["device", "queues", "threads", "idle, after add", "after the workloads"] | row),
+sep(5),
+($r.rss | sort_by(.queues)[] | ["`\(.label)`", (.queues | n), (.threads | n), (.rss_idle_kb | n), (.rss_after_kb | n)] | row),
+"",
+(if ($r.errors | length) > 0 then
+  "## Errors",
+  "",
+  ($r.errors[] | "- \(.what): \(.msg | gsub("\n"; " "))"),
+  ""
+ else empty end)
