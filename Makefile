@@ -259,7 +259,7 @@ demo: all
 # (~40 min; BENCH_QUICK=1 for a smoke run). tests/bench/run stages its own
 # install, fetches the kernel and builds kublk in the VM cache.
 .PHONY: bench
-bench: all
+bench:
 	tests/bench/run
 
 format:
