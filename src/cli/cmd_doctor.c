@@ -579,7 +579,7 @@ static void check_handover(struct doctor *d)
 
 static void check_policy(struct doctor *d)
 {
-	char rule[POLICY_VALUE_MAX + PATH_MAX + 128];
+	char rule[POLICY_VALUE_MAX + PATH_MAX + 128], files[64];
 	struct uerr err;
 
 	d->policy_valid = policy_load(&d->policy, POLICY_DIR, 0) == 0;
@@ -592,10 +592,16 @@ static void check_policy(struct doctor *d)
 		    "%s", err.msg);
 		return;
 	}
+	if (d->policy.nr_files)
+		snprintf(files, sizeof(files), "valid (%u file%s)",
+			 d->policy.nr_files,
+			 d->policy.nr_files == 1 ? "" : "s");
+	else
+		snprintf(files, sizeof(files),
+			 "no policy files: the built-in default");
 	if (d->root) {
-		add(d, "policy", ST_OK, NULL,
-		    "valid (%u file%s); it binds users, not root",
-		    d->policy.nr_files, d->policy.nr_files == 1 ? "" : "s");
+		add(d, "policy", ST_OK, NULL, "%s; it binds users, not root",
+		    files);
 		return;
 	}
 	if (!d->lim.allow) {
@@ -606,8 +612,7 @@ static void check_policy(struct doctor *d)
 				    sizeof(rule)));
 		return;
 	}
-	add(d, "policy", ST_OK, NULL, "valid (%u file%s); for you: %s",
-	    d->policy.nr_files, d->policy.nr_files == 1 ? "" : "s",
+	add(d, "policy", ST_OK, NULL, "%s; for you: %s", files,
 	    policy_rule_str(&d->lim, POLICY_MAX_DEVICES, rule, sizeof(rule)));
 }
 

@@ -101,6 +101,24 @@ run with_policy "$lax" alice ublk-user add -t null --size 64M -d 64
 is "$RUN_RC" 0 "a 64M disk the same way is kept"
 uu alice del -a
 
+# The disk is checked again at each of its change events (a resize sends
+# one; here udev replays one after the policy got stricter).
+uu alice add -t null --size 64M -d 64 --json
+is "$RUN_RC" 0 "a 64M disk under max_size=64M"
+id=$(jget "$RUN_OUT" .dev_id)
+pid=$(jget "$RUN_OUT" .server_pid)
+policy_put 10-site.conf "$(sed 's/^max_size = 64M$/max_size = 32M/' "$site")
+"
+udevadm trigger --action=change "/dev/ublkb$id"
+settle
+ok "  max_size lowered to 32M, a change event: the helper deletes it" \
+	timeout 20 sh -c "while [ -e /dev/ublkc$id ]; do sleep 0.2; done"
+denial alice "$id"
+is "$REASON" "size 64M is more than allowed: max_size=32M for user alice ($site:2)" \
+	"  and says why"
+ok "  its server exits" timeout 20 sh -c "while kill -0 $pid 2>/dev/null; do sleep 0.2; done"
+uu alice del -a
+
 # --- SHMEM_ZC ---------------------------------------------------------------------
 zc=$(line_of "$POLICY_DIR/policy.conf" '^shmem_zc')
 raw_add alice 0x80060

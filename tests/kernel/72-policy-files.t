@@ -124,6 +124,10 @@ like "$RUN_OUT" $'\nmax_devices +16 +\\(built-in default\\)\n' "  show: the buil
 uu alice add -t null
 is "$RUN_RC" 0 "  add works"
 uu alice del -a
+uu alice doctor --json
+is "$(jget "$RUN_OUT" '.checks[] | select(.name == "policy") | .message')" \
+	"no policy files: the built-in default; for you: max_devices=16 (built-in default)" \
+	"  doctor: the built-in default"
 policy_reset
 
 # --- policy check and policy show ----------------------------------------------------
