@@ -105,11 +105,13 @@ struct policy_origin {
 
 /*
  * What one user may do.  Counts and sizes are POLICY_UNLIMITED when
- * unlimited.  max_shmem and max_locked are per device, enforced by the
- * tool itself (it is the only holder of CAP_IPC_LOCK); the rest is
- * checked by `add` and enforced by the udev helper where the kernel can
- * tell (see policy_check()).  Origins point into the policy they were
- * evaluated from.
+ * unlimited.  mlock/max_locked (memory locked with the tool's
+ * CAP_IPC_LOCK, beyond the user's RLIMIT_MEMLOCK), shmem_zc/max_shmem and
+ * containers are per device and enforced by the tool itself, the only
+ * holder of CAP_IPC_LOCK: fill policy_request.locked, .shmem, .container
+ * and call policy_check().  The rest is checked by `add` and enforced by
+ * the udev helper where the kernel can tell.  Origins point into the
+ * policy they were evaluated from.
  */
 struct policy_limits {
 	bool allow;
@@ -122,7 +124,7 @@ struct policy_limits {
 	bool shmem_zc;
 	uint64_t max_shmem; /* bytes of shared memory one device registers */
 	bool mlock;
-	uint64_t max_locked; /* bytes one device's server may lock */
+	uint64_t max_locked; /* bytes locked with CAP_IPC_LOCK per device */
 	bool containers;
 	struct policy_origin origin[POLICY_NR_KEYS];
 };
