@@ -47,7 +47,12 @@ UNIT_SRCS  := $(filter-out tests/unit/tap.c tests/unit/uapi_%.c, \
 		$(wildcard tests/unit/*.c))
 
 LIB        := $(BUILD)/libublkuser.a
-BINS       := $(BUILD)/ublk-user $(BUILD)/ublk-user-udev
+# The client library for zero copy, installed with its header and .pc
+SHMEM_LIB  := $(BUILD)/libublk-user-shmem.a
+BINS       := $(BUILD)/ublk-user $(BUILD)/ublk-user-udev $(SHMEM_LIB) \
+	      $(BUILD)/examples/shmem-client
+INCLUDEDIR ?= $(PREFIX)/include
+LIBDIR     ?= $(PREFIX)/lib
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -68,6 +73,13 @@ $(LIB): $(call obj,$(LIB_SRCS))
 $(BUILD)/ublk-user: $(call obj,$(CLI_SRCS)) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(SHMEM_LIB): $(call obj,src/client/ublk-user-shmem.c)
+	$(AR) rcs $@ $^
+
+$(BUILD)/examples/shmem-client: examples/shmem-client.c $(SHMEM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Isrc/client $(CFLAGS) $(WARN) -o $@ $< $(SHMEM_LIB)
+
 $(BUILD)/ublk-user-udev: $(call obj,$(UDEV_SRCS)) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -81,6 +93,14 @@ install: all
 	# Opt-in: CAP_IPC_LOCK as a file capability (ublk-user(1), SECURITY.md)
 	if [ "$(SETCAP)" = 1 ]; then \
 		setcap cap_ipc_lock+ep $(DESTDIR)$(BINDIR)/ublk-user; fi
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 0644 src/client/ublk-user-shmem.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 $(SHMEM_LIB) $(DESTDIR)$(LIBDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' src/client/ublk-user-shmem.pc.in \
+		> $(DESTDIR)$(LIBDIR)/pkgconfig/ublk-user-shmem.pc
+	install -m 0755 $(BUILD)/examples/shmem-client \
+		$(DESTDIR)$(LIBEXECDIR)/shmem-client
 	install -m 0755 $(BUILD)/ublk-user-udev \
 		$(DESTDIR)$(LIBEXECDIR)/ublk-user-udev
 	# The rule names the helper where this install puts it, and gives
@@ -120,7 +140,8 @@ deps:
 #  ublk-user-nosandbox: ublk-user without seccomp and ring restrictions,
 #    only to measure what they cost.
 TEST_TOOLS := $(BUILD)/tests/ublk-raw $(BUILD)/tests/ublk-user-testhooks \
-	      $(BUILD)/tests/ublk-user-nosandbox $(BUILD)/tests/fakenode
+	      $(BUILD)/tests/ublk-user-nosandbox $(BUILD)/tests/fakenode \
+	      $(BUILD)/tests/shmem-peer
 ALL_SRCS   := $(LIB_SRCS) $(CLI_SRCS)
 
 $(BUILD)/obj-testhooks/%.o: %.c
@@ -147,9 +168,10 @@ $(BUILD)/tests/ublk-user-nosandbox: \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/tools/%.c $(LIB)
+$(BUILD)/tests/%: tests/tools/%.c $(LIB) $(SHMEM_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIB) $(SHMEM_LIB) \
+		$(LDLIBS)
 
 check-vm demo: $(TEST_TOOLS)
 

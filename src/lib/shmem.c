@@ -22,6 +22,12 @@ int shmem_check_fd(int fd, enum shmem_source src, uint64_t budget_left,
 	int flags, seals;
 
 	memset(info, 0, sizeof(*info));
+	if (fstat(fd, &st) < 0)
+		return uerr_sys(err, errno, "fstat");
+	if (!S_ISREG(st.st_mode))
+		return uerr_set(err, EINVAL,
+				"not a memfd or shared-memory file (a pipe, "
+				"socket or device?)");
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0)
 		return uerr_sys(err, errno, "not a usable fd");
@@ -29,12 +35,6 @@ int shmem_check_fd(int fd, enum shmem_source src, uint64_t budget_left,
 		return uerr_set(err, EBADF, "an O_PATH fd cannot be mapped");
 	if ((flags & O_ACCMODE) != O_RDWR)
 		return uerr_set(err, EBADF, "the fd must be open read-write");
-	if (fstat(fd, &st) < 0)
-		return uerr_sys(err, errno, "fstat");
-	if (!S_ISREG(st.st_mode))
-		return uerr_set(err, EINVAL,
-				"not a memfd or shared-memory file (a pipe, "
-				"socket or device?)");
 	if (fstatfs(fd, &sfs) < 0)
 		return uerr_sys(err, errno, "fstatfs");
 	if (sfs.f_type == HUGETLBFS_MAGIC)
