@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "../lib/devnode.h"
+#include "../lib/dirids.h"
 #include "../lib/features.h"
 #include "../lib/stats.h"
 
@@ -176,47 +177,20 @@ json_object *dev_view_json(const struct dev_view *v)
 	return o;
 }
 
-static int cmp_u32(const void *a, const void *b)
+static bool match_char_node(const char *name, uint32_t *id)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	unsigned int v;
+	char extra;
 
-	return x < y ? -1 : x > y;
+	if (sscanf(name, "ublkc%u%c", &v, &extra) != 1)
+		return false;
+	*id = v;
+	return true;
 }
 
 int dev_ids_in_dev(uint32_t **ids, unsigned int *nr, struct uerr *err)
 {
-	unsigned int n = 0, cap = 0, id;
-	uint32_t *v = NULL, *nv;
-	struct dirent *de;
-	char extra;
-	DIR *d;
-
-	*ids = NULL;
-	*nr = 0;
-	d = opendir("/dev");
-	if (!d)
-		return uerr_sys(err, errno, "cannot read /dev");
-	while ((de = readdir(d))) {
-		if (sscanf(de->d_name, "ublkc%u%c", &id, &extra) != 1)
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				closedir(d);
-				return uerr_sys(err, ENOMEM, "device list");
-			}
-			v = nv;
-		}
-		v[n++] = id;
-	}
-	closedir(d);
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_u32);
-	*ids = v;
-	*nr = n;
-	return 0;
+	return dir_ids("/dev", match_char_node, ids, nr, err);
 }
 
 static long now_ms(void)

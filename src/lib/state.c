@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MIT
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <json-c/json.h>
 #include <uuid/uuid.h>
 
+#include "dirids.h"
 #include "jsonutil.h"
 #include "state.h"
 
@@ -235,22 +235,20 @@ void record_remove_at(int dir_fd, uint32_t dev_id)
 	}
 }
 
-static int cmp_u32(const void *a, const void *b)
+static bool match_record(const char *name, uint32_t *id)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	unsigned int v;
+	char tail[8];
 
-	return x < y ? -1 : x > y;
+	if (sscanf(name, "dev-%u.%5s", &v, tail) != 2 || strcmp(tail, "json"))
+		return false;
+	*id = v;
+	return true;
 }
 
 int record_ids(uint32_t **ids, unsigned int *nr, struct uerr *err)
 {
 	char dir[PATH_MAX];
-	unsigned int n = 0, cap = 0;
-	uint32_t *v = NULL, *nv;
-	struct dirent *de;
-	unsigned int id;
-	char tail[8];
-	DIR *d;
 	int ret;
 
 	*ids = NULL;
@@ -258,29 +256,5 @@ int record_ids(uint32_t **ids, unsigned int *nr, struct uerr *err)
 	ret = state_dir(dir, sizeof(dir), 1, err);
 	if (ret < 0)
 		return ret;
-	d = opendir(dir);
-	if (!d)
-		return uerr_sys(err, errno, "cannot read %s", dir);
-	while ((de = readdir(d))) {
-		if (sscanf(de->d_name, "dev-%u.%5s", &id, tail) != 2 ||
-		    strcmp(tail, "json"))
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				closedir(d);
-				return uerr_sys(err, ENOMEM, "records");
-			}
-			v = nv;
-		}
-		v[n++] = id;
-	}
-	closedir(d);
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_u32);
-	*ids = v;
-	*nr = n;
-	return 0;
+	return dir_ids(dir, match_record, ids, nr, err);
 }
