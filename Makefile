@@ -40,7 +40,11 @@ CPPFLAGS   += -std=c11 -D_GNU_SOURCE -DUBLK_USER_VERSION='"$(VERSION)"' \
 	      -MMD -MP $(PKG_CFLAGS)
 LDLIBS     += $(PKG_LIBS) -lpthread
 
-LIB_SRCS   := $(wildcard src/lib/*.c) $(wildcard src/targets/*.c)
+# The OCI hook: its main file; the rest of src/oci is in the library.
+HOOK_MAIN  := src/oci/ublk-user-oci-hook.c
+HOOKSDIR   ?= /usr/share/containers/oci/hooks.d
+LIB_SRCS   := $(wildcard src/lib/*.c) $(wildcard src/targets/*.c) \
+	      $(filter-out $(HOOK_MAIN),$(wildcard src/oci/*.c))
 CLI_SRCS   := $(wildcard src/cli/*.c)
 UDEV_SRCS  := $(wildcard src/udev/*.c)
 UNIT_SRCS  := $(filter-out tests/unit/tap.c tests/unit/uapi_%.c, \
@@ -50,6 +54,7 @@ LIB        := $(BUILD)/libublkuser.a
 # The client library for zero copy, installed with its header and .pc
 SHMEM_LIB  := $(BUILD)/libublk-user-shmem.a
 BINS       := $(BUILD)/ublk-user $(BUILD)/ublk-user-udev $(SHMEM_LIB) \
+	      $(BUILD)/ublk-user-oci-hook \
 	      $(BUILD)/examples/shmem-client
 INCLUDEDIR ?= $(PREFIX)/include
 LIBDIR     ?= $(PREFIX)/lib
@@ -83,6 +88,9 @@ $(BUILD)/examples/shmem-client: examples/shmem-client.c $(SHMEM_LIB)
 $(BUILD)/ublk-user-udev: $(call obj,$(UDEV_SRCS)) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/ublk-user-oci-hook: $(call obj,$(HOOK_MAIN)) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
 		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(MANDIR)/man1 \
@@ -103,6 +111,15 @@ install: all
 		$(DESTDIR)$(LIBEXECDIR)/shmem-client
 	install -m 0755 $(BUILD)/ublk-user-udev \
 		$(DESTDIR)$(LIBEXECDIR)/ublk-user-udev
+	# The OCI hook and its hooks.d files (podman reads HOOKSDIR)
+	install -m 0755 $(BUILD)/ublk-user-oci-hook \
+		$(DESTDIR)$(LIBEXECDIR)/ublk-user-oci-hook
+	install -d $(DESTDIR)$(HOOKSDIR)
+	for f in examples/hooks.d/*.json; do \
+		sed -e 's|/usr/libexec/ublk-user|$(LIBEXECDIR)|g' \
+			-e 's|/usr/bin/ublk-user|$(BINDIR)/ublk-user|g' $$f \
+			> $(DESTDIR)$(HOOKSDIR)/$${f##*/} && \
+		chmod 0644 $(DESTDIR)$(HOOKSDIR)/$${f##*/} || exit 1; done
 	# The rule names the helper where this install puts it, and gives
 	# /dev/ublk-control to UBLK_GROUP with UBLK_CONTROL_MODE.
 	sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \

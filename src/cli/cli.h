@@ -34,6 +34,7 @@ int cmd_del(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 
 /* One device as `list` and `add` show it: kernel truth plus our record */
 struct dev_view {

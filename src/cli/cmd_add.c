@@ -21,6 +21,9 @@
 #include "../lib/shmem.h"
 #include "../lib/size.h"
 #include "../lib/target.h"
+#include "../lib/cdi.h"
+#include "../lib/idmap.h"
+#include "../oci/ctrrec.h"
 
 #define ADD_DEFAULT_QUEUES 1
 #define ADD_DEFAULT_DEPTH 128
@@ -45,8 +48,11 @@ static const char add_usage[] =
 	"                       (UBLK_F_SHMEM_ZC; memfds over dev-N.sock)\n"
 	"      --shmem FILE     also share FILE (hugetlbfs or tmpfs) with\n"
 	"                       clients that map it; implies --shmem-zc\n"
-	"      --user USER      (root) create the device as USER, keeping\n"
-	"                       only CAP_IPC_LOCK\n"
+	"      --user USER      (root) create the device as USER (a name, a\n"
+	"                       uid, or UID:GID), keeping only CAP_IPC_LOCK\n"
+	"      --cdi NAME       also write a CDI spec: podman run --device\n"
+	"                       ublk-user.io/disk=NAME (removed by del)\n"
+	"      --container KEY  a per-container disk (used by the OCI hook)\n"
 	"      --json           print the device as one JSON object\n"
 	"  -h, --help           show this text\n";
 
@@ -59,6 +65,8 @@ struct add_opts {
 	bool json;
 	bool mlock;
 	const char *user;
+	const char *container; /* key of the OCI hook's container record */
+	const char *cdi;
 	bool shmem_zc;
 	const char *shmem_file; /* --shmem: opened and checked by add */
 	int shmem_fd;
@@ -79,6 +87,8 @@ static int parse_add(int argc, char **argv, struct add_opts *o)
 		{ "shmem-zc", no_argument, NULL, 'z' },
 		{ "shmem", required_argument, NULL, 'm' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "container", required_argument, NULL, 'C' },
+		{ "cdi", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -137,6 +147,21 @@ static int parse_add(int argc, char **argv, struct add_opts *o)
 			break;
 		case 'u':
 			o->user = optarg;
+			break;
+		case 'C':
+			if (!ctrrec_key_ok(optarg))
+				return cli_usage_error(
+					"add", "--container: '%s' is not a "
+					"container record key", optarg);
+			o->container = optarg;
+			break;
+		case 'D':
+			if (!cdi_name_ok(optarg))
+				return cli_usage_error(
+					"add", "--cdi: '%s' is not 1-32 of "
+					"a-z, 0-9, '_', '-' starting with a "
+					"letter or digit", optarg);
+			o->cdi = optarg;
 			break;
 		case 'h':
 			fputs(add_usage, stdout);
@@ -269,9 +294,12 @@ static int add_policy_load(struct add_policy *ap, struct uerr *err)
 	if (caps_have_sys_admin())
 		return 0;
 	ap->active = true;
-	if (policy_load(&ap->p, POLICY_DIR, 0) < 0)
+	/* Root's files, also as seen from rootless podman's namespace */
+	if (policy_load(&ap->p, POLICY_DIR, idmap_host_root_here()) < 0)
 		return policy_invalid_error(&ap->p, err);
-	ret = policy_user_get(&ap->u, geteuid(), getegid(), err);
+	/* The user on the host: in rootless podman's namespace we are 0 */
+	ret = policy_user_get(&ap->u, idmap_host_euid(), idmap_host_egid(),
+			      err);
 	if (ret < 0)
 		return ret;
 	return policy_eval(&ap->p, &ap->u, &ap->lim, err);
@@ -308,6 +336,7 @@ static int add_policy_check(const struct add_policy *ap,
 		req.backing = tgt->backing[0] ? tgt->backing : NULL;
 	}
 	req.nr_devices = nr_devices >= 0 ? nr_devices + 1 : -1;
+	req.container = o->container != NULL;
 	if (policy_check(&ap->lim, &ap->u, &req, err) < 0)
 		return uerr_prefix(err, "refused by the policy");
 	return 0;
@@ -331,7 +360,7 @@ static long count_own_devices(struct ublk_ctrl *ctrl, struct uerr *err)
 		ublk_dev_ref_init(&ref, ids[i], true);
 		if (ublk_ctrl_get_info(ctrl, &ref, &info, &e) == 0 &&
 		    (info.flags & UBLK_F_UNPRIVILEGED_DEV) &&
-		    info.owner_uid == geteuid())
+		    info.owner_uid == idmap_host_euid())
 			n++;
 	}
 	free(ids);
@@ -362,7 +391,7 @@ static bool refused_by_helper(uint32_t dev_id, uint64_t tag,
 {
 	struct denial d;
 
-	if (denial_read(DENIAL_DIR, 0, dev_id, geteuid(), tag, &d) < 0)
+	if (denial_read(DENIAL_DIR, 0, dev_id, idmap_host_euid(), tag, &d) < 0)
 		return false;
 	uerr_set(err, EACCES,
 		 "the udev helper deleted device %u, refused by the policy: "
@@ -411,6 +440,8 @@ static int add_device(struct add_opts *o, struct target *tgt,
 	int ret;
 
 	ret = state_dir(dir, sizeof(dir), 1, err);
+	if (ret == 0 && o->cdi)
+		ret = cdi_check_dir(CDI_DIR, err);
 	if (ret < 0)
 		return ret;
 	ret = ublk_ctrl_open(&ctrl, err);
@@ -461,6 +492,11 @@ static int add_device(struct add_opts *o, struct target *tgt,
 	rec.size = tgt->size;
 	rec.nr_queues = info.nr_hw_queues;
 	rec.queue_depth = info.queue_depth;
+	if (o->container)
+		snprintf(rec.container, sizeof(rec.container), "%s",
+			 o->container);
+	if (o->cdi)
+		snprintf(rec.cdi, sizeof(rec.cdi), "%s", o->cdi);
 	ret = record_write(&rec, err);
 	if (ret < 0)
 		goto out_remove;
@@ -495,6 +531,9 @@ static int add_device(struct add_opts *o, struct target *tgt,
 		ret = dev_view_get(&ctrl, info.dev_id, view, err);
 		ublk_ctrl_close(&ctrl);
 	}
+	if (ret == 0 && o->cdi)
+		ret = cdi_write(CDI_DIR, o->cdi, view->info.dev_id,
+				view->rec.uuid, err);
 	if (ret < 0)
 		goto out_remove;
 	return 0;

@@ -26,6 +26,7 @@ static const char usage[] =
 	"  features  show what the kernel's ublk driver supports\n"
 	"  policy    check the administrator's policy, show your limits\n"
 	"  doctor    check this system and say how to fix what is wrong\n"
+	"  gc        remove the disks of containers that are gone\n"
 	"  help      show this text\n"
 	"\n"
 	"Run 'ublk-user COMMAND --help' for a command's options, and see\n"
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
 		{ "features", cmd_features },
 		{ "policy", cmd_policy },
 		{ "doctor", cmd_doctor },
+		{ "gc", cmd_gc },
 	};
 	struct uerr err;
 	unsigned int i;

@@ -14,6 +14,7 @@
 #include <cap-ng.h>
 
 #include "caps.h"
+#include "state.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -157,43 +158,108 @@ static int lookup_user(const char *user, struct passwd **pw,
 	return 0;
 }
 
+/* "UID:GID", both decimal ids below (uid_t)-1 */
+static bool parse_ids(const char *s, uid_t *uid, gid_t *gid)
+{
+	unsigned long u, g;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	u = strtoul(s, &end, 10);
+	if (errno || *end != ':' || u >= (uid_t)-1 || end[1] < '0' ||
+	    end[1] > '9')
+		return false;
+	g = strtoul(end + 1, &end, 10);
+	if (errno || *end || g >= (gid_t)-1)
+		return false;
+	*uid = u;
+	*gid = g;
+	return true;
+}
+
+/* The ids we have already: drop every capability but CAP_IPC_LOCK. */
+static int keep_ids_drop_caps(struct uerr *err)
+{
+	capng_clear(CAPNG_SELECT_ALL);
+	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
+		     CAP_IPC_LOCK);
+	if (capng_apply(CAPNG_SELECT_ALL) < 0)
+		return uerr_set(err, EPERM, "cannot drop capabilities");
+	return 0;
+}
+
 int caps_become_user(const char *user, struct uerr *err)
 {
-	struct passwd *pw;
-	char run[64];
+	char name[64], run[PATH_MAX];
+	struct passwd *pw = NULL;
+	bool same, set_run;
 	uid_t uid;
 	gid_t gid;
-	int ret;
+	int flags, ret;
 
 	if (!caps_is_root())
 		return uerr_set(err, EPERM, "only root may act for another "
 				"user (--user)");
-	ret = lookup_user(user, &pw, err);
-	if (ret < 0)
-		return ret;
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
+	if (parse_ids(user, &uid, &gid)) {
+		errno = 0;
+		pw = getpwuid(uid);
+	} else {
+		ret = lookup_user(user, &pw, err);
+		if (ret < 0)
+			return ret;
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
+	if (pw)
+		snprintf(name, sizeof(name), "%s", pw->pw_name);
+	else
+		snprintf(name, sizeof(name), "uid %u", (unsigned int)uid);
+	same = uid == getuid() && uid == geteuid() && gid == getgid() &&
+	       gid == getegid();
+	set_run = !same || !getenv("XDG_RUNTIME_DIR");
+	if (set_run) {
+		ret = state_runtime_prepare(run, sizeof(run), uid, gid, err);
+		if (ret < 0)
+			return uerr_prefix(err, "runtime directory of %s",
+					   name);
+	}
 
 	/* Keep CAP_IPC_LOCK across the change of ids, and nothing else. */
-	capng_clear(CAPNG_SELECT_ALL);
-	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
-		     CAP_IPC_LOCK);
-	if (capng_change_id(uid, gid,
-			    CAPNG_INIT_SUPP_GRP | CAPNG_CLEAR_BOUNDING |
-				    CAPNG_CLEAR_AMBIENT) < 0)
-		return uerr_set(err, EPERM, "cannot become user %s (%u:%u)",
-				pw->pw_name, (unsigned int)uid,
-				(unsigned int)gid);
+	if (same) {
+		ret = keep_ids_drop_caps(err);
+		if (ret < 0)
+			return ret;
+	} else {
+		capng_clear(CAPNG_SELECT_ALL);
+		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
+			     CAP_IPC_LOCK);
+		flags = CAPNG_CLEAR_BOUNDING | CAPNG_CLEAR_AMBIENT;
+		flags |= pw ? CAPNG_INIT_SUPP_GRP : CAPNG_DROP_SUPP_GRP;
+		if (capng_change_id(uid, gid, flags) < 0)
+			return uerr_set(err, EPERM,
+					"cannot become user %s (%u:%u)", name,
+					(unsigned int)uid, (unsigned int)gid);
+	}
 	/* Belt and braces: the kernel must now see an unprivileged caller. */
 	if (getuid() != uid || geteuid() != uid || getgid() != gid ||
 	    caps_have_sys_admin())
 		return uerr_set(err, EPERM, "dropping privileges to %s failed",
-				pw->pw_name);
-	setenv("HOME", pw->pw_dir, 1);
-	setenv("USER", pw->pw_name, 1);
-	setenv("LOGNAME", pw->pw_name, 1);
-	snprintf(run, sizeof(run), "/run/user/%u", (unsigned int)uid);
-	setenv("XDG_RUNTIME_DIR", run, 1);
+				name);
+	if (set_run)
+		setenv("XDG_RUNTIME_DIR", run, 1);
+	if (!same) {
+		if (pw) {
+			setenv("HOME", pw->pw_dir, 1);
+			setenv("USER", pw->pw_name, 1);
+			setenv("LOGNAME", pw->pw_name, 1);
+		} else {
+			unsetenv("HOME");
+			unsetenv("USER");
+			unsetenv("LOGNAME");
+		}
+	}
 	reduce_environment();
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return uerr_sys(err, errno, "PR_SET_DUMPABLE");

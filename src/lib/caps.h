@@ -28,8 +28,13 @@ bool caps_have_ipc_lock(void);
 bool caps_is_root(void);
 
 /*
- * Root only: become USER (name or uid, with its groups), keeping only
+ * Root only: become USER (name or uid, with its groups; or "UID:GID",
+ * numeric, with the groups of UID's passwd entry or none), keeping only
  * CAP_IPC_LOCK, so that the kernel records the devices as that user's.
+ * Also works for uid 0 (root without CAP_SYS_ADMIN makes unprivileged
+ * devices) and for the ids a process already has (only the capabilities
+ * go; groups and XDG_RUNTIME_DIR stay).  XDG_RUNTIME_DIR becomes the
+ * user's runtime directory (state_runtime_prepare).
  */
 int caps_become_user(const char *user, struct uerr *err);
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -35,6 +36,55 @@ static int check_dir(const char *dir, struct uerr *err)
 	return 0;
 }
 
+void state_runtime_base(char *buf, size_t len, uid_t uid)
+{
+	struct stat st;
+
+	snprintf(buf, len, "/run/user/%u", (unsigned int)uid);
+	if (lstat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+		return;
+	snprintf(buf, len, "%s/%u", STATE_FALLBACK_DIR, (unsigned int)uid);
+}
+
+/* mkdir, then insist on a real directory with this owner and mode. */
+static int make_dir(const char *path, uid_t uid, gid_t gid, mode_t mode,
+		    struct uerr *err)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return uerr_sys(err, errno, "cannot create %s", path);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return uerr_sys(err, errno, "cannot open %s", path);
+	if (fstat(fd, &st) < 0 ||
+	    ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid)) ||
+	    ((st.st_mode & 07777) != mode && fchmod(fd, mode))) {
+		uerr_sys(err, errno, "cannot set up %s", path);
+		close(fd);
+		return -err->code;
+	}
+	close(fd);
+	return 0;
+}
+
+int state_runtime_prepare(char *buf, size_t len, uid_t uid, gid_t gid,
+			  struct uerr *err)
+{
+	int ret;
+
+	state_runtime_base(buf, len, uid);
+	if (strncmp(buf, STATE_FALLBACK_DIR "/", strlen(STATE_FALLBACK_DIR) + 1))
+		return 0;
+	ret = make_dir("/run/ublk-user", 0, 0, 0755, err);
+	if (ret == 0)
+		ret = make_dir(STATE_FALLBACK_DIR, 0, 0, 0711, err);
+	if (ret == 0)
+		ret = make_dir(buf, uid, gid, 0700, err);
+	return ret;
+}
+
 int state_dir(char *buf, size_t len, int create, struct uerr *err)
 {
 	const char *base = getenv("XDG_RUNTIME_DIR");
@@ -42,8 +92,7 @@ int state_dir(char *buf, size_t len, int create, struct uerr *err)
 	int n;
 
 	if (!base || base[0] != '/') {
-		snprintf(fallback, sizeof(fallback), "/run/user/%u",
-			 (unsigned int)geteuid());
+		state_runtime_base(fallback, sizeof(fallback), geteuid());
 		base = fallback;
 	}
 	n = snprintf(buf, len, "%s/ublk-user", base);
@@ -117,6 +166,11 @@ int record_write(const struct dev_record *r, struct uerr *err)
 	json_object_object_add(o, "fixed_buffers",
 			       json_object_new_boolean(r->fixed_buffers));
 	json_object_object_add(o, "mlock", json_object_new_boolean(r->mlock));
+	if (r->container[0])
+		json_object_object_add(o, "container",
+				       json_object_new_string(r->container));
+	if (r->cdi[0])
+		json_object_object_add(o, "cdi", json_object_new_string(r->cdi));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
 	len = strlen(text);
 
@@ -193,6 +247,8 @@ int record_read(uint32_t dev_id, struct dev_record *r, struct uerr *err)
 	r->created = get_int(o, "created");
 	r->fixed_buffers = get_int(o, "fixed_buffers") == 1;
 	r->mlock = get_int(o, "mlock") == 1;
+	get_str(o, "container", r->container, sizeof(r->container));
+	get_str(o, "cdi", r->cdi, sizeof(r->cdi));
 	json_object_put(o);
 	return 0;
 }

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ublk-user gc: remove what the OCI hook made for containers that are gone
+ * (their disks, servers, records and backing files), and, as root, CDI
+ * specs whose device is gone.  The hook runs it before it makes new disks,
+ * with --container ID at poststop and --key KEY when precreate fails.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <uuid/uuid.h>
+
+#include "cli.h"
+#include "../lib/caps.h"
+#include "../lib/cdi.h"
+#include "../lib/idmap.h"
+#include "../oci/ctrrec.h"
+
+static const char gc_usage[] =
+	"Usage: ublk-user gc [--container ID | --key KEY]\n"
+	"\n"
+	"Remove the disks the OCI hook made for containers that no longer\n"
+	"run: their devices, servers, records and backing files (unless\n"
+	"persist=yes).  Root also removes stale CDI specs.\n"
+	"\n"
+	"      --container ID  only this container's disks, running or not\n"
+	"      --key KEY       only the disks of this container record\n"
+	"  -h, --help          show this text\n";
+
+/* The uuid of a device record as the tag stored in the kernel */
+static bool uuid_tag(const char *s, uint64_t *tag)
+{
+	uuid_t u;
+
+	if (uuid_parse(s, u) < 0)
+		return false;
+	memcpy(tag, u, sizeof(*tag));
+	return true;
+}
+
+/* In a child, as the disk's owner: delete the device if it is this one. */
+static int remove_as_owner(const struct ctr_record *r,
+			   const struct ctr_disk *d)
+{
+	struct ublksrv_ctrl_dev_info info;
+	struct ublk_dev_ref ref;
+	struct ublk_ctrl ctrl;
+	struct dev_view v;
+	struct idmap um, gm;
+	uint32_t uid, gid;
+	uint64_t tag;
+	char ids[32];
+	struct uerr err;
+	int ret;
+
+	uerr_clear(&err);
+	if (idmap_read_self(&um, false, &err) < 0 ||
+	    idmap_read_self(&gm, true, &err) < 0)
+		goto fail;
+	if (!idmap_to_inside(&um, r->owner_uid, &uid) ||
+	    !idmap_to_inside(&gm, r->owner_gid, &gid)) {
+		uerr_set(&err, EPERM, "its owner %u:%u has no ids here",
+			 r->owner_uid, r->owner_gid);
+		goto fail;
+	}
+	setenv("XDG_RUNTIME_DIR", r->runtime_dir, 1);
+	if (uid != geteuid() || gid != getegid() || caps_is_root()) {
+		snprintf(ids, sizeof(ids), "%u:%u", uid, gid);
+		if (caps_become_user(ids, &err) < 0)
+			goto fail;
+	}
+	if (ublk_ctrl_open(&ctrl, &err) < 0)
+		goto fail;
+	ublk_dev_ref_init(&ref, d->dev_id, true);
+	ret = ublk_ctrl_get_info(&ctrl, &ref, &info, &err);
+	if (ret == -ENODEV || ret == -ENOENT) {
+		/* Gone already (its server deleted it): only the record. */
+		ublk_ctrl_close(&ctrl);
+		record_remove(d->dev_id);
+		return 0;
+	}
+	if (ret < 0) {
+		ublk_ctrl_close(&ctrl);
+		goto fail;
+	}
+	/* A device with this id made since is somebody else's. */
+	if (!uuid_tag(d->uuid, &tag) || info.ublksrv_flags != tag ||
+	    info.owner_uid != r->owner_uid) {
+		ublk_ctrl_close(&ctrl);
+		return 0;
+	}
+	ret = dev_view_get(&ctrl, d->dev_id, &v, &err);
+	if (ret == 0)
+		ret = dev_remove(&ctrl, d->dev_id, v.server_pid, false, &err);
+	ublk_ctrl_close(&ctrl);
+	if (ret < 0 && ret != -ENODEV)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "%s: gc: disk %s (device %lld): %s\n", prog_name,
+		d->name, (long long)d->dev_id, err.msg);
+	return 1;
+}
+
+static int remove_disk(const struct ctr_record *r, const struct ctr_disk *d)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		perror("ublk-user: gc: fork");
+		return -1;
+	}
+	if (pid == 0)
+		_exit(remove_as_owner(r, d));
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* Backing files that do not persist, and the directory if it is empty */
+static int remove_files(const struct ctr_record *r)
+{
+	bool keep = false;
+	unsigned int i;
+	int dfd, ret = 0;
+
+	if (!r->data_dir[0])
+		return 0;
+	dfd = open(r->data_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	for (i = 0; i < r->nr_disks; i++) {
+		if (r->disks[i].persist) {
+			keep = true;
+			continue;
+		}
+		if (r->disks[i].file[0] &&
+		    unlinkat(dfd, r->disks[i].file, 0) < 0 &&
+		    errno != ENOENT) {
+			fprintf(stderr, "%s: gc: cannot remove %s/%s: %s\n",
+				prog_name, r->data_dir, r->disks[i].file,
+				strerror(errno));
+			ret = -1;
+		}
+	}
+	close(dfd);
+	if (!keep && rmdir(r->data_dir) < 0 && errno != ENOENT) {
+		fprintf(stderr, "%s: gc: cannot remove %s: %s\n", prog_name,
+			r->data_dir, strerror(errno));
+		ret = -1;
+	}
+	return ret;
+}
+
+static int gc_container(const char *dir, const struct ctr_record *r)
+{
+	const char *what = r->id[0] ? r->id : r->key;
+	unsigned int i, n = 0;
+	struct uerr err;
+	int ret = 0;
+
+	for (i = 0; i < r->nr_disks; i++) {
+		if (r->disks[i].dev_id < 0)
+			continue;
+		if (remove_disk(r, &r->disks[i]) < 0)
+			ret = -1;
+		else
+			n++;
+	}
+	if (ret == 0)
+		ret = remove_files(r);
+	/* The record stays while something it names could not go. */
+	if (ret == 0 && ctrrec_remove(dir, r->key, &err) < 0) {
+		cli_error(&err);
+		ret = -1;
+	}
+	if (ret == 0)
+		printf("container %.12s: removed %u disk%s\n", what, n,
+		       n == 1 ? "" : "s");
+	return ret;
+}
+
+/* As root: CDI specs whose device is gone or is another one now */
+static int gc_cdi(void)
+{
+	struct ublksrv_ctrl_dev_info info;
+	struct ublk_dev_ref ref;
+	struct ublk_ctrl ctrl;
+	struct cdi_spec *specs;
+	unsigned int nr, i;
+	struct uerr err;
+	uint64_t tag;
+	int ret = 0, r;
+
+	if (cdi_list(CDI_DIR, &specs, &nr, &err) < 0) {
+		cli_error(&err);
+		return -1;
+	}
+	if (nr && ublk_ctrl_open(&ctrl, &err) < 0) {
+		cli_error(&err);
+		free(specs);
+		return -1;
+	}
+	for (i = 0; i < nr; i++) {
+		ublk_dev_ref_init(&ref, specs[i].dev_id, true);
+		r = ublk_ctrl_get_info(&ctrl, &ref, &info, &err);
+		if (r == 0 && uuid_tag(specs[i].uuid, &tag) &&
+		    info.ublksrv_flags == tag)
+			continue;
+		if (r < 0 && r != -ENODEV)
+			continue;
+		if (cdi_remove(CDI_DIR, specs[i].name, &err) < 0) {
+			cli_error(&err);
+			ret = -1;
+		} else {
+			printf("CDI spec %s: removed (device %u is gone)\n",
+			       specs[i].name, specs[i].dev_id);
+		}
+	}
+	if (nr)
+		ublk_ctrl_close(&ctrl);
+	free(specs);
+	return ret;
+}
+
+int cmd_gc(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "container", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char (*keys)[CTRREC_KEY_LEN + 1] = NULL;
+	const char *container = NULL, *key = NULL;
+	struct ctr_record *r;
+	char dir[PATH_MAX];
+	unsigned int nr = 0, i;
+	uint32_t host;
+	struct uerr err;
+	int c, ret = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			container = optarg;
+			break;
+		case 'k':
+			if (!ctrrec_key_ok(optarg))
+				return cli_usage_error(
+					"gc", "--key: '%s' is not a record key",
+					optarg);
+			key = optarg;
+			break;
+		case 'h':
+			fputs(gc_usage, stdout);
+			return EXIT_OK;
+		case ':':
+			return cli_usage_error("gc", "option %s needs a value",
+					       cli_opt_name(argv));
+		default:
+			return cli_usage_error("gc", "unknown option %s",
+					       cli_opt_name(argv));
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("gc", "unexpected argument '%s'",
+				       argv[optind]);
+	if (container && key)
+		return cli_usage_error("gc", "give --container or --key, not "
+				       "both");
+
+	uerr_clear(&err);
+	r = malloc(sizeof(*r));
+	if (!r)
+		return EXIT_FAIL;
+	if (ctrrec_dir(dir, sizeof(dir), false, &err) == 0 &&
+	    ctrrec_keys(dir, &keys, &nr, &err) < 0) {
+		cli_error(&err);
+		ret = -1;
+	}
+	for (i = 0; i < nr; i++) {
+		if (key && strcmp(keys[i], key))
+			continue;
+		if (ctrrec_read(dir, keys[i], r, &err) < 0) {
+			/* Possibly being written: said, not removed. */
+			cli_error(&err);
+			ret = -1;
+			continue;
+		}
+		if (container ? strcmp(r->id, container) :
+				!key && ctrrec_alive(r))
+			continue;
+		if (gc_container(dir, r) < 0)
+			ret = -1;
+	}
+	free(keys);
+	free(r);
+	if (!container && !key && host_euid(&host, &err) == 0 && host == 0 &&
+	    gc_cdi() < 0)
+		ret = -1;
+	return ret < 0 ? EXIT_FAIL : EXIT_OK;
+}

@@ -1,0 +1,161 @@
+#!/bin/bash
+# Rootful podman with crun and the OCI hook: a container's disks at their
+# annotated paths, for that container only, gone when it stops; the
+# policy's refusal fails the start with the rule; gc after podman kill
+# and after podman's own processes were killed; CDI specs of add --cdi.
+set -euo pipefail
+: "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
+source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
+source "$UBLK_USER_TEST_ROOT/tests/lib/ublk.sh"
+source "$UBLK_USER_TEST_ROOT/tests/lib/podman.sh"
+
+podman_setup
+ok "the hooks are installed where podman looks" \
+	test -f /usr/share/containers/oci/hooks.d/ublk-user-precreate.json
+run_opts=(--network none)
+records=/run/ublk-user/containers
+data=/var/lib/ublk-user/containers
+
+# Write 64K of random data, read it back with O_DIRECT, compare.
+rw() { # the shell commands that write, read back and compare disk $1
+	echo "dd if=/dev/urandom of=/tmp/x bs=4k count=16 2>/dev/null &&
+dd if=/tmp/x of=$1 bs=4k count=16 oflag=direct 2>/dev/null &&
+dd if=$1 of=/tmp/y bs=4k count=16 iflag=direct 2>/dev/null &&
+cmp /tmp/x /tmp/y && echo verified $1"
+}
+
+# --- a root container with a loop and a mem disk ---------------------------
+pm root run --rm "${run_opts[@]}" \
+	--annotation "$(disk_ann io.ublk-user.disk=size=64M,path=/dev/xvda)" \
+	--annotation "$(disk_ann io.ublk-user.disk.scratch=size=16M,target=mem)" \
+	"$IMAGE" sh -c "id -u; stat -c '%F %a' /dev/xvda; $(rw /dev/xvda); $(rw /dev/ublk-scratch)"
+is "$RUN_RC" 0 "a container with two disks runs"
+like "$RUN_OUT" $'^0\nblock special file 600\n' "its loop disk is a block node at /dev/xvda (0600)"
+like "$RUN_OUT" "verified /dev/xvda" "it writes and reads the loop disk"
+like "$RUN_OUT" "verified /dev/ublk-scratch" "it writes and reads the mem disk at the default path"
+[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
+no_disks_left "after the container stopped"
+is "$(ls -A $records 2>/dev/null)" "" "no container record is left"
+is "$(ls -A $data 2>/dev/null)" "" "the backing file and its directory are gone"
+
+# --- while one runs: what the host sees, what another container sees -------
+pm root run -d "${run_opts[@]}" \
+	--annotation "$(disk_ann io.ublk-user.disk=size=32M,path=/dev/xvda)" \
+	"$IMAGE" sleep 600
+is "$RUN_RC" 0 "a container with a disk starts in the background"
+c1=$RUN_OUT
+dev=$(all_ublk_nodes | grep ublkb || :)
+id=${dev#/dev/ublkb}
+like "$id" '^[0-9]+$' "its disk exists on the host"
+uu_json=$(ublk-user list --json -n "$id" 2>/dev/null || :)
+is "$(jget "$uu_json" '.[0].owner_uid'):$(jget "$uu_json" '.[0].owner_gid')" "0:0" \
+	"the disk belongs to the container's user, root"
+is "$(jget "$uu_json" '.[0].flags | index("UBLK_F_UNPRIVILEGED_DEV") != null')" true \
+	"and is an unprivileged device (created without CAP_SYS_ADMIN)"
+spid=$(jget "$uu_json" '.[0].server_pid')
+like "$(grep CapEff /proc/"$spid"/status)" 'CapEff:[[:space:]]+0+$' "its server holds no capability"
+is "$(ls $data/*/)" "disk.img" "its backing file is in a per-container directory"
+majmin=$(stat -c '%t %T' "$dev")
+pm root run --rm "${run_opts[@]}" --cap-add CAP_MKNOD "$IMAGE" sh -c \
+	"ls /dev | grep -c ublk; mknod /dev/x b $((16#${majmin% *})) $((16#${majmin#* })) && dd if=/dev/x of=/dev/null bs=4k count=1 iflag=direct"
+like "$RUN_OUT" '^0' "a second container has no ublk node"
+isnt "$RUN_RC" 0 "and cannot open the first one's disk through a node of its own"
+pm root exec "$c1" sh -c "$(rw /dev/xvda)"
+like "$RUN_OUT" "verified /dev/xvda" "the first container still uses its disk"
+pm root stop -t 0 "$c1"
+is "$RUN_RC" 0 "podman stop"
+pm root rm "$c1"
+no_disks_left "after podman stop"
+is "$(ls -A $records 2>/dev/null)" "" "no container record is left after stop"
+is "$(ls -A $data 2>/dev/null)" "" "no backing file is left after stop"
+
+# --- persist=yes keeps the backing file -----------------------------------------
+pm root run --rm "${run_opts[@]}" \
+	--annotation "$(disk_ann io.ublk-user.disk=size=8M,file=keep.img,persist=yes)" \
+	"$IMAGE" sh -c 'echo hello | dd of=/dev/ublk-disk conv=fsync 2>/dev/null'
+is "$RUN_RC" 0 "a container with a persistent disk runs"
+no_disks_left "after the persistent disk's container"
+kept=$(ls $data/*/keep.img 2>/dev/null || :)
+ok "persist=yes keeps the backing file" test -f "$kept"
+is "$(head -c 5 "$kept")" hello "with what the container wrote"
+rm -rf "${kept%/*}"
+
+# --- a container that runs as alice gets a disk of alice -----------------------
+pm root run --rm "${run_opts[@]}" --user 2001:2001 \
+	--annotation "$(disk_ann io.ublk-user.disk=size=16M,target=mem)" \
+	"$IMAGE" sh -c "id -u; $(rw /dev/ublk-disk)"
+is "$RUN_RC" 0 "a container running as alice gets a disk"
+like "$RUN_OUT" "verified /dev/ublk-disk" "and uses it (the disk is alice's: uid and gid match)"
+no_disks_left "after alice's container"
+
+# --- bad annotations and the policy fail the start, saying why -------------------
+pm root run --rm "${run_opts[@]}" --annotation "$(disk_ann io.ublk-user.disk=size=1G,target=nbd)" "$IMAGE" true
+isnt "$RUN_RC" 0 "a bad annotation fails the start"
+like "$RUN_ERR" "annotation io.ublk-user.disk: target 'nbd' is not loop or mem" \
+	"and the error names the annotation and what is wrong"
+pm root run --rm "${run_opts[@]}" --annotation io.ublk-user.disk=size=1G,path=/dev/x "$IMAGE" true
+like "$RUN_ERR" "podman split io.ublk-user.disk at its commas" \
+	"an unquoted annotation that podman split is explained"
+mkdir -p /etc/ublk-user/policy.d
+printf '[user:root]\ncontainers = no\n' >/etc/ublk-user/policy.d/50-podman-test.conf
+pm root run --rm "${run_opts[@]}" --annotation io.ublk-user.disk=size=16M "$IMAGE" true
+isnt "$RUN_RC" 0 "with containers = no the container does not start"
+like "$RUN_ERR" "containers=no for user root \(/etc/ublk-user/policy.d/50-podman-test.conf:2\)" \
+	"and the error names the rule"
+printf '[default]\nmax_size = 8M\n' >/etc/ublk-user/policy.d/50-podman-test.conf
+pm root run --rm "${run_opts[@]}" \
+	--annotation "$(disk_ann io.ublk-user.disk.a=size=4M,target=mem)" \
+	--annotation io.ublk-user.disk.b=size=16M "$IMAGE" true
+isnt "$RUN_RC" 0 "a disk over max_size fails the start"
+like "$RUN_ERR" "disk b: .*max_size=8M" "naming the disk and the rule"
+rm /etc/ublk-user/policy.d/50-podman-test.conf
+no_disks_left "after the refusals (the first disk was taken away again)"
+is "$(ls -A $records 2>/dev/null) $(ls -A $data 2>/dev/null)" " " "no record or file is left after the refusals"
+
+# --- podman kill; podman's processes killed: gc cleans up -----------------------------
+pm root run -d "${run_opts[@]}" --annotation io.ublk-user.disk=size=16M "$IMAGE" sleep 600
+c2=$RUN_OUT
+pm root kill "$c2"
+is "$RUN_RC" 0 "podman kill"
+pm root wait "$c2"
+ublk-user gc >/dev/null 2>&1 || :
+no_disks_left "after podman kill and gc"
+pm root rm -f "$c2"
+
+pm root run -d "${run_opts[@]}" --annotation io.ublk-user.disk=size=16M "$IMAGE" sleep 600
+c3=$RUN_OUT
+is "$(all_ublk_nodes | grep -c ublkb)" 1 "a third container has its disk"
+# conmon and the container die without podman cleaning up: no poststop.
+cpid=$(podman inspect -f '{{.State.ConmonPid}}' "$c3")
+ppid=$(podman inspect -f '{{.State.Pid}}' "$c3")
+kill -9 "$cpid" "$ppid"
+sleep 1
+run ublk-user gc
+is "$RUN_RC" 0 "gc exits 0"
+like "$RUN_OUT" "container ${c3:0:12}: removed 1 disk" "gc says what it removed"
+no_disks_left "after podman's processes were killed and gc"
+is "$(ls -A $records 2>/dev/null)" "" "gc removed the container record"
+run ublk-user gc
+is "$RUN_OUT" "" "a second gc has nothing to do"
+
+# --- CDI: a disk made in advance --------------------------------------------------------
+run ublk-user add --user 0:0 -t mem -s 16M --cdi data --json
+is "$RUN_RC" 0 "add --cdi data (root's uid, unprivileged)"
+cid=$(jget "$RUN_OUT" .dev_id)
+ok "the CDI spec is written" test -f /var/run/cdi/ublk-user-data.json
+is "$(jq -r '.devices[0].containerEdits.deviceNodes[0].path' /var/run/cdi/ublk-user-data.json)" \
+	"/dev/ublkb$cid" "it names the disk's node"
+pm root run --rm "${run_opts[@]}" --device ublk-user.io/disk=data "$IMAGE" sh -c "$(rw /dev/ublkb$cid)"
+like "$RUN_OUT" "verified /dev/ublkb$cid" "podman run --device ublk-user.io/disk=data uses the disk"
+[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
+run ublk-user add --user 0:0 -t mem -s 16M --cdi data
+like "$RUN_ERR" "a CDI spec called data exists already" "a second spec of the same name is refused"
+is "$(all_ublk_nodes | grep -c ublkb)" 1 "and its device is gone again"
+run ublk-user del -n "$cid"
+is "$RUN_RC" 0 "del of the CDI disk"
+nok "del removed the CDI spec" test -e /var/run/cdi/ublk-user-data.json
+uu alice add -t null --cdi mine
+is "$RUN_RC" 1 "alice cannot write a CDI spec"
+like "$RUN_ERR" "cannot write CDI specs into /var/run/cdi" "and is told why"
+no_disks_left "at the end"
+done_testing

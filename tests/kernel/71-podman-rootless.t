@@ -1,0 +1,60 @@
+#!/bin/bash
+# Rootless podman (alice) with crun and the OCI hook: the disk is bind
+# mounted from the host, owned by alice, for that container only, and
+# gone when it stops; what rootless cannot do is refused with the reason;
+# gc as alice after podman kill.
+set -euo pipefail
+: "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
+source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
+source "$UBLK_USER_TEST_ROOT/tests/lib/ublk.sh"
+source "$UBLK_USER_TEST_ROOT/tests/lib/podman.sh"
+
+podman_setup_user alice
+run_opts=(--network none)
+records=/run/user/2001/ublk-user/containers
+data=/home/alice/.local/share/ublk-user/containers
+
+rw() { # the shell commands that write, read back and compare disk $1
+	echo "dd if=/dev/urandom of=/tmp/x bs=4k count=16 2>/dev/null &&
+dd if=/tmp/x of=$1 bs=4k count=16 oflag=direct 2>/dev/null &&
+dd if=$1 of=/tmp/y bs=4k count=16 iflag=direct 2>/dev/null &&
+cmp /tmp/x /tmp/y && echo verified $1"
+}
+
+pm alice run --rm "${run_opts[@]}" \
+	--annotation "$(disk_ann io.ublk-user.disk=size=32M,path=/dev/xvda)" \
+	--annotation "$(disk_ann io.ublk-user.disk.m=size=8M,target=mem)" \
+	"$IMAGE" sh -c "stat -c '%F %u' /dev/xvda; $(rw /dev/xvda); $(rw /dev/ublk-m)"
+is "$RUN_RC" 0 "alice's rootless container with two disks runs"
+[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
+like "$RUN_OUT" $'^block special file 0\n' "the disk is at /dev/xvda, owned by the container's root"
+like "$RUN_OUT" "verified /dev/xvda" "it writes and reads the loop disk"
+like "$RUN_OUT" "verified /dev/ublk-m" "it writes and reads the mem disk"
+no_leftovers alice "after the rootless container"
+is "$(ls -A $records 2>/dev/null)" "" "no container record is left"
+is "$(ls -A $data 2>/dev/null)" "" "no backing file is left"
+
+pm alice run -d "${run_opts[@]}" --annotation "$(disk_ann io.ublk-user.disk=size=16M,target=mem)" "$IMAGE" sleep 600
+is "$RUN_RC" 0 "a rootless container starts in the background"
+c1=$RUN_OUT
+dev=$(all_ublk_nodes | grep ublkb || :)
+is "$(stat -c %U:%G "$dev")" alice:alice "its disk on the host belongs to alice"
+pm alice run --rm "${run_opts[@]}" "$IMAGE" sh -c 'ls /dev | grep -c ublk'
+is "$RUN_OUT" 0 "a second container of alice has no ublk node"
+pm alice run --rm "${run_opts[@]}" --userns=keep-id \
+	--annotation "$(disk_ann io.ublk-user.disk=size=8M,target=mem)" "$IMAGE" sh -c "id -u; $(rw /dev/ublk-disk)"
+is "$RUN_RC" 0 "with --userns=keep-id the container runs as alice with a disk"
+like "$RUN_OUT" $'^2001\n.*verified /dev/ublk-disk' "and uses it"
+pm alice run --rm "${run_opts[@]}" --user 1000 \
+	--annotation "$(disk_ann io.ublk-user.disk=size=8M,target=mem)" "$IMAGE" true
+isnt "$RUN_RC" 0 "a rootless container running as another uid gets no disk"
+like "$RUN_ERR" "rootless podman can give a disk only to a process that runs as the user who runs podman" \
+	"and is told why"
+pm alice kill "$c1"
+pm alice wait "$c1"
+run run_as alice ublk-user gc
+is "$RUN_RC" 0 "alice's gc exits 0"
+pm alice rm -f "$c1"
+no_leftovers alice "after podman kill and gc"
+is "$(ls -A $records 2>/dev/null)" "" "no container record is left at the end"
+done_testing

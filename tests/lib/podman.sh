@@ -1,0 +1,73 @@
+# podman.sh: helpers for the podman tests (sourced after tap.sh, ublk.sh).
+#
+#   podman_setup                root's storage on a tmpfs, image localhost/bb
+#   podman_setup_user USER      the same for USER's rootless podman
+#   make_rootfs DIR             a busybox-static root file system
+#   pm USER ARGS...             podman as USER (root: plain), sets RUN_*
+#   disk_ann VALUE              a disk annotation, quoted for podman's CSV
+#
+# In the guest / is an overlay, which podman's overlay driver cannot sit
+# on: storage goes to a tmpfs.  The image is imported from a tar of
+# busybox-static; containers run with --network none.
+
+IMAGE=localhost/bb
+
+make_rootfs() {
+	local dir=$1 a
+	mkdir -p "$dir/bin" "$dir/tmp" "$dir/dev"
+	chmod 1777 "$dir/tmp"
+	cp /bin/busybox "$dir/bin/busybox"
+	for a in sh ls cat dd id stat cmp mknod sleep head echo true test \
+		md5sum; do
+		ln -sf busybox "$dir/bin/$a"
+	done
+}
+
+podman_setup() {
+	mkdir -p /var/lib/containers /var/tmp/ublk-podman
+	mount -t tmpfs -o mode=0700 tmpfs /var/lib/containers
+	make_rootfs /var/tmp/ublk-podman/rootfs
+	tar -C /var/tmp/ublk-podman/rootfs -cf /var/tmp/ublk-podman/rootfs.tar .
+	chmod 0755 /var/tmp/ublk-podman
+	chmod 0644 /var/tmp/ublk-podman/rootfs.tar
+	podman import -q /var/tmp/ublk-podman/rootfs.tar "$IMAGE" >/dev/null
+}
+
+podman_setup_user() {
+	local user=$1 home
+	home=$(getent passwd "$user" | cut -d: -f6)
+	mkdir -p "$home/.local/share/containers" /var/tmp/ublk-podman
+	mount -t tmpfs -o mode=0700 tmpfs "$home/.local/share/containers"
+	chown -R "$user:$user" "$home/.local"
+	if [[ ! -e /var/tmp/ublk-podman/rootfs.tar ]]; then
+		make_rootfs /var/tmp/ublk-podman/rootfs
+		tar -C /var/tmp/ublk-podman/rootfs -cf /var/tmp/ublk-podman/rootfs.tar .
+		chmod 0755 /var/tmp/ublk-podman
+		chmod 0644 /var/tmp/ublk-podman/rootfs.tar
+	fi
+	(cd /tmp && run_as "$user" podman import -q \
+		/var/tmp/ublk-podman/rootfs.tar "$IMAGE" >/dev/null)
+}
+
+pm() {
+	local user=$1
+	shift
+	if [[ $user == root ]]; then
+		run podman "$@"
+	else
+		# cwd /tmp: podman must be able to stat it as the user
+		pushd /tmp >/dev/null
+		run run_as "$user" podman "$@"
+		popd >/dev/null
+	fi
+}
+
+# podman's --annotation splits at commas unless the whole is quoted (CSV)
+disk_ann() { printf '"%s"' "$1"; }
+
+# Every ublk node, server and container record is gone.
+no_disks_left() {
+	local what=$1
+	is "$(all_ublk_nodes | tr '\n' ' ')" "" "$what: no ublk device is left"
+	is "$(pgrep -x ublk-user | tr '\n' ' ')" "" "$what: no server is left"
+}
