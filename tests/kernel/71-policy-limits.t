@@ -138,6 +138,12 @@ is "$RUN_OUT" ok "  bob deletes it"
 raw_add alice 0x80060
 nok "alice still may not" test -e "/dev/ublkc$RAW_ID"
 
+# A record is forgotten once a device with its id is handed over.
+uu alice add -t null --size 8M -d 64 -n "$RAW_ID"
+is "$RUN_RC" 0 "alice adds a device with the refused one's id"
+nok "  the old record is gone" test -e "/run/ublk-user/denied/dev-$RAW_ID"
+uu alice del -a
+
 no_leftovers alice "at the end"
 no_leftovers bob "at the end"
 done_testing

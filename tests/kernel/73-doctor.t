@@ -101,6 +101,22 @@ like "$(check "$RUN_OUT" udev-rule)" \
 	"a rule in /etc without the helper overrides the installed one"
 rm /etc/udev/rules.d/70-ublk-user.rules
 
+# Masked by a link to /dev/null in /etc.
+ln -s /dev/null /etc/udev/rules.d/70-ublk-user.rules
+uu alice doctor --json
+is "$(check "$RUN_OUT" udev-rule)" \
+	"fail|/etc/udev/rules.d/70-ublk-user.rules is masked (a link to /dev/null)|remove the link to /dev/null that masks it" \
+	"a rule masked in /etc"
+rm /etc/udev/rules.d/70-ublk-user.rules
+
+# udev has not applied the rule to /dev/ublk-control.
+chgrp root /dev/ublk-control
+run ublk-user doctor --json
+is "$(check "$RUN_OUT" control-rule)" \
+	"warn|/dev/ublk-control is group root mode 0660, the rule says group ublk mode 0660: udev has not applied it|udevadm control --reload && udevadm trigger --action=add /dev/ublk-control" \
+	"the control node's group differs from the rule's"
+chgrp ublk /dev/ublk-control
+
 # --- the helper writable by others ----------------------------------------------------------
 chmod 0777 "$helper"
 uu alice doctor --json
@@ -119,6 +135,49 @@ like "$(check "$RUN_OUT" io_uring)" \
 like "$(check "$RUN_OUT" features)" '^fail\|io_uring is not available' \
 	"io_uring off: the driver cannot be asked"
 sysctl -qw kernel.io_uring_disabled=0
+
+# --- the module not loaded -------------------------------------------------------------------
+run rmmod ublk_drv
+is "$RUN_RC" 0 "rmmod ublk_drv"
+uu alice doctor --json
+is "$(check "$RUN_OUT" module)" \
+	"fail|ublk_drv is not loaded|modprobe ublk_drv, and load it at boot: echo ublk_drv > /etc/modules-load.d/ublk.conf" \
+	"no module: named, with the fix"
+is "$(check "$RUN_OUT" control)" "fail|/dev/ublk-control does not exist|modprobe ublk_drv" \
+	"no module: no control node"
+modprobe ublk_drv
+settle
+is "$(stat -c '%G %a' /dev/ublk-control)" "ublk 660" "the module back, udev applies the rule"
+
+# --- memory locking ------------------------------------------------------------------------
+uu alice doctor --json
+like "$(check "$RUN_OUT" memlock)" \
+	"^warn\\|no CAP_IPC_LOCK, and RLIMIT_MEMLOCK \\($(ulimit -l | awk '{ printf "%dM", $1 / 1024 }'), hard [^)]*\\) is below the policy's max_locked=256M: add --mlock is limited to [0-9]+M\\|install ublk-user with CAP_IPC_LOCK" \
+	"alice: no CAP_IPC_LOCK, memlock below max_locked"
+soft=$(ulimit -l) hard=$(ulimit -Hl)
+prlimit --pid $$ --memlock=unlimited:unlimited
+run run_as alice ublk-user doctor --json
+prlimit --pid $$ --memlock=$((soft * 1024)):$((hard * 1024))
+like "$(check "$RUN_OUT" memlock)" \
+	"^info\\|no CAP_IPC_LOCK: locked memory is bounded by RLIMIT_MEMLOCK \\(unlimited, hard unlimited\\); the policy says mlock=yes\\|null" \
+	"alice with an unlimited memlock: only information"
+run ublk-user doctor --json
+like "$(check "$RUN_OUT" memlock)" "^ok\\|ublk-user holds CAP_IPC_LOCK" "root holds CAP_IPC_LOCK"
+
+# --- FUSE and the nodev weakness -------------------------------------------------------------
+modprobe fuse
+settle
+chmod 0666 /dev/fuse
+uu alice doctor --json
+like "$(check "$RUN_OUT" weakness-nodev)" \
+	"^warn\\|users can mount FUSE file systems \\(.*\\), and the kernel's check of a device's node path does not reject nodes on nodev mounts.*\\|.*see SECURITY.md$" \
+	"FUSE open to users: the nodev weakness"
+chmod 0600 /dev/fuse
+uu alice doctor --json
+is "$(check "$RUN_OUT" weakness-nodev)" \
+	"ok|users cannot mount FUSE file systems, so they cannot forge device nodes on nodev mounts|null" \
+	"FUSE closed to users: ok"
+chmod 0666 /dev/fuse
 
 # --- the policy -----------------------------------------------------------------------------
 f=$DROPIN/10-site.conf
