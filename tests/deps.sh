@@ -15,6 +15,8 @@ packages=(
 	qemu-system-x86 busybox-static cpio kmod xz-utils udev jq
 	# confinement tests: file capabilities, a FUSE file system
 	libcap2-bin fuse3 libfuse3-dev
+	# per-container disks: podman with crun, rootless (newuidmap)
+	podman crun uidmap conmon
 	# fetching the test kernel
 	apt ca-certificates
 	# make bench: the plot, syscall counts of the servers

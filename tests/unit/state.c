@@ -114,10 +114,18 @@ static void test_dir(void)
 	is_int(state_dir(buf, sizeof(buf), 1, &err), -ENOENT,
 	       "a runtime dir that does not exist: -ENOENT");
 	contains(err.msg, "XDG_RUNTIME_DIR", "the message says what to set");
+	/* /run/user/UID, or the fallback where there is none */
+	snprintf(moved, sizeof(moved), "/run/user/%u",
+		 (unsigned int)geteuid());
+	if (!exists(moved))
+		snprintf(moved, sizeof(moved), "%s/%u", STATE_FALLBACK_DIR,
+			 (unsigned int)geteuid());
+	state_runtime_base(buf, sizeof(buf), geteuid());
+	is_str(buf, moved, "the runtime dir without XDG_RUNTIME_DIR");
+	snprintf(moved + strlen(moved), sizeof(moved) - strlen(moved),
+		 "/ublk-user");
 	setenv("XDG_RUNTIME_DIR", "relative/dir", 1);
 	state_dir(buf, sizeof(buf), 0, &err);
-	snprintf(moved, sizeof(moved), "/run/user/%u/ublk-user",
-		 (unsigned int)geteuid());
 	is_str(buf, moved, "a relative XDG_RUNTIME_DIR is ignored");
 	unsetenv("XDG_RUNTIME_DIR");
 	state_dir(buf, sizeof(buf), 0, &err);
