@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,9 @@ static int node_ready(const char *path, uid_t uid)
 
 /*
  * Wait for cond(path) with inotify on /dev; 0, or -ETIME.  With alive
- * set: -ENODEV as soon as that node (the device's char node) is gone.
+ * set: -ENODEV as soon as that node (the device's char node), once seen,
+ * is gone.  (A /dev where it never appears, as in a container, times out
+ * as before.)
  */
 static int wait_dev(const char *path, uid_t uid, int want_ready,
 		    const char *alive, unsigned int timeout_s)
@@ -51,6 +54,7 @@ static int wait_dev(const char *path, uid_t uid, int want_ready,
 	long deadline = now_ms() + timeout_s * 1000L;
 	char evbuf[4096];
 	struct pollfd pfd;
+	bool seen = false;
 	int ret = -ETIME;
 	int fd;
 
@@ -71,7 +75,9 @@ static int wait_dev(const char *path, uid_t uid, int want_ready,
 			ret = 0;
 			break;
 		}
-		if (alive && access(alive, F_OK) < 0 && errno == ENOENT) {
+		if (alive && access(alive, F_OK) == 0) {
+			seen = true;
+		} else if (alive && seen && errno == ENOENT) {
 			ret = -ENODEV;
 			break;
 		}
