@@ -62,7 +62,7 @@ struct doctor {
 	struct finding f[MAX_FINDINGS];
 	unsigned int n;
 	bool root;
-	bool control_ok; /* we may open /dev/ublk-control */
+	bool control_ok;  /* we may open /dev/ublk-control */
 	bool features_ok; /* and GET_FEATURES answered */
 	uint64_t features;
 	bool rule_ok;
@@ -70,7 +70,7 @@ struct doctor {
 	char rule[PATH_MAX];
 	char helper[PATH_MAX];
 	char control_group[64]; /* GROUP= of the rule's ublk-control line */
-	char control_mode[16]; /* MODE= of it */
+	char control_mode[16];	/* MODE= of it */
 	struct policy policy;
 	bool policy_valid;
 	struct policy_user user;
@@ -126,15 +126,17 @@ static long read_long(const char *path, long fallback)
 	return end == buf ? fallback : v;
 }
 
-/* --- kernel ---------------------------------------------------------------------- */
+/* --- kernel --------------------------------------------------------------- */
 
 static void check_kernel(struct doctor *d)
 {
 	unsigned int major = 0, minor = 0;
 	struct utsname uts;
 
-	if (uname(&uts) < 0 || sscanf(uts.release, "%u.%u", &major, &minor) != 2) {
-		add(d, "kernel", ST_WARN, NULL, "cannot tell the kernel release");
+	if (uname(&uts) < 0 ||
+	    sscanf(uts.release, "%u.%u", &major, &minor) != 2) {
+		add(d, "kernel", ST_WARN, NULL,
+		    "cannot tell the kernel release");
 		return;
 	}
 	if (major < 6 || (major == 6 && minor < 5))
@@ -229,10 +231,11 @@ static void check_io_uring(struct doctor *d)
 {
 	long disabled = read_long("/proc/sys/kernel/io_uring_disabled", 0);
 	long group = read_long("/proc/sys/kernel/io_uring_group", -1);
-	static const char fix[] =
-		"sysctl -w kernel.io_uring_disabled=0 (and in "
-		"/etc/sysctl.d/ to keep it), or with 1 put the users in the "
-		"group of kernel.io_uring_group";
+	static const char fix[] = "sysctl -w kernel.io_uring_disabled=0 (and "
+				  "in "
+				  "/etc/sysctl.d/ to keep it), or with 1 put "
+				  "the users in the "
+				  "group of kernel.io_uring_group";
 
 	if (disabled == 0)
 		add(d, "io_uring", ST_OK, NULL,
@@ -295,11 +298,10 @@ static void check_features(struct doctor *d)
 					    " (no SHMEM_ZC: Linux >= 7.1)");
 }
 
-/* --- udev -------------------------------------------------------------------------- */
+/* --- udev ----------------------------------------------------------------- */
 
 /* value of KEY="value" in line, into out */
-static bool rule_value(const char *line, const char *key, char *out,
-		       size_t len)
+static bool rule_value(const char *line, const char *key, char *out, size_t len)
 {
 	const char *p = strstr(line, key), *end;
 
@@ -328,8 +330,8 @@ static void parse_rule(struct doctor *d, FILE *f)
 			rule_value(line, "MODE=\"", d->control_mode,
 				   sizeof(d->control_mode));
 		}
-		if (!d->helper[0] && rule_value(line, "RUN+=\"", run,
-						sizeof(run)) &&
+		if (!d->helper[0] &&
+		    rule_value(line, "RUN+=\"", run, sizeof(run)) &&
 		    strstr(run, "ublk-user-udev")) {
 			run[strcspn(run, " ")] = '\0';
 			if (strlen(run) < sizeof(d->helper))
@@ -341,7 +343,7 @@ static void parse_rule(struct doctor *d, FILE *f)
 static void check_rule(struct doctor *d)
 {
 	static const char *const dirs[] = {
-		"/etc/udev/rules.d", "/run/udev/rules.d",
+		"/etc/udev/rules.d",	"/run/udev/rules.d",
 		UBLK_USER_UDEVRULESDIR, "/usr/lib/udev/rules.d",
 		"/lib/udev/rules.d",
 	};
@@ -355,8 +357,7 @@ static void check_rule(struct doctor *d)
 		 "udevadm control --reload",
 		 UBLK_USER_UDEVRULESDIR);
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(d->rule, sizeof(d->rule), "%s/%s", dirs[i],
-			 RULE_NAME);
+		snprintf(d->rule, sizeof(d->rule), "%s/%s", dirs[i], RULE_NAME);
 		if (lstat(d->rule, &st) == 0)
 			break;
 	}
@@ -377,8 +378,8 @@ static void check_rule(struct doctor *d)
 	}
 	f = fopen(d->rule, "re");
 	if (!f) {
-		add(d, "udev-rule", ST_FAIL, fix, "cannot read %s: %s",
-		    d->rule, strerror(errno));
+		add(d, "udev-rule", ST_FAIL, fix, "cannot read %s: %s", d->rule,
+		    strerror(errno));
 		return;
 	}
 	parse_rule(d, f);
@@ -394,10 +395,11 @@ static void check_rule(struct doctor *d)
 
 static void check_helper(struct doctor *d)
 {
-	static const char fix[] =
-		"reinstall ublk-user (make install, as root): the helper "
-		"must be an executable owned by root that only root may "
-		"change";
+	static const char fix[] = "reinstall ublk-user (make install, as "
+				  "root): the helper "
+				  "must be an executable owned by root that "
+				  "only root may "
+				  "change";
 	struct stat st;
 
 	if (!d->rule_ok) {
@@ -411,8 +413,8 @@ static void check_helper(struct doctor *d)
 		return;
 	}
 	if (!S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR)) {
-		add(d, "helper", ST_FAIL, fix,
-		    "%s is not an executable file", d->helper);
+		add(d, "helper", ST_FAIL, fix, "%s is not an executable file",
+		    d->helper);
 		return;
 	}
 	if (st.st_uid != 0 || (st.st_mode & 022)) {
@@ -435,7 +437,8 @@ static void check_udevd(struct doctor *d)
 		add(d, "udevd", ST_OK, NULL, "systemd-udevd is running");
 		return;
 	}
-	add(d, "udevd", ST_FAIL, "start systemd-udevd (systemctl start "
+	add(d, "udevd", ST_FAIL,
+	    "start systemd-udevd (systemctl start "
 	    "systemd-udevd)",
 	    "systemd-udevd is not running (no /run/udev/control)");
 }
@@ -475,7 +478,8 @@ static void check_control_rule(struct doctor *d)
 		    "--action=add /dev/ublk-control",
 		    "%s is group %s mode %04o, the rule says group %s mode "
 		    "%s: udev has not applied it",
-		    UBLK_CONTROL_PATH, group_of(st.st_gid, group, sizeof(group)),
+		    UBLK_CONTROL_PATH,
+		    group_of(st.st_gid, group, sizeof(group)),
 		    (unsigned int)(st.st_mode & 07777), d->control_group,
 		    d->control_mode[0] ? d->control_mode : "(any)");
 }
@@ -547,9 +551,8 @@ static void check_handover(struct doctor *d)
 		    info.dev_id);
 		return;
 	}
-	if (ret == -ENODEV &&
-	    denial_read(DENIAL_DIR, 0, info.dev_id, geteuid(), tag,
-			&denial) == 0) {
+	if (ret == -ENODEV && denial_read(DENIAL_DIR, 0, info.dev_id, geteuid(),
+					  tag, &denial) == 0) {
 		add(d, "handover", ST_WARN,
 		    "this is the policy at work: see 'ublk-user policy show'",
 		    "the udev helper works, and refused a test device: %s",
@@ -575,7 +578,7 @@ static void check_handover(struct doctor *d)
 	    timeout);
 }
 
-/* --- policy and memory ------------------------------------------------------------ */
+/* --- policy and memory ---------------------------------------------------- */
 
 static void check_policy(struct doctor *d)
 {
@@ -588,8 +591,8 @@ static void check_policy(struct doctor *d)
 	policy_eval(&d->policy, &d->user, &d->lim, &err);
 	if (!d->policy_valid) {
 		add(d, "policy", ST_FAIL,
-		    "run 'ublk-user policy check' and fix what it names",
-		    "%s", err.msg);
+		    "run 'ublk-user policy check' and fix what it names", "%s",
+		    err.msg);
 		return;
 	}
 	if (d->policy.nr_files)
@@ -608,8 +611,7 @@ static void check_policy(struct doctor *d)
 		add(d, "policy", ST_WARN,
 		    "an administrator grants it in " POLICY_DIR "/policy.d",
 		    "valid, and you may not create devices: %s",
-		    policy_rule_str(&d->lim, POLICY_ALLOW, rule,
-				    sizeof(rule)));
+		    policy_rule_str(&d->lim, POLICY_ALLOW, rule, sizeof(rule)));
 		return;
 	}
 	add(d, "policy", ST_OK, NULL, "%s; for you: %s", files,
@@ -663,21 +665,22 @@ static void check_memlock(struct doctor *d)
 	    cur, max, d->lim.mlock ? "yes" : "no");
 }
 
-/* --- known kernel weaknesses (SECURITY.md) ------------------------------------------- */
+/* --- known kernel weaknesses (SECURITY.md) -------------------------------- */
 
 static bool setuid_root(const char *path)
 {
 	struct stat st;
 
-	return stat(path, &st) == 0 && st.st_uid == 0 &&
-	       (st.st_mode & S_ISUID);
+	return stat(path, &st) == 0 && st.st_uid == 0 && (st.st_mode & S_ISUID);
 }
 
 static void check_nodev(struct doctor *d)
 {
 	static const char *const fusermounts[] = {
-		"/usr/bin/fusermount3", "/usr/bin/fusermount",
-		"/bin/fusermount3", "/bin/fusermount",
+		"/usr/bin/fusermount3",
+		"/usr/bin/fusermount",
+		"/bin/fusermount3",
+		"/bin/fusermount",
 	};
 	const char *suid = NULL;
 	bool fuse, userns;
@@ -767,7 +770,7 @@ static void check_ublks_max(struct doctor *d)
 		    "ublks_max=%ld is one pool for all users; %s", max, rule);
 }
 
-/* --- output ------------------------------------------------------------------------- */
+/* --- output --------------------------------------------------------------- */
 
 static int print_text(const struct doctor *d)
 {
@@ -776,8 +779,7 @@ static int print_text(const struct doctor *d)
 	for (i = 0; i < d->n; i++) {
 		const struct finding *f = &d->f[i];
 
-		printf("%-5s %-19s %s\n", status_names[f->st], f->name,
-		       f->msg);
+		printf("%-5s %-19s %s\n", status_names[f->st], f->name, f->msg);
 		if (f->fix[0] && f->st != ST_OK)
 			printf("%-25s fix: %s\n", "", f->fix);
 		failed += f->st == ST_FAIL;
@@ -800,7 +802,8 @@ static int print_json(const struct doctor *d)
 		json_object_object_add(c, "name",
 				       json_object_new_string(f->name));
 		json_object_object_add(
-			c, "status", json_object_new_string(status_names[f->st]));
+			c, "status",
+			json_object_new_string(status_names[f->st]));
 		json_object_object_add(c, "message",
 				       json_object_new_string(f->msg));
 		json_object_object_add(c, "fix",

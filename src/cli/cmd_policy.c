@@ -47,8 +47,7 @@ static int policy_check_cmd(int argc, char **argv)
 		ret = policy_load(&p, POLICY_DIR, 0);
 	if (ret < 0) {
 		print_errors(&p);
-		fprintf(stderr,
-			"%s: %u error%s: %s\n", prog_name, p.nr_errors,
+		fprintf(stderr, "%s: %u error%s: %s\n", prog_name, p.nr_errors,
 			p.nr_errors == 1 ? "" : "s",
 			argc > 0 ? "not a valid policy" :
 				   "the policy is invalid, so every request "
@@ -116,8 +115,7 @@ static json_object *expanded_json(const struct policy_limits *lim,
 		return arr;
 	while ((l = policy_list_next(l, item, sizeof(item))))
 		if (policy_expand(item, u, dir, sizeof(dir), &err) == 0)
-			json_object_array_add(arr,
-					      json_object_new_string(dir));
+			json_object_array_add(arr, json_object_new_string(dir));
 	return arr;
 }
 
@@ -127,9 +125,8 @@ static json_object *user_json(json_object *o, const struct policy_user *u)
 	char name[64];
 	unsigned int i;
 
-	json_object_object_add(o, "user",
-			       u->known ? json_object_new_string(u->name) :
-					  NULL);
+	json_object_object_add(
+		o, "user", u->known ? json_object_new_string(u->name) : NULL);
 	json_object_object_add(o, "uid", json_object_new_int64(u->uid));
 	for (i = 0; i < u->nr_groups; i++)
 		json_object_array_add(
@@ -184,14 +181,12 @@ static int show_json(const struct policy *p, const struct policy_user *u,
 			l, "section",
 			json_object_new_string(policy_section_str(
 				org->scope, org->name, sec, sizeof(sec))));
-		json_object_object_add(l, "file",
-				       org->file ? json_object_new_string(
-							   org->file) :
-						   NULL);
-		json_object_object_add(l, "line",
-				       org->file ? json_object_new_int(
-							   org->line) :
-						   NULL);
+		json_object_object_add(
+			l, "file",
+			org->file ? json_object_new_string(org->file) : NULL);
+		json_object_object_add(
+			l, "line",
+			org->file ? json_object_new_int(org->line) : NULL);
 		json_object_object_add(limits, policy_key_name(k), l);
 	}
 	json_object_object_add(o, "limits", limits);
@@ -314,8 +309,8 @@ int cmd_policy(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "check")) {
-		if (argc > 2 && (!strcmp(argv[2], "-h") ||
-				 !strcmp(argv[2], "--help"))) {
+		if (argc > 2 &&
+		    (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
 			fputs(policy_usage, stdout);
 			return EXIT_OK;
 		}
@@ -328,6 +323,6 @@ int cmd_policy(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "show"))
 		return policy_show_cmd(argc - 1, argv + 1);
-	return cli_usage_error("policy", "unknown subcommand '%s' (check, show)",
-			       argv[1]);
+	return cli_usage_error(
+		"policy", "unknown subcommand '%s' (check, show)", argv[1]);
 }

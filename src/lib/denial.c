@@ -100,8 +100,7 @@ int denial_write(const char *dir, const struct denial *d, struct uerr *err)
 		goto out;
 	}
 	fd = openat(dfd, tmp,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    0400);
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
 	if (fd < 0) {
 		ret = uerr_sys(err, errno, "cannot create %s/%s", dir, tmp);
 		goto out;

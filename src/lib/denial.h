@@ -22,7 +22,7 @@
 
 struct denial {
 	uint32_t dev_id;
-	uid_t uid; /* the device's owner */
+	uid_t uid;    /* the device's owner */
 	uint64_t tag; /* the device's ublksrv_flags */
 	char reason[1024];
 };

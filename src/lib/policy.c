@@ -16,10 +16,10 @@ enum policy_type { PT_BOOL, PT_COUNT, PT_SIZE, PT_TARGETS, PT_DIRS };
 struct key_info {
 	const char *name;
 	enum policy_type type;
-	uint64_t min, max; /* counts */
-	bool unlimited; /* "unlimited" is a value */
-	bool zero; /* sizes: 0 is a value */
-	size_t off; /* of the value in struct policy_limits */
+	uint64_t min, max;   /* counts */
+	bool unlimited;	     /* "unlimited" is a value */
+	bool zero;	     /* sizes: 0 is a value */
+	size_t off;	     /* of the value in struct policy_limits */
 	const char *builtin; /* the built-in default, as a file would say */
 };
 
@@ -171,7 +171,7 @@ int policy_invalid_error(const struct policy *p, struct uerr *err)
 			first);
 }
 
-/* --- values ------------------------------------------------------------------ */
+/* --- values --------------------------------------------------------------- */
 
 static bool is_name_char(int c)
 {
@@ -245,8 +245,8 @@ static int parse_list(const char *key, const char *v, char *out, size_t len,
 		if (check_item(key, item, err) < 0)
 			return -1;
 		if (list_has(out, item))
-			return uerr_set(err, EINVAL,
-					"%s: '%s' is listed twice", key, item);
+			return uerr_set(err, EINVAL, "%s: '%s' is listed twice",
+					key, item);
 		n = strlen(item);
 		if (used + n + 2 > len)
 			return uerr_set(err, EINVAL, "%s: value too long", key);
@@ -292,8 +292,8 @@ static int check_dir_item(const char *key, const char *item, struct uerr *err)
 
 	if (!strcmp(item, "any") || !strcmp(item, "none"))
 		return uerr_set(err, EINVAL,
-				"%s: '%s' must stand alone, not in a list",
-				key, item);
+				"%s: '%s' must stand alone, not in a list", key,
+				item);
 	if (item[0] != '/' && strncmp(item, "%h", 2))
 		return uerr_set(err, EINVAL,
 				"%s: '%s' is not an absolute directory (start "
@@ -373,7 +373,7 @@ static int parse_value(enum policy_key key, const char *v, uint64_t *num,
 	return uerr_set(err, EINVAL, "%s: unknown type", k->name);
 }
 
-/* --- parsing -------------------------------------------------------------------- */
+/* --- parsing -------------------------------------------------------------- */
 
 static const char *scope_word(enum policy_scope scope)
 {
@@ -470,9 +470,9 @@ static int add_file(struct policy *p, const char *file)
 }
 
 /* The earlier section of this file with the same header, or NULL */
-static const struct policy_section *
-same_header(const struct policy *p, unsigned int file,
-	    const struct policy_section *s)
+static const struct policy_section *same_header(const struct policy *p,
+						unsigned int file,
+						const struct policy_section *s)
 {
 	unsigned int i;
 
@@ -583,8 +583,8 @@ static void known_keys(char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (i = 0; i < POLICY_NR_KEYS && used < len; i++)
-		used += snprintf(buf + used, len - used, "%s%s",
-				 i ? ", " : "", keys[i].name);
+		used += snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+				 keys[i].name);
 }
 
 static void parse_key_line(struct parse_ctx *c, const char *line,
@@ -624,8 +624,7 @@ static void parse_key_line(struct parse_ctx *c, const char *line,
 		if (s == &c->scratch)
 			snprintf(sec, sizeof(sec), "this section");
 		else
-			policy_section_str(s->scope, s->name, sec,
-					   sizeof(sec));
+			policy_section_str(s->scope, s->name, sec, sizeof(sec));
 		perr(c, lineno, "duplicate key '%s' in %s (first at line %u)",
 		     name, sec, s->set[k].line);
 		return;
@@ -690,7 +689,7 @@ unsigned int policy_parse(struct policy *p, const char *file, const char *buf,
 	return c.errors;
 }
 
-/* --- evaluation ------------------------------------------------------------------ */
+/* --- evaluation ----------------------------------------------------------- */
 
 static void set_limit(struct policy_limits *lim, enum policy_key key,
 		      uint64_t num, const char *text)
@@ -796,7 +795,7 @@ int policy_eval(const struct policy *p, const struct policy_user *u,
 	return 0;
 }
 
-/* --- presenting -------------------------------------------------------------------- */
+/* --- presenting ----------------------------------------------------------- */
 
 uint64_t policy_limit_num(const struct policy_limits *lim, enum policy_key key)
 {
@@ -880,7 +879,7 @@ const char *policy_user_str(const struct policy_user *u, char *buf, size_t len)
 	return buf;
 }
 
-/* --- checking ------------------------------------------------------------------------ */
+/* --- checking ------------------------------------------------------------- */
 
 int policy_expand(const char *tmpl, const struct policy_user *u, char *out,
 		  size_t len, struct uerr *err)
@@ -1035,8 +1034,7 @@ int policy_check(const struct policy_limits *lim, const struct policy_user *u,
 		return refuse(lim, POLICY_BACKING_DIRS, err,
 			      "backing file %s is not in an allowed directory",
 			      r->backing);
-	if (r->nr_devices > 0 &&
-	    (uint64_t)r->nr_devices > lim->max_devices)
+	if (r->nr_devices > 0 && (uint64_t)r->nr_devices > lim->max_devices)
 		return refuse(lim, POLICY_MAX_DEVICES, err,
 			      "%s already has %ld device%s", who,
 			      r->nr_devices - 1, r->nr_devices == 2 ? "" : "s");

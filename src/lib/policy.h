@@ -39,11 +39,11 @@
 #define POLICY_DIR UBLK_USER_SYSCONFDIR "/ublk-user"
 
 #define POLICY_UNLIMITED UINT64_MAX
-#define POLICY_VALUE_MAX 1024 /* bytes of one value, with the NUL */
-#define POLICY_NAME_MAX 33 /* a user or group name in a section header */
-#define POLICY_LINE_MAX 4096 /* bytes of one line */
+#define POLICY_VALUE_MAX 1024	  /* bytes of one value, with the NUL */
+#define POLICY_NAME_MAX 33	  /* a user or group name in a section header */
+#define POLICY_LINE_MAX 4096	  /* bytes of one line */
 #define POLICY_FILE_MAX (1 << 20) /* bytes of one file */
-#define POLICY_MAX_ERRORS 64 /* errors kept (all are counted) */
+#define POLICY_MAX_ERRORS 64	  /* errors kept (all are counted) */
 #define POLICY_MAX_SECTIONS 4096
 
 enum policy_key {
@@ -72,15 +72,15 @@ enum policy_scope {
 /* One key as set in one section. */
 struct policy_setting {
 	unsigned int line; /* 0: not set in this section */
-	uint64_t num; /* yes/no as 1/0, counts, sizes (POLICY_UNLIMITED) */
+	uint64_t num;	   /* yes/no as 1/0, counts, sizes (POLICY_UNLIMITED) */
 	char *text; /* lists, normalised: "null,loop", "any", "%h,/srv" */
 };
 
 struct policy_section {
 	enum policy_scope scope;
 	char name[POLICY_NAME_MAX]; /* as written; "" for [default] */
-	bool has_id; /* numeric name, or resolved by policy_resolve() */
-	uint32_t id; /* uid or gid */
+	bool has_id;	   /* numeric name, or resolved by policy_resolve() */
+	uint32_t id;	   /* uid or gid */
 	unsigned int file; /* index into policy.files */
 	unsigned int line;
 	struct policy_setting set[POLICY_NR_KEYS];
@@ -119,7 +119,7 @@ struct policy_limits {
 	uint64_t max_size; /* bytes */
 	uint64_t max_queues;
 	uint64_t max_queue_depth;
-	char targets[POLICY_VALUE_MAX]; /* "any" or "null,loop,..." */
+	char targets[POLICY_VALUE_MAX];	     /* "any" or "null,loop,..." */
 	char backing_dirs[POLICY_VALUE_MAX]; /* "any", "none" or templates */
 	bool shmem_zc;
 	uint64_t max_shmem; /* bytes of shared memory one device registers */
@@ -133,7 +133,7 @@ struct policy_limits {
 struct policy_user {
 	uid_t uid;
 	gid_t gid;
-	bool known; /* has a passwd entry: name and home are set */
+	bool known;	/* has a passwd entry: name and home are set */
 	char name[256]; /* "" when not known */
 	char home[PATH_MAX];
 	gid_t *groups; /* supplementary groups, with gid */
@@ -144,15 +144,15 @@ struct policy_user {
 struct policy_request {
 	const char *target;
 	const char *backing; /* canonical path (realpath) */
-	uint64_t size; /* bytes */
+	uint64_t size;	     /* bytes */
 	unsigned int nr_queues;
 	unsigned int queue_depth;
-	uint64_t flags; /* UBLK_F_*: SHMEM_ZC is checked */
+	uint64_t flags;	 /* UBLK_F_*: SHMEM_ZC is checked */
 	long nr_devices; /* the user's devices, this one included */
 	uint64_t locked; /* bytes to lock with CAP_IPC_LOCK, beyond the
 			    user's RLIMIT_MEMLOCK (0: none) */
-	uint64_t shmem; /* bytes of shared memory to register */
-	bool container; /* a per-container disk (OCI hook) */
+	uint64_t shmem;	 /* bytes of shared memory to register */
+	bool container;	 /* a per-container disk (OCI hook) */
 };
 
 void policy_init(struct policy *p);
@@ -213,10 +213,9 @@ const char *policy_list_next(const char *list, char *item, size_t len);
 int policy_expand(const char *tmpl, const struct policy_user *u, char *out,
 		  size_t len, struct uerr *err);
 /* Whether target is in lim->targets */
-bool policy_target_allowed(const struct policy_limits *lim,
-			   const char *target);
+bool policy_target_allowed(const struct policy_limits *lim, const char *target);
 
-/* --- policy_file.c: reading the files ------------------------------------ */
+/* --- policy_file.c: reading the files ------------------------------------- */
 
 /*
  * Read dir/policy.conf and dir/policy.d/\*.conf and resolve names.  Every
@@ -229,7 +228,7 @@ int policy_load(struct policy *p, const char *dir, uid_t owner);
 /* Read the given files, in this order, checking content only. */
 int policy_load_files(struct policy *p, char *const *paths, unsigned int n);
 
-/* --- policy_names.c: users, groups and targets ----------------------------- */
+/* --- policy_names.c: users, groups and targets ---------------------------- */
 
 /* Resolve user and group names of sections, check target names */
 void policy_resolve(struct policy *p);
@@ -241,7 +240,6 @@ int policy_user_by_name(struct policy_user *u, const char *name,
 			struct uerr *err);
 void policy_user_free(struct policy_user *u);
 /* "alice" or "uid 2001" */
-const char *policy_user_str(const struct policy_user *u, char *buf,
-			    size_t len);
+const char *policy_user_str(const struct policy_user *u, char *buf, size_t len);
 
 #endif

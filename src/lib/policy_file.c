@@ -16,8 +16,8 @@
 
 #include "policy.h"
 
-static int check_stat(struct policy *p, const char *path,
-		      const struct stat *st, bool dir, uid_t owner)
+static int check_stat(struct policy *p, const char *path, const struct stat *st,
+		      bool dir, uid_t owner)
 {
 	mode_t readable = dir ? 0555 : 0444;
 
@@ -266,8 +266,8 @@ int policy_load_files(struct policy *p, char *const *paths, unsigned int n)
 
 	policy_init(p);
 	for (i = 0; i < n; i++) {
-		fd = open(paths[i], O_RDONLY | O_CLOEXEC | O_NOCTTY |
-					    O_NONBLOCK);
+		fd = open(paths[i],
+			  O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd < 0) {
 			policy_error(p, paths[i], 0, "cannot open: %s",
 				     strerror(errno));

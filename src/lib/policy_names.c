@@ -20,8 +20,8 @@ static void resolve_section(struct policy *p, struct policy_section *s)
 	struct passwd *pw;
 	struct group *gr;
 
-	if (s->has_id || (s->scope != POLICY_SCOPE_GROUP &&
-			  s->scope != POLICY_SCOPE_USER))
+	if (s->has_id ||
+	    (s->scope != POLICY_SCOPE_GROUP && s->scope != POLICY_SCOPE_USER))
 		return;
 	errno = 0;
 	if (s->scope == POLICY_SCOPE_GROUP) {

@@ -29,8 +29,8 @@ int admission_lock(struct uerr *err)
 	dfd = rundir_open(UBLK_USER_RUN_DIR, true, 0, err);
 	if (dfd < 0)
 		return dfd;
-	fd = openat(dfd, "udev.lock",
-		    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(dfd, "udev.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
 	close(dfd);
 	if (fd < 0)
 		return uerr_sys(err, errno, "cannot open %s/udev.lock",
@@ -53,8 +53,7 @@ static bool handed_over(uint32_t id, uid_t uid)
 	struct stat st;
 
 	snprintf(node, sizeof(node), "/dev/ublkc%u", id);
-	return lstat(node, &st) == 0 && S_ISCHR(st.st_mode) &&
-	       st.st_uid == uid;
+	return lstat(node, &st) == 0 && S_ISCHR(st.st_mode) && st.st_uid == uid;
 }
 
 /* Devices of uid, other than self, that were handed over to it. */

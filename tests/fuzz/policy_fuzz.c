@@ -20,8 +20,13 @@ static gid_t groups[] = { 100, 2000 };
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct policy_user users[2] = {
-		{ .uid = 1000, .gid = 100, .known = true, .name = "alice",
-		  .home = "/home/alice", .groups = groups, .nr_groups = 2 },
+		{ .uid = 1000,
+		  .gid = 100,
+		  .known = true,
+		  .name = "alice",
+		  .home = "/home/alice",
+		  .groups = groups,
+		  .nr_groups = 2 },
 		{ .uid = 4242, .gid = 4242 },
 	};
 	char buf[POLICY_VALUE_MAX + PATH_MAX + 256];

@@ -131,8 +131,7 @@ static void test_syntax(void)
 		  "t.conf:1: unknown section [defaults] (use [default], "
 		  "[group:NAME] or [user:NAME])",
 		  "an unknown section");
-	one_error("[default\n",
-		  "t.conf:1: a section header must end with ']'",
+	one_error("[default\n", "t.conf:1: a section header must end with ']'",
 		  "an unclosed header");
 	one_error("[]\n",
 		  "t.conf:1: unknown section [] (use [default], "
@@ -143,7 +142,8 @@ static void test_syntax(void)
 	one_error("[user:a b]\n",
 		  "t.conf:1: 'a b' in [user:a b] is not a user name",
 		  "a blank in a name");
-	one_error("[user:-x]\n", "t.conf:1: '-x' in [user:-x] is not a user name",
+	one_error("[user:-x]\n",
+		  "t.conf:1: '-x' in [user:-x] is not a user name",
 		  "a name starting with '-'");
 	one_error("[user:abcdefghijabcdefghijabcdefghijabc]\n",
 		  "t.conf:1: 'abcdefghijabcdefghijabcdefghijabc' in "
@@ -161,8 +161,8 @@ static void test_syntax(void)
 		  "t.conf:2: expected 'key = value', a [section] or a # "
 		  "comment",
 		  "a line without '='");
-	one_error("[default]\nallow =\n", "t.conf:2: allow: a value is required",
-		  "an empty value");
+	one_error("[default]\nallow =\n",
+		  "t.conf:2: allow: a value is required", "an empty value");
 	one_error("[default]\nmax_devices = 2 # two\n",
 		  "t.conf:2: max_devices: '2 # two' is not a number",
 		  "no comments after a value");
@@ -235,12 +235,15 @@ static void test_values(void)
 	eval_ok("[default]\nallow = no\nshmem_zc = true\nmlock = yes\n"
 		"containers = false\n",
 		&alice, &lim, "booleans");
-	ok(!lim.allow && lim.shmem_zc && lim.mlock && !lim.containers,
-	   "  yes/no/true/false");
+	ok(!lim.allow && lim.shmem_zc && lim.mlock && !lim.containers, "  "
+								       "yes/no/"
+								       "true/"
+								       "false");
 	one_error("[default]\nallow = Yes\n",
 		  "t.conf:2: allow: 'Yes' is not yes or no",
 		  "booleans are lower case");
-	one_error("[default]\nmlock = 1\n", "t.conf:2: mlock: '1' is not yes or no",
+	one_error("[default]\nmlock = 1\n",
+		  "t.conf:2: mlock: '1' is not yes or no",
 		  "1 is not a boolean");
 
 	eval_ok("[default]\nmax_devices = 0\nmax_queues = 4096\n"
@@ -281,8 +284,7 @@ static void test_values(void)
 	is_u64(lim.max_size, 1024 * G, "  1T");
 	is_u64(lim.max_locked, POLICY_UNLIMITED, "  unlimited");
 	one_error("[default]\nmax_size = 0\n",
-		  "t.conf:2: max_size: size must not be zero",
-		  "max_size 0");
+		  "t.conf:2: max_size: size must not be zero", "max_size 0");
 	one_error("[default]\nmax_size = 1.5G\n",
 		  "t.conf:2: max_size: unknown unit '.5G' in '1.5G' (use K, "
 		  "M, G or T)",
@@ -382,10 +384,12 @@ static void test_precedence(void)
 	is_str(policy_rule_str(&lim, POLICY_MAX_QUEUE_DEPTH, buf, sizeof(buf)),
 	       "max_queue_depth=1024 (built-in default)", "  built-in rule");
 
-	eval_ok("[group:2000]\nmax_devices = 2\n[group:3000]\nmax_devices = 3\n",
+	eval_ok("[group:2000]\nmax_devices = 2\n[group:3000]\nmax_devices = "
+		"3\n",
 		&alice, &lim, "two groups");
 	is_u64(lim.max_devices, 3, "  the later group section wins");
-	eval_ok("[group:3000]\nmax_devices = 3\n[group:2000]\nmax_devices = 2\n",
+	eval_ok("[group:3000]\nmax_devices = 3\n[group:2000]\nmax_devices = "
+		"2\n",
 		&alice, &lim, "two groups, other order");
 	is_u64(lim.max_devices, 2, "  the later group section wins again");
 	eval_ok("[group:1000]\nallow = no\n", &alice, &lim, "primary group");
@@ -612,7 +616,8 @@ static void test_expand(void)
 	is_str(err.msg, "%h: uid 4242 has no home directory", "  and says so");
 	is_int(policy_expand("/%u", &nobody, out, sizeof(out), &err), -ENOENT,
 	       "%%u without a passwd entry fails");
-	is_int(policy_expand("/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	is_int(policy_expand("/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			     "aaa"
 			     "/%h",
 			     &alice, out, sizeof(out), &err),
 	       -ENAMETOOLONG, "too long for the buffer");
@@ -632,7 +637,8 @@ static void test_presenting(void)
 	ok(policy_key_is_size(POLICY_MAX_SIZE) &&
 		   !policy_key_is_size(POLICY_MAX_DEVICES),
 	   "key_is_size");
-	ok(policy_key_is_bool(POLICY_MLOCK) && !policy_key_is_bool(POLICY_MAX_SIZE),
+	ok(policy_key_is_bool(POLICY_MLOCK) &&
+		   !policy_key_is_bool(POLICY_MAX_SIZE),
 	   "key_is_bool");
 	ok(policy_key_is_list(POLICY_TARGETS) &&
 		   policy_key_is_list(POLICY_BACKING_DIRS) &&

@@ -112,8 +112,7 @@ static void test_dir(void)
 	is_str(p.nr_files > 2 ? p.files[2] : "", path, "  then 20-b.conf");
 	policy_free(&p);
 
-	put("policy.d/30-c.conf", "[default]\nmax_devices = 6\nx = 1\n",
-	    0644);
+	put("policy.d/30-c.conf", "[default]\nmax_devices = 6\nx = 1\n", 0644);
 	load_error("%s/policy.d/30-c.conf:3: unknown key 'x' (known: allow, "
 		   "max_devices, max_size, max_queues, max_queue_depth, "
 		   "targets, backing_dirs, shmem_zc, max_shmem, mlock, "
@@ -160,18 +159,18 @@ static void test_dir(void)
 	reset();
 	sub("policy.d", 0755);
 	sub("policy.d/x.conf", 0755);
-	load_error("%s/policy.d/x.conf: not a regular file",
-		   "a directory named .conf");
+	load_error("%s/policy.d/x.conf: not a regular file", "a directory "
+							     "named .conf");
 	reset();
 	sub("policy.conf", 0755);
-	load_error("%s/policy.conf: not a regular file",
-		   "policy.conf is a directory");
+	load_error("%s/policy.conf: not a regular file", "policy.conf is a "
+							 "directory");
 	reset();
 	snprintf(path, sizeof(path), "%s/policy.conf", dir);
 	if (mkfifo(path, 0644) < 0)
 		bail_out("mkfifo");
-	load_error("%s/policy.conf: not a regular file",
-		   "a FIFO (opened without blocking)");
+	load_error("%s/policy.conf: not a regular file", "a FIFO (opened "
+							 "without blocking)");
 	reset();
 	chmod(dir, 0757);
 	load_error("%s: mode 0757 is writable by group or others: refused "
@@ -265,8 +264,9 @@ static void test_names(void)
 	}
 
 	is_int(policy_user_get(&u, 0, 0, &err), 0, "user_get of uid 0");
-	ok(u.known && !strcmp(u.name, "root") && u.home[0] == '/',
-	   "  root, with a home");
+	ok(u.known && !strcmp(u.name, "root") && u.home[0] == '/', "  root, "
+								   "with a "
+								   "home");
 	ok(u.nr_groups >= 1, "  in at least one group");
 	policy_user_free(&u);
 	is_int(policy_user_by_name(&u, "root", &err), 0, "user_by_name root");
@@ -304,8 +304,9 @@ static void test_denial(void)
 	ok(stat(path, &st) == 0 && (st.st_mode & 07777) == 0400 &&
 		   st.st_uid == me,
 	   "  dev-7, mode 0400, owned by the device's owner");
-	ok(stat(ddir, &st) == 0 && (st.st_mode & 07777) == 0755,
-	   "  in a directory of mode 0755");
+	ok(stat(ddir, &st) == 0 && (st.st_mode & 07777) == 0755, "  in a "
+								 "directory of "
+								 "mode 0755");
 	is_int(denial_read(ddir, me, 7, me, d.tag, &r), 0, "read it back");
 	is_str(r.reason, "too many devices", "  the reason, on one line");
 	is_u64(r.tag, d.tag, "  the tag");
@@ -315,8 +316,7 @@ static void test_denial(void)
 	       "a record owned by someone else: not ours");
 	is_int(denial_read(ddir, me + 1, 7, me, d.tag, &r), -ENOENT,
 	       "a directory of an unexpected owner: ignored");
-	is_int(denial_read(ddir, me, 8, me, d.tag, &r), -ENOENT,
-	       "another id");
+	is_int(denial_read(ddir, me, 8, me, d.tag, &r), -ENOENT, "another id");
 	snprintf(d.reason, sizeof(d.reason), "second");
 	is_int(denial_write(ddir, &d, &err), 0, "write again");
 	denial_read(ddir, me, 7, me, d.tag, &r);
@@ -327,8 +327,9 @@ static void test_denial(void)
 	chmod(ddir, 0775);
 	is_int(denial_write(ddir, &d, &err), -EPERM,
 	       "a group-writable directory is refused");
-	like(err.msg, "^.*/denied is not a directory of uid [0-9]+ that only "
-		      "it may write \\(owner [0-9]+, mode 0775\\)$",
+	like(err.msg,
+	     "^.*/denied is not a directory of uid [0-9]+ that only "
+	     "it may write \\(owner [0-9]+, mode 0775\\)$",
 	     "  and says why");
 	chmod(ddir, 0755);
 }
