@@ -2,7 +2,10 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "jsonutil.h"
@@ -83,4 +86,36 @@ out:
 	free(buf);
 	close(fd);
 	return ret;
+}
+
+int json_write_file(const char *path, json_object *o, struct uerr *err)
+{
+	char tmp[PATH_MAX + 8];
+	const char *text;
+	size_t len;
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(text);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return uerr_sys(err, errno, "cannot write %s", tmp);
+	errno = 0;
+	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
+	    fsync(fd) < 0) {
+		uerr_sys(err, errno ? errno : EIO, "cannot write %s", tmp);
+		close(fd);
+		unlink(tmp);
+		return -err->code;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		uerr_sys(err, errno, "cannot rename %s", tmp);
+		unlink(tmp);
+		return -err->code;
+	}
+	return 0;
 }

@@ -136,16 +136,13 @@ void record_new_identity(struct dev_record *r)
 
 int record_write(const struct dev_record *r, struct uerr *err)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], tag[24];
-	const char *text;
+	char path[PATH_MAX], tag[24];
 	json_object *o;
-	size_t len;
-	int fd, ret = 0;
+	int ret;
 
 	ret = state_path(path, sizeof(path), r->dev_id, "json", err);
 	if (ret < 0)
 		return ret;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	snprintf(tag, sizeof(tag), "%016llx", (unsigned long long)r->tag);
 
 	o = json_object_new_object();
@@ -171,29 +168,7 @@ int record_write(const struct dev_record *r, struct uerr *err)
 				       json_object_new_string(r->container));
 	if (r->cdi[0])
 		json_object_object_add(o, "cdi", json_object_new_string(r->cdi));
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
-	len = strlen(text);
-
-	/* Write a new file and rename it: a reader never sees half of it. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0) {
-		ret = uerr_sys(err, errno, "cannot write %s", tmp);
-		goto out;
-	}
-	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
-		ret = uerr_sys(err, errno ? errno : EIO, "cannot write %s",
-			       tmp);
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		ret = uerr_sys(err, errno, "cannot rename %s", tmp);
-		unlink(tmp);
-	}
-out:
+	ret = json_write_file(path, o, err);
 	json_object_put(o);
 	return ret;
 }

@@ -125,17 +125,14 @@ static json_object *disk_json(const struct ctr_disk *d)
 int ctrrec_write(const char *dir, const struct ctr_record *r,
 		 struct uerr *err)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	char path[PATH_MAX];
 	json_object *o, *disks;
-	const char *text;
 	unsigned int i;
-	size_t len;
-	int fd, ret = 0;
+	int ret;
 
 	if (!ctrrec_key_ok(r->key))
 		return uerr_set(err, EINVAL, "bad record key '%s'", r->key);
 	snprintf(path, sizeof(path), "%s/%s.json", dir, r->key);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	o = json_object_new_object();
 	disks = json_object_new_array();
 	json_object_object_add(o, "key", json_object_new_string(r->key));
@@ -158,28 +155,7 @@ int ctrrec_write(const char *dir, const struct ctr_record *r,
 	for (i = 0; i < r->nr_disks; i++)
 		json_object_array_add(disks, disk_json(&r->disks[i]));
 	json_object_object_add(o, "disks", disks);
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							 JSON_C_TO_STRING_NOSLASHESCAPE);
-	len = strlen(text);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0) {
-		ret = uerr_sys(err, errno, "cannot write %s", tmp);
-		goto out;
-	}
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
-		ret = uerr_sys(err, errno ? errno : EIO, "cannot write %s",
-			       tmp);
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		ret = uerr_sys(err, errno, "cannot rename %s", tmp);
-		unlink(tmp);
-	}
-out:
+	ret = json_write_file(path, o, err);
 	json_object_put(o);
 	return ret;
 }
