@@ -30,6 +30,12 @@ int sandbox_queue_thread(struct uerr *err)
 	return 0;
 }
 
+int sandbox_restrict_task(struct uerr *err)
+{
+	(void)err;
+	return 0;
+}
+
 int sandbox_restrict_ring(struct io_uring *ring, const uint8_t *ops,
 			  unsigned int nr_ops, struct uerr *err)
 {
@@ -227,4 +233,31 @@ int sandbox_restrict_ring(struct io_uring *ring, const uint8_t *ops,
 	return 0;
 }
 
+#endif
+
+#ifndef UBLK_USER_NO_SANDBOX
+/* struct io_uring_task_restriction of Linux 7.x, not in liburing 2.3 */
+struct task_restriction {
+	uint16_t flags;
+	uint16_t nr_res;
+	uint32_t resv[3];
+};
+
+int sandbox_restrict_task(struct uerr *err)
+{
+	struct task_restriction tres = { 0 };
+	int ret;
+
+	/*
+	 * A "blind" registration (no ring: fd -1).  No entries at all: no
+	 * SQE opcode and no register operation on any ring made later.
+	 */
+	ret = io_uring_register((unsigned int)-1, IORING_REGISTER_RESTRICTIONS,
+				&tres, 1);
+	if (ret == 0 || ret == -EPERM) /* EPERM: inherited, already set */
+		return 1;
+	if (ret == -EBADF || ret == -EINVAL)
+		return 0; /* a kernel without task restrictions */
+	return uerr_sys(err, -ret, "io_uring task restrictions");
+}
 #endif

@@ -34,6 +34,12 @@ int sandbox_queue_thread(struct uerr *err);
  */
 int sandbox_restrict_ring(struct io_uring *ring, const uint8_t *ops,
 			  unsigned int nr_ops, struct uerr *err);
+/*
+ * Newer kernels (7.x): restrict the calling task, and the threads it
+ * creates from now on, so that any ring they might still set up can do
+ * nothing at all.  1 when in place, 0 when the kernel lacks it.
+ */
+int sandbox_restrict_task(struct uerr *err);
 /* false in a -DUBLK_USER_NO_SANDBOX build */
 bool sandbox_enabled(void);
 

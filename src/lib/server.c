@@ -229,6 +229,12 @@ static int server_setup(struct server *s, struct uerr *err)
 	ret = server_drop_caps(s, err);
 	if (ret < 0)
 		return ret;
+	/* Rings made from now on, by us or our threads, can do nothing. */
+	ret = sandbox_restrict_task(err);
+	if (ret < 0)
+		return ret;
+	fprintf(stderr, "io_uring task restrictions: %s\n",
+		ret ? "on" : "not in this kernel");
 
 	/* Everything that needs a file system happens before confinement. */
 	s->cfg->rec->server_pid = getpid();

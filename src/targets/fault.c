@@ -7,7 +7,10 @@
  *    socket(2), which its seccomp filter does not allow;
  *  - a read of sector FAULT_RINGOP_SECTOR puts an OPENAT on the ring, which
  *    the ring's restrictions do not allow; the CQE's result (-EACCES) is
- *    logged and returned as the I/O's result.
+ *    logged and returned as the I/O's result;
+ *  - a read of sector FAULT_NEWRING_SECTOR sets up a new ring (seccomp
+ *    forbids that, so only under UBLK_USER_SECCOMP=log) and submits a NOP,
+ *    which the kernel's task restrictions refuse; the result is logged.
  */
 #ifdef UBLK_USER_TEST_HOOKS
 
@@ -22,6 +25,7 @@
 
 #define FAULT_SYSCALL_SECTOR 2048
 #define FAULT_RINGOP_SECTOR 4096
+#define FAULT_NEWRING_SECTOR 6144
 
 static int fault_open(struct target *t, const struct target_opts *o,
 		      struct uerr *err)
@@ -30,6 +34,28 @@ static int fault_open(struct target *t, const struct target_opts *o,
 		return uerr_set(err, EINVAL, "fault takes no backing file");
 	t->size = o->size ? o->size : 64ULL << 20;
 	return 0;
+}
+
+static int fault_new_ring(void)
+{
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	int ret;
+
+	ret = io_uring_queue_init(4, &ring, 0);
+	if (ret < 0) {
+		fprintf(stderr, "fault: new ring: setup %d\n", ret);
+		return -EIO;
+	}
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_nop(sqe);
+	io_uring_submit_and_wait(&ring, 1);
+	ret = io_uring_peek_cqe(&ring, &cqe) == 0 ? cqe->res : -EIO;
+	fprintf(stderr, "fault: new ring: NOP completed with %d (%s)\n", ret,
+		ret < 0 ? strerror(-ret) : "allowed");
+	io_uring_queue_exit(&ring);
+	return -EIO;
 }
 
 static int fault_queue_io(struct ublk_queue *q, unsigned int tag,
@@ -47,6 +73,8 @@ static int fault_queue_io(struct ublk_queue *q, unsigned int tag,
 		fprintf(stderr, "fault: socket(2) was allowed\n");
 		return -EIO;
 	}
+	if (iod->start_sector == FAULT_NEWRING_SECTOR)
+		return fault_new_ring();
 	if (iod->start_sector == FAULT_RINGOP_SECTOR) {
 		sqe = queue_get_sqe(q);
 		if (!sqe)

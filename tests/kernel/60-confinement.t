@@ -42,6 +42,10 @@ check_confined() { # check_confined PID WHAT NR_QUEUES
 	is "$nthreads" "$nq" "$what: one thread per queue"
 }
 
+# A copy with CAP_IPC_LOCK as a file capability (make install SETCAP=1).
+cp /usr/bin/ublk-user /usr/local/bin/ublk-user-cap
+ok "setcap cap_ipc_lock+ep" setcap cap_ipc_lock+ep /usr/local/bin/ublk-user-cap
+
 # --- an ordinary user's server ------------------------------------------------
 uu alice add -t null -q 2 --json
 is "$RUN_RC" 0 "alice adds a null device with 2 queues"
@@ -102,6 +106,36 @@ uu alice del -n "$fid"
 is "$RUN_RC" 0 "del cleans up after the killed server"
 no_leftovers alice "after the seccomp kill"
 
+# --- io_uring task restrictions, and seccomp's log mode for development -------------
+uu alice add -t null --json
+like "$(<"/run/user/2001/ublk-user/dev-$(jget "$RUN_OUT" .dev_id).log")" \
+	"io_uring task restrictions: on" "the server restricts rings it might still make"
+uu alice del -a
+run run_as alice env UBLK_USER_SECCOMP=log "$tools/ublk-user-testhooks" add -t fault --json
+is "$RUN_RC" 0 "a fault device with UBLK_USER_SECCOMP=log"
+fid=$(jget "$RUN_OUT" .dev_id)
+fpid=$(jget "$RUN_OUT" .server_pid)
+log=/run/user/2001/ublk-user/dev-$fid.log
+run run_as alice dd if="/dev/ublkb$fid" of=/dev/null bs=512 skip=6144 count=1 iflag=direct
+like "$(<"$log")" "new ring: NOP completed with -13 " \
+	"a ring set up after confinement can do nothing (task restrictions)"
+run run_as alice dd if="/dev/ublkb$fid" of=/dev/null bs=512 skip=2048 count=1 iflag=direct
+like "$(<"$log")" "socket\(2\) was allowed" "log mode lets the forbidden call through"
+ok "and the server lives" kill -0 "$fpid"
+like "$(dmesg)" "audit.*pid=$fpid .*syscall=41 .*code=0x7ffc0000" \
+	"the violation is in the audit log (action log)"
+uu alice del -n "$fid"
+is "$RUN_RC" 0 "del"
+
+# --- what a server inherits: no fds; stdio closed is no problem ---------------------
+run run_as alice env SECRET_TOKEN=x ublk-user add -t null --json 7</etc/hostname
+ipid=$(jget "$RUN_OUT" .server_pid)
+unlike "$(ls -l /proc/"$ipid"/fd)" "/etc/hostname" "an inherited fd is closed"
+run run_as alice sh -c 'exec ublk-user add -t null <&- >&- 2>/dev/null'
+is "$RUN_RC" 0 "it works with stdin and stdout closed"
+uu alice del -a
+no_leftovers alice "after the inheritance checks"
+
 # --- locked I/O buffers ----------------------------------------------------------
 # The default RLIMIT_MEMLOCK (8 MiB) cannot hold 128 x 512K of buffers.
 run run_as alice prlimit --memlock=1048576:1048576 ublk-user add -t null --mlock
@@ -118,8 +152,6 @@ ok "VmLck ($vmlck kB) covers 8 x 512K of buffers" test "$vmlck" -ge 4096
 uu alice del -a
 
 # With CAP_IPC_LOCK as a file capability (make install SETCAP=1).
-cp /usr/bin/ublk-user /usr/local/bin/ublk-user-cap
-ok "setcap cap_ipc_lock+ep" setcap cap_ipc_lock+ep /usr/local/bin/ublk-user-cap
 run run_as alice ublk-user-cap add -t null --mlock -q 2 --json
 is "$RUN_RC" 0 "with the capability --mlock locks 2 x 128 x 512K"
 cpid=$(jget "$RUN_OUT" .server_pid)
