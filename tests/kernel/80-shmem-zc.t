@@ -42,7 +42,7 @@ fio_zc() { # fio_zc NAME DEV MEM EXTRA...: verify; zero-copy count = I/Os
 	# pages that are not contiguous in the buffer, and then is copied),
 	# and udev's probe of the new device done before counting.
 	echo 2 >/sys/block/ublkb"$dev"/queue/nomerges
-	udevadm settle
+	udev_settle
 	zc0=$(counter "$dev" zc_ios) cp0=$(counter "$dev" copied_ios)
 	run run_as alice fio --name="$name" --filename="/dev/ublkb$dev" \
 		--ioengine=io_uring --direct=1 --rw=randwrite --bs=4k \

@@ -35,7 +35,12 @@ policy_put() {
 
 line_of() { grep -n -m1 -E "$2" "$1" | cut -d: -f1; }
 
-settle() { udevadm settle --timeout=120; }
+# udevadm settle can lose its control connection while udevd recycles a
+# worker ("Failed to wait for daemon to reply"): ask again, then give up.
+settle() {
+	udevadm settle --timeout=120 2>/dev/null ||
+		{ sleep 1 && udevadm settle --timeout=120; }
+}
 
 raw_add() {
 	local user=$1

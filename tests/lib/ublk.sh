@@ -39,6 +39,13 @@ no_leftovers() {
 	is "$(server_pids "$user")" "" "$what: no server of $user is left"
 }
 
+# Wait for udev's events; udevadm may lose its control connection while
+# udevd recycles a worker ("Failed to wait for daemon to reply"): again.
+udev_settle() {
+	udevadm settle --timeout=120 2>/dev/null ||
+		{ sleep 1 && udevadm settle --timeout=120; }
+}
+
 # All ublk devices, whoever owns them (root sees every node).
 all_ublk_nodes() {
 	find /dev -maxdepth 1 -name 'ublk[bc][0-9]*' | sort
