@@ -6,7 +6,11 @@ def median: sort | if length == 0 then null
 	else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 def stats: {median: median, min: min, max: max};
 def devlabel: .server + "/" + .target + (if (.variant // "") != "" then " (" + .variant + ")" else "" end);
-def per(n; d): if d > 0 then n / d else null end;
+def per(n; d): if n == null or d == null or d <= 0 then null else n / d end;
+# median of f over the runs that have it
+# USER_HZ ticks (10 ms) to µs
+def tick_us: if . == null then null else . * 10000 end;
+def med(f): map(f | select(. != null)) | median;
 def r2: if . == null then null else (. * 100 | round) / 100 end;
 def r1: if . == null then null else (. * 10 | round) / 10 end;
 def geomean: if length == 0 then null else (map(log) | add / length | exp) end;
@@ -34,13 +38,17 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "kublk/null",
 	# guest CPU (all vCPUs; USER_HZ ticks = 10 ms), the server's threads'
 	# CPU, context switches and IPIs (function call + reschedule).
 	per_io: {
-		guest_cpu_us: (map(per(.counters.cpu_busy * 10000; .counters.ios)) | median | r1),
-		server_cpu_us: (map(per(.counters.srv_ns / 1000; .counters.ios)) | median | r1),
-		server_ctxsw: (map(per(.counters.srv_ctx; .counters.ios)) | median | r2),
-		ipis: (map(per(.counters.ipi_cal + .counters.ipi_res; .counters.ios)) | median | r2)
+		guest_cpu_us: (med(per(.counters.cpu_busy; .counters.ios) | tick_us) | r1),
+		guest_user_us: (med(per(.counters.cpu_user; .counters.ios) | tick_us) | r1),
+		guest_kernel_us: (med(per(.counters | if .cpu_sys == null then null else .cpu_sys + .cpu_irq end; .counters.ios) | tick_us) | r1),
+		server_user_us: (med(per(.counters.srv_utick; .counters.ios) | tick_us) | r1),
+		server_kernel_us: (med(per(.counters.srv_stick; .counters.ios) | tick_us) | r1),
+		server_cpu_us: (med(per(.counters.srv_ns; .counters.ios) | if . == null then null else . / 1000 end) | r1),
+		server_ctxsw: (med(per(.counters.srv_ctx; .counters.ios)) | r2),
+		ipis: (med(per(.counters | if .ipi_cal == null then null else .ipi_cal + .ipi_res end; .counters.ios)) | r2)
 	},
-	guest_busy_pct: (map(per(.counters.cpu_busy * 100; .counters.cpu_total)) | median | r1),
-	fio_cpu_pct: (map(.fio_usr_pct + .fio_sys_pct) | median | r1)
+	guest_busy_pct: (med(per(.counters.cpu_busy; .counters.cpu_total) | if . == null then null else . * 100 end) | r1),
+	fio_cpu_pct: (med(.fio_usr_pct + .fio_sys_pct) | r1)
    })) as $points
 | ($points | map(select(.phase == "main"))) as $main
 | def pt($lbl; $q; $w): first($main[] | select(.label == $lbl and .queues == $q and .workload == $w)) // null;
