@@ -1,12 +1,12 @@
 # plot.gp: bench.png from plot.dat (written by tests/bench/report).
 # Variables (gnuplot -e): datafile, outfile, ndev, nq, titles (device
-# labels, blank-separated), queues (queue counts), heading.
+# labels, blank-separated), queues (queue counts), heading1, heading2.
 # plot.dat: one block per queue count (index i); a row per workload:
 # name, then median, min, max IOPS of each device in turn.
 
-set terminal pngcairo size 1600, 560 * nq + 80 font "DejaVu Sans,11" noenhanced
+set terminal pngcairo size 1600, 560 * nq + 100 font "DejaVu Sans,11" noenhanced
 set output outfile
-set multiplot layout nq, 1 title heading font ",13"
+set multiplot layout nq, 1 title heading1 . "\n" . heading2 font ",13"
 
 set datafile missing "?"
 set style data histograms
