@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/cdi.h"
 #include "annot.h"
 #include "../lib/size.h"
 
@@ -11,20 +12,8 @@ static const char *const keys = "size, target, path, file, persist";
 
 bool annot_name_ok(const char *name)
 {
-	size_t i, n = strlen(name);
-
-	if (n == 0 || n >= ANNOT_NAME_MAX)
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = name[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-			continue;
-		if (i > 0 && (c == '_' || c == '-'))
-			continue;
-		return false;
-	}
-	return true;
+	/* One rule for every disk name: it may become a CDI name too. */
+	return cdi_name_ok(name);
 }
 
 bool annot_is_disk_key(const char *key)

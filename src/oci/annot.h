@@ -20,7 +20,7 @@
 #define ANNOT_PREFIX "io.ublk-user.disk"
 #define ANNOT_KEY "io.ublk-user.key" /* added by precreate */
 #define ANNOT_MAX_DISKS 16
-#define ANNOT_NAME_MAX 33
+#define ANNOT_NAME_MAX 33 /* = CDI_NAME_MAX: the same names */
 #define ANNOT_PATH_MAX 128
 #define ANNOT_FILE_MAX 65
 
