@@ -25,6 +25,12 @@ void cli_error(const struct uerr *err);
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Options of a command that takes only --json and --help: -1 to go on, or
+ * the exit status (help printed, or a usage error).
+ */
+int cli_json_opts(int argc, char **argv, const char *cmd, const char *help,
+		  bool *json);
 /* The option getopt just complained about, as the user wrote it */
 const char *cli_opt_name(char **argv);
 

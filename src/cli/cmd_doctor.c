@@ -824,33 +824,13 @@ static int print_json(const struct doctor *d)
 
 int cmd_doctor(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	static struct doctor d;
 	bool json = false;
-	int c, ret;
+	int ret;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(doctor_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_usage_error("doctor", "unknown option %s",
-					       cli_opt_name(argv));
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("doctor", "unexpected argument '%s'",
-				       argv[optind]);
+	ret = cli_json_opts(argc, argv, "doctor", doctor_usage, &json);
+	if (ret >= 0)
+		return ret;
 
 	memset(&d, 0, sizeof(d));
 	d.root = geteuid() == 0;

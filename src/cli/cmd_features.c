@@ -18,11 +18,6 @@ static const char features_usage[] =
 
 int cmd_features(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	json_object *o, *names;
 	struct ublk_ctrl ctrl;
 	struct utsname uts;
@@ -31,26 +26,11 @@ int cmd_features(int argc, char **argv)
 	struct uerr err;
 	unsigned int i;
 	char hex[24];
-	int c, ret;
+	int ret;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(features_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_usage_error("features", "unknown option %s",
-					       cli_opt_name(argv));
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("features", "unexpected argument '%s'",
-				       argv[optind]);
+	ret = cli_json_opts(argc, argv, "features", features_usage, &json);
+	if (ret >= 0)
+		return ret;
 
 	uerr_clear(&err);
 	ret = ublk_ctrl_open(&ctrl, &err);

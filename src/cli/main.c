@@ -65,6 +65,38 @@ const char *cli_opt_name(char **argv)
 	return name;
 }
 
+int cli_json_opts(int argc, char **argv, const char *cmd, const char *help,
+		  bool *json)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	*json = false;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error(cmd, "unknown option %s",
+					       cli_opt_name(argv));
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'",
+				       argv[optind]);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
