@@ -13,12 +13,12 @@ def x: if . == null then "–" else tostring + "×" end;
 | def pt($lb; $q; $w; $ph): first($r.points[] | select(.phase == $ph and .label == $lb and .queues == $q and .workload == $w)) // null;
 "# ublk-user benchmark",
 "",
-"Linux \($i.kernel) under QEMU TCG (\($i.cpus) vCPUs, \($i.mem)), \($i.fio), ioengine io_uring, direct I/O.",
+"Linux \($i.kernel) under QEMU TCG (\($i.cpus) vCPUs: \($i.cpu // "?"); \($i.mem)), \($i.fio), ioengine io_uring, direct I/O.",
 "ublk-user \($i.ublk_user) serves **unprivileged** devices and runs as user \($i.ublk_user_runs_as)" +
 	(if ($i.ublk_user_caps // "") != "" then " (file capabilities: \($i.ublk_user_caps))" else " (no capabilities)" end) +
 	"; kublk (\($i.kublk.source // "?"), liburing \($i.kublk.liburing // "?")) serves **privileged** devices and runs as root; fio runs as root against every device.",
 "Every point: \($i.repeat) runs of \($i.runtime) s after \($i.ramp) s of ramp, interleaved across devices; median (min–max). Depth \($i.depth) for every device; with 2 queues fio runs 2 jobs, one per CPU, each at the stated QD.",
-"Guest clock: \($i.clock // "host (wall clock)"). " + (if ($i.clock // "") | startswith("instructions") then "Guest time counts executed instructions, so the load of the host does not move the numbers, but every instruction weighs the same (a `rep movsb` copy counts per byte, a context switch costs only its instructions)." else "The host's clock: other guests on the host move the numbers; the min–max ranges show how much." end),
+"Guest clock: \($i.clock // "host (wall clock)"). " + (if ($i.clock // "") | startswith("instructions") then "Guest time counts executed instructions, so the load of the host does not move the numbers, but every instruction weighs the same: a context switch costs only its instructions, and a copy one per iteration of `rep movs` (the CPU model lacks ERMS so that the kernel copies 8 bytes, not 1, an iteration)." else "The host's clock: other guests on the host move the numbers; the min–max ranges show how much." end),
 "Under TCG absolute numbers mean little: compare devices of the same run.",
 "",
 "## Ratios and targets",
