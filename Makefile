@@ -28,29 +28,44 @@ UBLK_CONTROL_MODE ?= 0660
 
 BUILD      ?= build
 CC         ?= cc
-PKGS       := liburing libcap-ng libseccomp uuid json-c
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# pkg-config is asked when a recipe runs, not when make reads this file:
+# `make deps check` installs the -dev packages first, in the same run.
+pkgs_cflags = $(shell pkg-config --cflags $(1))
+pkgs_libs   = $(shell pkg-config --libs $(1))
 
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS   += -std=c11 -D_GNU_SOURCE -DUBLK_USER_VERSION='"$(VERSION)"' \
 	      -DUBLK_USER_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	      -DUBLK_USER_UDEVRULESDIR='"$(UDEVRULESDIR)"' \
-	      -MMD -MP $(PKG_CFLAGS)
-LDLIBS     += $(PKG_LIBS) -lpthread
+	      -Isrc -MMD -MP
+# Headers of every library any layer uses (they only add -I paths).
+PKG_CFLAGS  = $(call pkgs_cflags,liburing libcap-ng libseccomp uuid json-c)
 
-# The OCI hook: its main file; the rest of src/oci is in the library.
-HOOK_MAIN  := src/oci/ublk-user-oci-hook.c
-HOOKSDIR   ?= /usr/share/containers/oci/hooks.d
-LIB_SRCS   := $(wildcard src/lib/*.c) $(wildcard src/targets/*.c) \
-	      $(filter-out $(HOOK_MAIN),$(wildcard src/oci/*.c))
+# One archive per layer (HACKING.md says what may call what).  A program
+# names the layers it uses, highest first, and the libraries they need.
+LAYERS     := base kernel policy host server containers
+$(foreach l,$(LAYERS),$(eval $(l)_SRCS := $(wildcard src/$(l)/*.c)))
+server_SRCS += $(wildcard src/server/targets/*.c)
+layer_lib   = $(BUILD)/lib$(1).a
+
 CLI_SRCS   := $(wildcard src/cli/*.c)
 UDEV_SRCS  := $(wildcard src/udev/*.c)
+HOOK_SRCS  := $(wildcard src/oci/*.c)
 UNIT_SRCS  := $(filter-out tests/unit/tap.c tests/unit/uapi_%.c, \
 		$(wildcard tests/unit/*.c))
 
-LIB        := $(BUILD)/libublkuser.a
+# What each program links, and the pkg-config names those layers need.
+CLI_LAYERS  := containers server policy host kernel base
+CLI_PKGS    := liburing libcap-ng libseccomp uuid json-c
+UDEV_LAYERS := policy host kernel base
+UDEV_PKGS   := liburing
+HOOK_LAYERS := containers host kernel base
+HOOK_PKGS   := libcap-ng json-c uuid
+ALL_LAYERS  := containers server policy host kernel base
+ALL_LIBS    = $(call pkgs_libs,$(CLI_PKGS)) -lpthread
+layer_libs  = $(foreach l,$(1),$(call layer_lib,$(l)))
+
 # The client library for zero copy, installed with its header and .pc
 SHMEM_LIB  := $(BUILD)/libublk-user-shmem.a
 BINS       := $(BUILD)/ublk-user $(BUILD)/ublk-user-udev $(SHMEM_LIB) \
@@ -69,27 +84,37 @@ all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
-$(LIB): $(call obj,$(LIB_SRCS))
+$(foreach l,$(LAYERS),$(eval $(call layer_lib,$(l)): $(call obj,$($(l)_SRCS))))
+$(BUILD)/lib%.a:
 	@mkdir -p $(dir $@)
+	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/ublk-user: $(call obj,$(CLI_SRCS)) $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/ublk-user: $(call obj,$(CLI_SRCS)) $(call layer_libs,$(CLI_LAYERS))
+	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ \
+		$(call pkgs_libs,$(CLI_PKGS)) -lpthread
 
 $(SHMEM_LIB): $(call obj,src/client/ublk-user-shmem.c)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/examples/shmem-client: examples/shmem-client.c $(SHMEM_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Isrc/client $(CFLAGS) $(WARN) -o $@ $< $(SHMEM_LIB)
 
-$(BUILD)/ublk-user-udev: $(call obj,$(UDEV_SRCS)) $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The root helper: policy, kernel queries, node hand-over; no server code
+# (tests/unit/root-helper.sh.t checks what it links).
+$(BUILD)/ublk-user-udev: $(call obj,$(UDEV_SRCS)) \
+		$(call layer_libs,$(UDEV_LAYERS))
+	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ \
+		$(call pkgs_libs,$(UDEV_PKGS))
 
-$(BUILD)/ublk-user-oci-hook: $(call obj,$(HOOK_MAIN)) $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/ublk-user-oci-hook: $(call obj,$(HOOK_SRCS)) \
+		$(call layer_libs,$(HOOK_LAYERS))
+	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ \
+		$(call pkgs_libs,$(HOOK_PKGS))
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
@@ -152,22 +177,22 @@ deps:
 
 # Test-only programs, used by the kernel tests in the VM.
 #  ublk-raw: raw control commands;
-#  ublk-user-testhooks: ublk-user with the "fault" target (src/targets/
+#  ublk-user-testhooks: ublk-user with the "fault" target (tests/targets/
 #    fault.c) compiled in, to show confinement holding;
 #  ublk-user-nosandbox: ublk-user without seccomp and ring restrictions,
 #    only to measure what they cost.
 TEST_TOOLS := $(BUILD)/tests/ublk-raw $(BUILD)/tests/ublk-user-testhooks \
 	      $(BUILD)/tests/ublk-user-nosandbox $(BUILD)/tests/fakenode \
 	      $(BUILD)/tests/shmem-peer
-ALL_SRCS   := $(LIB_SRCS) $(CLI_SRCS)
+ALL_SRCS   := $(foreach l,$(LAYERS),$($(l)_SRCS)) $(CLI_SRCS)
 
 $(BUILD)/obj-testhooks/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -DUBLK_USER_TEST_HOOKS $(CFLAGS) $(WARN) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -DUBLK_USER_TEST_HOOKS $(CFLAGS) $(WARN) -c -o $@ $<
 
 $(BUILD)/obj-nosandbox/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -DUBLK_USER_NO_SANDBOX $(CFLAGS) $(WARN) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -DUBLK_USER_NO_SANDBOX $(CFLAGS) $(WARN) -c -o $@ $<
 
 # A FUSE file system that forges a device node (SECURITY.md).
 $(BUILD)/tests/fakenode: tests/tools/fakenode.c
@@ -176,19 +201,21 @@ $(BUILD)/tests/fakenode: tests/tools/fakenode.c
 		$(shell pkg-config --libs fuse3)
 
 $(BUILD)/tests/ublk-user-testhooks: \
-		$(patsubst %.c,$(BUILD)/obj-testhooks/%.o,$(ALL_SRCS))
+		$(patsubst %.c,$(BUILD)/obj-testhooks/%.o,$(ALL_SRCS) \
+		tests/targets/fault.c)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
 $(BUILD)/tests/ublk-user-nosandbox: \
 		$(patsubst %.c,$(BUILD)/obj-nosandbox/%.o,$(ALL_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
-$(BUILD)/tests/%: tests/tools/%.c $(LIB) $(SHMEM_LIB)
+$(BUILD)/tests/%: tests/tools/%.c $(call layer_libs,$(ALL_LAYERS)) \
+		$(SHMEM_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIB) $(SHMEM_LIB) \
-		$(LDLIBS)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -o $@ $< \
+		$(call layer_libs,$(ALL_LAYERS)) $(SHMEM_LIB) $(ALL_LIBS)
 
 check-vm demo: $(TEST_TOOLS)
 
@@ -202,9 +229,10 @@ UNIT_TAP   := $(UNIT_OBJ)/tap.o
 # Keep the objects: make would delete them as intermediate files.
 .SECONDARY: $(patsubst tests/unit/%.c,$(UNIT_OBJ)/%.o,$(UNIT_SRCS))
 
-$(BUILD)/tests/unit/%.t: $(UNIT_OBJ)/%.o $(UNIT_TAP) $(LIB)
+$(BUILD)/tests/unit/%.t: $(UNIT_OBJ)/%.o $(UNIT_TAP) \
+		$(call layer_libs,$(ALL_LAYERS))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(UNIT_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(UNIT_LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
 # ctrl_open.t makes the library's calloc fail on demand.
 # (UNIT_LDFLAGS, as check-asan sets LDFLAGS on the command line)
@@ -241,7 +269,7 @@ $(UNIT_OBJ)/uapi_compare.o: tests/unit/uapi_compare.c
 $(UAPI_BIN): $(UNIT_OBJ)/uapi_compare.o $(UNIT_OBJ)/uapi_ours.o \
 		$(UNIT_OBJ)/uapi_kernel.o $(UNIT_TAP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 check: check-unit check-asan check-fuzz check-vm
 
@@ -250,7 +278,8 @@ check: check-unit check-asan check-fuzz check-vm
 UNIT_SH    := $(wildcard tests/unit/*.sh.t)
 
 check-unit: all $(UNIT_ALL)
-	UBLK_USER_BIN=$(BUILD)/ublk-user prove --exec '' $(UNIT_ALL) $(UNIT_SH)
+	UBLK_USER_BIN=$(BUILD)/ublk-user \
+		UBLK_USER_UDEV_BIN=$(BUILD)/ublk-user-udev prove --exec '' $(UNIT_ALL) $(UNIT_SH)
 
 check-vm: all
 	$(MAKE) stage
@@ -269,13 +298,13 @@ check-asan:
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
 FUZZ_DIR     := $(BUILD)/fuzz
-FUZZ_SRCS    := tests/fuzz/policy_fuzz.c src/lib/policy.c src/lib/size.c \
-		src/lib/err.c
+FUZZ_SRCS    := tests/fuzz/policy_fuzz.c src/policy/policy.c \
+		src/base/size.c src/base/err.c
 FUZZ_BIN     := $(FUZZ_DIR)/policy_fuzz
 
-$(FUZZ_BIN): $(FUZZ_SRCS) src/lib/policy.h src/lib/size.h src/lib/err.h
+$(FUZZ_BIN): $(FUZZ_SRCS) src/policy/policy.h src/base/size.h src/base/err.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 \
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Isrc -g -O1 \
 		-fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $(WARN) -o $@ $(FUZZ_SRCS)
 
@@ -302,7 +331,7 @@ bench:
 	tests/bench/run
 
 format:
-	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(UDEV_SRCS) src/*/*.h
+	clang-format -i $(shell git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf build build-asan

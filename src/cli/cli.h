@@ -8,9 +8,9 @@
 
 #include <json-c/json.h>
 
-#include "../lib/ctrl.h"
-#include "../lib/err.h"
-#include "../lib/state.h"
+#include "kernel/ctrl.h"
+#include "base/err.h"
+#include "host/state.h"
 
 /* Exit statuses, documented in ublk-user(1) */
 #define EXIT_OK 0

@@ -12,18 +12,18 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "../lib/caps.h"
-#include "../lib/denial.h"
-#include "../lib/devnode.h"
-#include "../lib/features.h"
-#include "../lib/policy.h"
-#include "../lib/server.h"
-#include "../lib/shmem.h"
-#include "../lib/size.h"
-#include "../lib/target.h"
-#include "../lib/cdi.h"
-#include "../lib/idmap.h"
-#include "../oci/ctrrec.h"
+#include "host/caps.h"
+#include "host/denial.h"
+#include "kernel/devnode.h"
+#include "kernel/features.h"
+#include "policy/policy.h"
+#include "server/server.h"
+#include "server/shmem.h"
+#include "base/size.h"
+#include "server/target.h"
+#include "containers/cdi.h"
+#include "host/idmap.h"
+#include "containers/ctrrec.h"
 
 #define ADD_DEFAULT_QUEUES 1
 #define ADD_DEFAULT_DEPTH 128

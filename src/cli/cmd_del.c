@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "../lib/cdi.h"
-#include "../lib/size.h"
+#include "containers/cdi.h"
+#include "base/size.h"
 
 static const char del_usage[] =
 	"Usage: ublk-user del -n ID | -a\n"

@@ -22,12 +22,12 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "../lib/caps.h"
-#include "../lib/denial.h"
-#include "../lib/devnode.h"
-#include "../lib/features.h"
-#include "../lib/policy.h"
-#include "../lib/size.h"
+#include "host/caps.h"
+#include "host/denial.h"
+#include "kernel/devnode.h"
+#include "kernel/features.h"
+#include "policy/policy.h"
+#include "base/size.h"
 
 #ifndef UBLK_USER_UDEVRULESDIR
 #define UBLK_USER_UDEVRULESDIR "/usr/lib/udev/rules.d"

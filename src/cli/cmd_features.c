@@ -6,7 +6,7 @@
 #include <sys/utsname.h>
 
 #include "cli.h"
-#include "../lib/features.h"
+#include "kernel/features.h"
 
 static const char features_usage[] =
 	"Usage: ublk-user features [--json]\n"

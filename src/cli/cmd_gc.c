@@ -17,10 +17,10 @@
 #include <uuid/uuid.h>
 
 #include "cli.h"
-#include "../lib/caps.h"
-#include "../lib/cdi.h"
-#include "../lib/idmap.h"
-#include "../oci/ctrrec.h"
+#include "host/caps.h"
+#include "containers/cdi.h"
+#include "host/idmap.h"
+#include "containers/ctrrec.h"
 
 static const char gc_usage[] =
 	"Usage: ublk-user gc [--container ID | --key KEY]\n"

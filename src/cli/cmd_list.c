@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "../lib/size.h"
+#include "base/size.h"
 
 static const char list_usage[] =
 	"Usage: ublk-user list [-n ID] [--json]\n"

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "../lib/policy.h"
+#include "policy/policy.h"
 
 static const char policy_usage[] =
 	"Usage: ublk-user policy check [FILE...]\n"

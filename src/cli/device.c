@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "../lib/devnode.h"
-#include "../lib/dirids.h"
-#include "../lib/features.h"
-#include "../lib/stats.h"
+#include "kernel/devnode.h"
+#include "base/dirids.h"
+#include "kernel/features.h"
+#include "server/stats.h"
 
 #define DEL_TIMEOUT_MS 10000
 #define SERVER_EXIT_TIMEOUT_MS 10000

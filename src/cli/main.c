@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "../lib/caps.h"
+#include "host/caps.h"
 
 #ifndef UBLK_USER_VERSION
 #define UBLK_USER_VERSION "0.0.0"

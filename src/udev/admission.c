@@ -16,9 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "admission.h"
-#include "../lib/denial.h"
-#include "../lib/policy.h"
+#include "udev/admission.h"
+#include "host/denial.h"
+#include "policy/policy.h"
 
 #define UBLK_CHAR_CLASS "/sys/class/ublk-char"
 

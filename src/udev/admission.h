@@ -8,8 +8,8 @@
 
 #include <stdint.h>
 
-#include "../lib/ctrl.h"
-#include "../lib/err.h"
+#include "kernel/ctrl.h"
+#include "base/err.h"
 
 struct admission {
 	char kind; /* 'c': the char node (ADD_DEV), 'b': the disk (START_DEV) */

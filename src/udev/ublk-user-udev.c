@@ -22,10 +22,10 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "admission.h"
-#include "../lib/ctrl.h"
-#include "../lib/denial.h"
-#include "../lib/policy.h"
+#include "udev/admission.h"
+#include "kernel/ctrl.h"
+#include "host/denial.h"
+#include "policy/policy.h"
 
 #define DELETE_TIMEOUT_MS 5000
 

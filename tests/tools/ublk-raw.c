@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/lib/ctrl.h"
+#include "kernel/ctrl.h"
 
 static int usage(void)
 {

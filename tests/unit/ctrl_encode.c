@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "tap.h"
-#include "../../src/lib/ctrl.h"
-#include "../../src/lib/queue.h"
-#include "../../src/lib/server.h"
-#include "../../src/lib/target.h"
+#include "kernel/ctrl.h"
+#include "server/queue.h"
+#include "server/server.h"
+#include "server/target.h"
 
 static int all_zero(const void *p, size_t len)
 {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "../../src/lib/ctrl.h"
+#include "kernel/ctrl.h"
 
 void *__real_calloc(size_t n, size_t size);
 void *__wrap_calloc(size_t n, size_t size);

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "tap.h"
-#include "../../src/lib/features.h"
-#include "../../src/uapi/ublk_abi.h"
+#include "kernel/features.h"
+#include "uapi/ublk_abi.h"
 
 #define FLAG(f)       \
 	{             \

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* Id mappings (src/lib/idmap.c): /proc uid_map text and lookups. */
+/* Id mappings (src/host/idmap.c): /proc uid_map text and lookups. */
 #include <stdint.h>
 #include <unistd.h>
 
 #include "tap.h"
-#include "../../src/lib/idmap.h"
+#include "host/idmap.h"
 
 int main(void)
 {

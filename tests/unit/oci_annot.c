@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* Disk annotations of the OCI hook (src/oci/annot.c). */
+/* Disk annotations of the OCI hook (src/containers/annot.c). */
 #include <string.h>
 
 #include "tap.h"
-#include "../../src/oci/annot.h"
+#include "containers/annot.h"
 
 static int bad(const char *key, const char *value, const char *msg)
 {

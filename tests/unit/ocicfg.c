@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * The OCI config and state as the hook reads and edits them
- * (src/oci/ocicfg.c), and CDI specs (src/lib/cdi.c).
+ * (src/containers/ocicfg.c), and CDI specs (src/containers/cdi.c).
  */
 #include <string.h>
 
 #include "tap.h"
-#include "../../src/lib/cdi.h"
-#include "../../src/lib/jsonutil.h"
-#include "../../src/oci/ocicfg.h"
+#include "containers/cdi.h"
+#include "base/json.h"
+#include "containers/ocicfg.h"
 
 static json_object *parse(const char *text)
 {

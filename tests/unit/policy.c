@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The policy parser and evaluator (src/lib/policy.c): syntax, values,
+ * The policy parser and evaluator (src/policy/policy.c): syntax, values,
  * every error with its file:line, precedence and origins, the checks
  * and their messages, and the built-in defaults against the shipped
  * policy/policy.conf.
@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "tap.h"
-#include "../../src/lib/policy.h"
-#include "../../src/uapi/ublk_abi.h"
+#include "policy/policy.h"
+#include "uapi/ublk_abi.h"
 
 #define G 1073741824ULL
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Reading the policy from a directory (src/lib/policy_file.c) with its
+ * Reading the policy from a directory (src/policy/policy_file.c) with its
  * security checks, name resolution (policy_names.c) and the denial
  * records of the udev helper (denial.c), in a fresh temporary directory.
  * The files' required owner is our own uid here (root in production).
@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "../../src/lib/denial.h"
-#include "../../src/lib/policy.h"
+#include "host/denial.h"
+#include "policy/policy.h"
 
 static char base[64];
 static char dir[128]; /* the policy directory */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* parse_size, parse_uint and format_size (src/lib/size.c) */
+/* parse_size, parse_uint and format_size (src/base/size.c) */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "../../src/lib/size.h"
+#include "base/size.h"
 
 #define UNTOUCHED 0x5a5a5a5a5a5a5a5aULL
 

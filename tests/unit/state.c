@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Per-user records (src/lib/state.c) in a fresh $XDG_RUNTIME_DIR: the
+ * Per-user records (src/host/state.c) in a fresh $XDG_RUNTIME_DIR: the
  * directory's checks, the JSON round trip, listing and removal.
  */
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "../../src/lib/state.h"
+#include "host/state.h"
 
 static char base[64];
 static char dir[128];

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "containers/ocicfg.h"
+#include "host/idmap.h"
+
+/* o.key as an object (created when create is set); NULL if not one */
+static json_object *child(json_object *o, const char *key, json_type type,
+			  bool create)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(o, key, &v))
+		return json_object_is_type(v, type) ? v : NULL;
+	if (!create)
+		return NULL;
+	v = type == json_type_array ? json_object_new_array() :
+				      json_object_new_object();
+	if (v)
+		json_object_object_add(o, key, v);
+	return v;
+}
+
+const char *ocicfg_annotation(json_object *cfg, const char *key)
+{
+	json_object *a = child(cfg, "annotations", json_type_object, false);
+	json_object *v;
+
+	if (!a || !json_object_object_get_ex(a, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* "path=..." of a disk annotation that podman's --annotation split off */
+static bool is_split_item(const char *key)
+{
+	return !strcmp(key, "size") || !strcmp(key, "target") ||
+	       !strcmp(key, "path") || !strcmp(key, "file") ||
+	       !strcmp(key, "persist");
+}
+
+int ocicfg_disks(json_object *cfg, struct disk_spec *disks, unsigned int *nr,
+		 struct uerr *err)
+{
+	json_object *a, *v;
+	int ret;
+
+	*nr = 0;
+	if (!json_object_is_type(cfg, json_type_object))
+		return uerr_set(err, EINVAL,
+				"config.json is not a JSON object");
+	if (!json_object_object_get_ex(cfg, "annotations", &a))
+		return 0;
+	if (!json_object_is_type(a, json_type_object))
+		return uerr_set(err, EINVAL,
+				"config.json: annotations is not an object");
+	json_object_object_foreach(a, key, val)
+	{
+		v = val;
+		if (is_split_item(key))
+			return uerr_set(err, EINVAL,
+					"config.json has an annotation '%s': "
+					"podman split io.ublk-user.disk at its "
+					"commas; quote the whole annotation: "
+					"--annotation "
+					"'\"io.ublk-user.disk=size=1G,%s=...\"'",
+					key, key);
+		if (!annot_is_disk_key(key))
+			continue;
+		if (!json_object_is_type(v, json_type_string))
+			return uerr_set(err, EINVAL,
+					"config.json: annotation %s is not a "
+					"string",
+					key);
+		if (*nr == ANNOT_MAX_DISKS)
+			return uerr_set(err, E2BIG,
+					"more than %d disks asked for",
+					ANNOT_MAX_DISKS);
+		ret = annot_parse_disk(key, json_object_get_string(v),
+				       &disks[*nr], err);
+		if (ret < 0)
+			return ret;
+		(*nr)++;
+	}
+	return annot_check_disks(disks, *nr, err);
+}
+
+/* An id field: an integer 0..2^32-2 */
+static int get_id(json_object *o, const char *key, const char *where,
+		  bool required, uint32_t *out, struct uerr *err)
+{
+	json_object *v;
+	int64_t x;
+
+	if (!json_object_object_get_ex(o, key, &v)) {
+		if (!required)
+			return 1;
+		return uerr_set(err, EINVAL, "config.json: %s.%s is missing",
+				where, key);
+	}
+	if (!json_object_is_type(v, json_type_int))
+		return uerr_set(err, EINVAL,
+				"config.json: %s.%s is not an integer", where,
+				key);
+	x = json_object_get_int64(v);
+	if (x < 0 || x >= UINT32_MAX)
+		return uerr_set(err, EINVAL,
+				"config.json: %s.%s is out of range (%lld)",
+				where, key, (long long)x);
+	*out = x;
+	return 0;
+}
+
+/* linux.<key> as a map; identity when the config has none. */
+static int read_mappings(json_object *cfg, const char *key, struct idmap *m,
+			 struct uerr *err)
+{
+	json_object *linux_o, *arr, *e;
+	uint32_t c, h, n;
+	char where[64];
+	size_t i;
+	int ret;
+
+	linux_o = child(cfg, "linux", json_type_object, false);
+	if (!linux_o || !json_object_object_get_ex(linux_o, key, &arr)) {
+		idmap_identity(m);
+		return 0;
+	}
+	if (!json_object_is_type(arr, json_type_array))
+		return uerr_set(err, EINVAL,
+				"config.json: linux.%s is not an array", key);
+	m->nr = 0;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		e = json_object_array_get_idx(arr, i);
+		snprintf(where, sizeof(where), "linux.%s[%zu]", key, i);
+		if (!json_object_is_type(e, json_type_object))
+			return uerr_set(err, EINVAL,
+					"config.json: %s is not an object",
+					where);
+		ret = get_id(e, "containerID", where, true, &c, err);
+		if (ret == 0)
+			ret = get_id(e, "hostID", where, true, &h, err);
+		if (ret == 0)
+			ret = get_id(e, "size", where, true, &n, err);
+		if (ret < 0)
+			return ret;
+		if (idmap_add(m, c, h, n, where, err) < 0)
+			return uerr_prefix(err, "config.json");
+	}
+	if (!m->nr)
+		idmap_identity(m);
+	return 0;
+}
+
+int ocicfg_user(json_object *cfg, struct oci_user *u, struct uerr *err)
+{
+	json_object *proc, *user;
+	struct idmap m;
+	int ret;
+
+	proc = child(cfg, "process", json_type_object, false);
+	if (!proc)
+		return uerr_set(err, EINVAL,
+				"config.json: process is missing or not an "
+				"object");
+	user = child(proc, "user", json_type_object, false);
+	if (!user)
+		return uerr_set(err, EINVAL,
+				"config.json: process.user is missing or not "
+				"an object");
+	ret = get_id(user, "uid", "process.user", true, &u->uid, err);
+	if (ret == 0)
+		ret = get_id(user, "gid", "process.user", true, &u->gid, err);
+	if (ret < 0)
+		return ret;
+	ret = read_mappings(cfg, "uidMappings", &m, err);
+	if (ret < 0)
+		return ret;
+	if (!idmap_to_outside(&m, u->uid, &u->out_uid))
+		return uerr_set(err, EINVAL,
+				"config.json: process.user.uid %u is not in "
+				"linux.uidMappings",
+				u->uid);
+	ret = read_mappings(cfg, "gidMappings", &m, err);
+	if (ret < 0)
+		return ret;
+	if (!idmap_to_outside(&m, u->gid, &u->out_gid))
+		return uerr_set(err, EINVAL,
+				"config.json: process.user.gid %u is not in "
+				"linux.gidMappings",
+				u->gid);
+	return 0;
+}
+
+static bool array_has(json_object *arr, const char *field, const char *value)
+{
+	json_object *e, *v;
+	size_t i;
+
+	if (!arr)
+		return false;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		e = json_object_array_get_idx(arr, i);
+		if (json_object_is_type(e, json_type_object) &&
+		    json_object_object_get_ex(e, field, &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    !strcmp(json_object_get_string(v), value))
+			return true;
+	}
+	return false;
+}
+
+bool ocicfg_path_taken(json_object *cfg, const char *path)
+{
+	json_object *linux_o = child(cfg, "linux", json_type_object, false);
+
+	return array_has(child(cfg, "mounts", json_type_array, false),
+			 "destination", path) ||
+	       (linux_o &&
+		array_has(child(linux_o, "devices", json_type_array, false),
+			  "path", path));
+}
+
+static int no_memory(struct uerr *err)
+{
+	return uerr_set(err, ENOMEM, "out of memory editing config.json");
+}
+
+int ocicfg_add_device(json_object *cfg, const char *path, uint32_t major,
+		      uint32_t minor, uint32_t uid, uint32_t gid,
+		      struct uerr *err)
+{
+	json_object *linux_o, *devs, *res, *rules, *d, *r;
+
+	linux_o = child(cfg, "linux", json_type_object, true);
+	devs = linux_o ? child(linux_o, "devices", json_type_array, true) :
+			 NULL;
+	res = linux_o ? child(linux_o, "resources", json_type_object, true) :
+			NULL;
+	rules = res ? child(res, "devices", json_type_array, true) : NULL;
+	if (!linux_o || !devs || !res || !rules)
+		return uerr_set(err, EINVAL,
+				"config.json: linux, linux.devices, "
+				"linux.resources or linux.resources.devices "
+				"has the wrong type");
+	d = json_object_new_object();
+	r = json_object_new_object();
+	if (!d || !r) {
+		json_object_put(d);
+		json_object_put(r);
+		return no_memory(err);
+	}
+	json_object_object_add(d, "path", json_object_new_string(path));
+	json_object_object_add(d, "type", json_object_new_string("b"));
+	json_object_object_add(d, "major", json_object_new_int64(major));
+	json_object_object_add(d, "minor", json_object_new_int64(minor));
+	json_object_object_add(d, "fileMode", json_object_new_int(0600));
+	json_object_object_add(d, "uid", json_object_new_int64(uid));
+	json_object_object_add(d, "gid", json_object_new_int64(gid));
+	json_object_array_add(devs, d);
+
+	json_object_object_add(r, "allow", json_object_new_boolean(1));
+	json_object_object_add(r, "type", json_object_new_string("b"));
+	json_object_object_add(r, "major", json_object_new_int64(major));
+	json_object_object_add(r, "minor", json_object_new_int64(minor));
+	json_object_object_add(r, "access", json_object_new_string("rw"));
+	json_object_array_add(rules, r);
+	return 0;
+}
+
+static int add_mount(json_object *cfg, const char *dest, const char *src,
+		     struct uerr *err)
+{
+	json_object *mounts, *m, *opts;
+
+	mounts = child(cfg, "mounts", json_type_array, true);
+	if (!mounts)
+		return uerr_set(err, EINVAL,
+				"config.json: mounts is not an array");
+	m = json_object_new_object();
+	opts = json_object_new_array();
+	if (!m || !opts) {
+		json_object_put(m);
+		json_object_put(opts);
+		return no_memory(err);
+	}
+	json_object_object_add(m, "destination", json_object_new_string(dest));
+	json_object_object_add(m, "type", json_object_new_string("bind"));
+	json_object_object_add(m, "source", json_object_new_string(src));
+	json_object_array_add(opts, json_object_new_string("bind"));
+	json_object_array_add(opts, json_object_new_string("nosuid"));
+	json_object_array_add(opts, json_object_new_string("noexec"));
+	json_object_object_add(m, "options", opts);
+	json_object_array_add(mounts, m);
+	return 0;
+}
+
+int ocicfg_add_bind(json_object *cfg, const char *path, const char *host_node,
+		    struct uerr *err)
+{
+	return add_mount(cfg, path, host_node, err);
+}
+
+int ocicfg_set_annotation(json_object *cfg, const char *key,
+			  const char *value, struct uerr *err)
+{
+	json_object *a = child(cfg, "annotations", json_type_object, true);
+
+	if (!a)
+		return uerr_set(err, EINVAL,
+				"config.json: annotations is not an object");
+	json_object_object_add(a, key, json_object_new_string(value));
+	return 0;
+}
+
+int ocicfg_add_failure(json_object *cfg, const char *msg, struct uerr *err)
+{
+	char src[1200];
+	size_t i;
+
+	/* One line, and no NUL: the runtime prints it as a path. */
+	snprintf(src, sizeof(src), "/ublk-user-oci-hook: %s", msg);
+	for (i = 0; src[i]; i++)
+		if (src[i] == '\n' || src[i] == '\r' || src[i] == '\t')
+			src[i] = ' ';
+	return add_mount(cfg, "/.ublk-user-oci-hook-failed", src, err);
+}
+
+int ocistate_parse(json_object *st, struct oci_state *s, struct uerr *err)
+{
+	json_object *v, *a;
+	int64_t pid;
+
+	memset(s, 0, sizeof(*s));
+	if (!json_object_is_type(st, json_type_object))
+		return uerr_set(err, EINVAL,
+				"the OCI state is not a JSON object");
+	if (!json_object_object_get_ex(st, "id", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    !json_object_get_string_len(v))
+		return uerr_set(err, EINVAL,
+				"the OCI state has no id (a string)");
+	if ((size_t)json_object_get_string_len(v) >= sizeof(s->id))
+		return uerr_set(err, EINVAL, "the OCI state's id is too long");
+	snprintf(s->id, sizeof(s->id), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(st, "pid", &v)) {
+		if (!json_object_is_type(v, json_type_int))
+			return uerr_set(err, EINVAL,
+					"the OCI state's pid is not an "
+					"integer");
+		pid = json_object_get_int64(v);
+		if (pid < 0 || pid > INT32_MAX)
+			return uerr_set(err, EINVAL,
+					"the OCI state's pid is out of range");
+		s->pid = pid;
+	}
+	if (json_object_object_get_ex(st, "annotations", &a)) {
+		if (!json_object_is_type(a, json_type_object))
+			return uerr_set(err, EINVAL,
+					"the OCI state's annotations are not "
+					"an object");
+		if (json_object_object_get_ex(a, ANNOT_KEY, &v)) {
+			if (!json_object_is_type(v, json_type_string) ||
+			    (size_t)json_object_get_string_len(v) >=
+				    sizeof(s->key))
+				return uerr_set(err, EINVAL,
+						"the OCI state's annotation "
+						"%s is not a short string",
+						ANNOT_KEY);
+			snprintf(s->key, sizeof(s->key), "%s",
+				 json_object_get_string(v));
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host/denial.h"
+
+#define DENIAL_FILE_MAX 4096
+
+int rundir_open(const char *path, bool create, uid_t owner, struct uerr *err)
+{
+	bool created = false;
+	struct stat st;
+	int fd;
+
+	if (create) {
+		if (mkdir(path, 0755) == 0)
+			created = true;
+		else if (errno != EEXIST)
+			return uerr_sys(err, errno, "cannot create %s", path);
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return uerr_sys(err, errno, "cannot open %s", path);
+	if (fstat(fd, &st) < 0) {
+		uerr_sys(err, errno, "cannot stat %s", path);
+		close(fd);
+		return -err->code;
+	}
+	/* Whatever the umask: others read the records in it. */
+	if (created && fchmod(fd, 0755) == 0)
+		st.st_mode = (st.st_mode & ~07777) | 0755;
+	if (st.st_uid != owner || (st.st_mode & 022)) {
+		close(fd);
+		return uerr_set(err, EPERM,
+				"%s is not a directory of uid %u that only it "
+				"may write (owner %u, mode %04o)",
+				path, (unsigned int)owner,
+				(unsigned int)st.st_uid,
+				(unsigned int)(st.st_mode & 07777));
+	}
+	return fd;
+}
+
+static void record_name(char *buf, size_t len, uint32_t dev_id,
+			const char *suffix)
+{
+	snprintf(buf, len, "dev-%u%s", dev_id, suffix);
+}
+
+/* The reason on one line: newlines would end it early. */
+static void one_line(char *dst, size_t len, const char *src)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len && src[i]; i++)
+		dst[i] = src[i] == '\n' || src[i] == '\r' ? ' ' : src[i];
+	dst[i] = '\0';
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int denial_write(const char *dir, const struct denial *d, struct uerr *err)
+{
+	char name[32], tmp[40], reason[sizeof(d->reason)];
+	char text[sizeof(d->reason) + 128];
+	int dfd, fd, ret, n;
+
+	dfd = rundir_open(dir, true, geteuid(), err);
+	if (dfd < 0)
+		return dfd;
+	record_name(name, sizeof(name), d->dev_id, "");
+	record_name(tmp, sizeof(tmp), d->dev_id, ".tmp");
+	one_line(reason, sizeof(reason), d->reason);
+	n = snprintf(text, sizeof(text),
+		     "dev_id=%u\nuid=%u\ntag=0x%" PRIx64 "\nreason=%s\n",
+		     d->dev_id, (unsigned int)d->uid, d->tag, reason);
+
+	if (unlinkat(dfd, tmp, 0) < 0 && errno != ENOENT) {
+		ret = uerr_sys(err, errno, "%s/%s", dir, tmp);
+		goto out;
+	}
+	fd = openat(dfd, tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
+	if (fd < 0) {
+		ret = uerr_sys(err, errno, "cannot create %s/%s", dir, tmp);
+		goto out;
+	}
+	ret = write_all(fd, text, n);
+	if (ret == 0 && fchown(fd, d->uid, 0) < 0)
+		ret = -errno;
+	if (ret == 0 && fchmod(fd, 0400) < 0)
+		ret = -errno;
+	close(fd);
+	if (ret == 0 && renameat(dfd, tmp, dfd, name) < 0)
+		ret = -errno;
+	if (ret < 0) {
+		uerr_sys(err, -ret, "cannot write %s/%s", dir, name);
+		unlinkat(dfd, tmp, 0);
+	}
+out:
+	close(dfd);
+	return ret;
+}
+
+void denial_clear(const char *dir, uint32_t dev_id)
+{
+	struct uerr err;
+	char name[32];
+	int dfd;
+
+	dfd = rundir_open(dir, false, geteuid(), &err);
+	if (dfd < 0)
+		return;
+	record_name(name, sizeof(name), dev_id, "");
+	unlinkat(dfd, name, 0);
+	close(dfd);
+}
+
+/* "key=value" lines: the value of key, copied into out */
+static bool field(const char *text, const char *key, char *out, size_t len)
+{
+	size_t k = strlen(key);
+	const char *p = text, *nl;
+	size_t n;
+
+	while (*p) {
+		nl = strchr(p, '\n');
+		n = nl ? (size_t)(nl - p) : strlen(p);
+		if (n > k && !strncmp(p, key, k) && p[k] == '=') {
+			n -= k + 1;
+			if (n >= len)
+				n = len - 1;
+			memcpy(out, p + k + 1, n);
+			out[n] = '\0';
+			return true;
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return false;
+}
+
+int denial_read(const char *dir, uid_t dir_owner, uint32_t dev_id, uid_t uid,
+		uint64_t tag, struct denial *d)
+{
+	char name[32], text[DENIAL_FILE_MAX + 1], v[64];
+	struct uerr err;
+	struct stat st;
+	ssize_t n;
+	int dfd, fd;
+	char *end;
+
+	memset(d, 0, sizeof(*d));
+	dfd = rundir_open(dir, false, dir_owner, &err);
+	if (dfd < 0)
+		return -ENOENT;
+	record_name(name, sizeof(name), dev_id, "");
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0)
+		return -ENOENT;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != uid) {
+		close(fd);
+		return -ENOENT;
+	}
+	do {
+		n = read(fd, text, DENIAL_FILE_MAX);
+	} while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return -ENOENT;
+	text[n] = '\0';
+	if (!field(text, "tag", v, sizeof(v)))
+		return -ENOENT;
+	errno = 0;
+	d->tag = strtoull(v, &end, 16);
+	if (errno || *end || d->tag != tag)
+		return -ENOENT;
+	if (!field(text, "reason", d->reason, sizeof(d->reason)))
+		return -ENOENT;
+	d->dev_id = dev_id;
+	d->uid = uid;
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Why the udev helper refused a device.  The helper (root) deletes a
+ * device the policy does not allow and leaves the reason in
+ * /run/ublk-user/denied/dev-N: a file owned by the device's owner, mode
+ * 0400, in a directory only root may write.  `add` reads it when its
+ * device disappears while it waits for the hand-over, and prints it.
+ * The record carries the tag `add` put in the device's ublksrv_flags, so
+ * a record of an older device with the same id is never mistaken for it.
+ */
+#ifndef UBLK_USER_DENIAL_H
+#define UBLK_USER_DENIAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/err.h"
+
+#define UBLK_USER_RUN_DIR "/run/ublk-user"
+#define DENIAL_DIR UBLK_USER_RUN_DIR "/denied"
+
+struct denial {
+	uint32_t dev_id;
+	uid_t uid;    /* the device's owner */
+	uint64_t tag; /* the device's ublksrv_flags */
+	char reason[1024];
+};
+
+/*
+ * Open directory path (O_NOFOLLOW), creating it 0755 when create is set;
+ * it must be owned by owner and not writable by group or others.
+ * Returns the fd or -errno.
+ */
+int rundir_open(const char *path, bool create, uid_t owner, struct uerr *err);
+
+/* As root: record d in dir (created when missing) as dev-<id>. */
+int denial_write(const char *dir, const struct denial *d, struct uerr *err);
+/* As root: forget the record of dev_id (a device that was admitted). */
+void denial_clear(const char *dir, uint32_t dev_id);
+/*
+ * The record of dev_id, if dir is owned by dir_owner, the record by uid
+ * and it carries tag: 0 and *d filled; -ENOENT when there is none.
+ */
+int denial_read(const char *dir, uid_t dir_owner, uint32_t dev_id, uid_t uid,
+		uint64_t tag, struct denial *d);
+
+#endif

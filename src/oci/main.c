@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ublk-user-oci-hook: per-container disks for podman (ublk-user-oci-hook(1)).
+ *
+ *   precreate      config.json on stdin: create the disks the annotations
+ *                  ask for (as the container's user, through `ublk-user
+ *                  add --user`), put each into the config, print it
+ *   createRuntime  OCI state on stdin: note the container's id and pid
+ *   poststop       OCI state on stdin: `ublk-user gc --container ID`
+ *
+ * podman shows nothing of what a precreate hook writes to stderr, so a
+ * failed precreate prints the config with a mount that cannot succeed and
+ * names the reason: the runtime's error carries it to the user.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "containers/annot.h"
+#include "containers/ctrrec.h"
+#include "containers/ocicfg.h"
+#include "containers/runcli.h"
+#include "host/caps.h"
+#include "host/idmap.h"
+#include "base/json.h"
+#include "host/state.h"
+
+#ifndef UBLK_USER_CLI
+#define UBLK_USER_CLI "/usr/bin/ublk-user"
+#endif
+
+#define INPUT_MAX (16 << 20)
+#define ROOTFUL_DATA_DIR "/var/lib/ublk-user/containers"
+
+static const char usage[] =
+	"Usage: ublk-user-oci-hook [--strict] [--data-dir DIR] [--cli PATH]\n"
+	"                          precreate|createRuntime|poststop\n"
+	"\n"
+	"The podman hook of ublk-user: disks for containers that ask for them\n"
+	"with the annotation io.ublk-user.disk.  See ublk-user-oci-hook(1).\n";
+
+struct hook {
+	bool strict; /* precreate errors: exit 1 instead of a failing config */
+	const char *data_dir; /* base of per-container directories */
+	const char *cli;
+};
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ublk-user-oci-hook: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int read_stdin(char **buf, size_t *len, struct uerr *err)
+{
+	size_t cap = 65536, got = 0;
+	char *b = malloc(cap), *nb;
+	ssize_t n;
+
+	if (!b)
+		return uerr_sys(err, ENOMEM, "stdin");
+	for (;;) {
+		if (got == cap) {
+			if (cap >= INPUT_MAX) {
+				free(b);
+				return uerr_set(err, EFBIG,
+						"stdin is larger than %d bytes",
+						INPUT_MAX);
+			}
+			cap *= 2;
+			nb = realloc(b, cap);
+			if (!nb) {
+				free(b);
+				return uerr_sys(err, ENOMEM, "stdin");
+			}
+			b = nb;
+		}
+		n = read(0, b + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(b);
+			return uerr_sys(err, errno, "cannot read stdin");
+		}
+		if (n == 0)
+			break;
+		got += n;
+	}
+	*buf = b;
+	*len = got;
+	return 0;
+}
+
+/* The whole config on stdout; false if it did not get out. */
+static bool print_json(json_object *o)
+{
+	const char *text = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t len = strlen(text), done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = write(1, text + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		done += n;
+	}
+	return write(1, "\n", 1) == 1;
+}
+
+/* precreate could not do its work: say why, so that podman shows it. */
+static int precreate_fail(const struct hook *h, json_object *cfg,
+			  const struct uerr *why)
+{
+	struct uerr err;
+
+	say("%s", why->msg);
+	if (h->strict || !cfg)
+		return 1;
+	if (ocicfg_add_failure(cfg, why->msg, &err) < 0) {
+		say("%s", err.msg);
+		return 1;
+	}
+	return print_json(cfg) ? 0 : 1;
+}
+
+/* `ublk-user gc ARGS...` (its own errors go to our stderr) */
+static int run_gc(const struct hook *h, const char *opt, const char *arg)
+{
+	char *argv[] = { "ublk-user", "gc", (char *)opt, (char *)arg, NULL };
+	struct runcli_out *o = malloc(sizeof(*o));
+	struct uerr err;
+	int ret;
+
+	if (!o)
+		return -ENOMEM;
+	if (!opt)
+		argv[2] = NULL;
+	ret = runcli(h->cli, argv, NULL, o, &err);
+	if (ret < 0)
+		say("%s", err.msg);
+	else if (o->status)
+		say("ublk-user gc: %s", runcli_reason(o));
+	ret = ret < 0 ? ret : o->status ? -1 : 0;
+	free(o);
+	return ret;
+}
+
+/* The ids of the disks' owner, in our user namespace and on the host */
+struct owner {
+	uid_t uid;
+	gid_t gid;
+	uint32_t host_uid, host_gid;
+	bool rootless; /* we are not root on the host */
+	uint32_t our_host_uid;
+};
+
+static int find_owner(json_object *cfg, struct owner *ow, struct uerr *err)
+{
+	struct oci_user u;
+	struct idmap um, gm;
+	int ret;
+
+	ret = ocicfg_user(cfg, &u, err);
+	if (ret < 0)
+		return ret;
+	ret = idmap_read_self(&um, false, err);
+	if (ret == 0)
+		ret = idmap_read_self(&gm, true, err);
+	if (ret < 0)
+		return ret;
+	ow->uid = u.out_uid;
+	ow->gid = u.out_gid;
+	if (!idmap_to_outside(&um, u.out_uid, &ow->host_uid) ||
+	    !idmap_to_outside(&gm, u.out_gid, &ow->host_gid))
+		return uerr_set(err, EINVAL,
+				"the container's user %u:%u (%u:%u outside "
+				"it) has no id on the host",
+				u.uid, u.gid, u.out_uid, u.out_gid);
+	if (!idmap_to_outside(&um, geteuid(), &ow->our_host_uid))
+		return uerr_set(err, EINVAL, "our own uid is not mapped");
+	ow->rootless = ow->our_host_uid != 0;
+	/*
+	 * A rootless podman can only act as its user: the container's other
+	 * ids belong to subordinate ranges, which cannot reach the user's
+	 * runtime directory.
+	 */
+	if (ow->rootless && (ow->uid != geteuid() || ow->gid != getegid()))
+		return uerr_set(err, EPERM,
+				"the container runs as %u:%u, host ids %u:%u: "
+				"rootless podman can give a disk only to a "
+				"process that runs as the user who runs podman "
+				"(host uid %u), i.e. as the container's root, "
+				"or as yourself with --userns=keep-id",
+				u.uid, u.gid, ow->host_uid, ow->host_gid,
+				ow->our_host_uid);
+	return 0;
+}
+
+/* The base of per-container directories, created for us */
+static int data_base(const struct hook *h, const struct owner *ow,
+		     char *buf, size_t len, struct uerr *err)
+{
+	struct passwd *pw;
+	char path[PATH_MAX];
+	char *p;
+
+	if (h->data_dir) {
+		snprintf(buf, len, "%s", h->data_dir);
+	} else if (!ow->rootless) {
+		snprintf(buf, len, "%s", ROOTFUL_DATA_DIR);
+	} else {
+		pw = getpwuid(ow->our_host_uid);
+		if (!pw || pw->pw_dir[0] != '/')
+			return uerr_set(err, ENOENT,
+					"host uid %u has no home directory "
+					"for its disks' files",
+					ow->our_host_uid);
+		snprintf(buf, len, "%s/.local/share/ublk-user/containers",
+			 pw->pw_dir);
+	}
+	if (buf[0] != '/')
+		return uerr_set(err, EINVAL, "--data-dir %s is not absolute",
+				buf);
+	/* mkdir -p; the last level lets owners reach their own directory */
+	snprintf(path, sizeof(path), "%s", buf);
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return uerr_sys(err, errno, "cannot create %s", path);
+		*p = '/';
+	}
+	if (mkdir(path, ow->rootless ? 0700 : 0711) < 0 && errno != EEXIST)
+		return uerr_sys(err, errno, "cannot create %s", path);
+	return 0;
+}
+
+static int make_owned_dir(const char *path, const struct owner *ow,
+			  struct uerr *err)
+{
+	int fd;
+
+	if (mkdir(path, 0700) < 0)
+		return uerr_sys(err, errno, "cannot create %s", path);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return uerr_sys(err, errno, "cannot open %s", path);
+	if (fchown(fd, ow->uid, ow->gid) < 0) {
+		uerr_sys(err, errno, "cannot chown %s", path);
+		close(fd);
+		return -err->code;
+	}
+	close(fd);
+	return 0;
+}
+
+static int make_backing(const char *dir, const struct disk_spec *d,
+			const struct owner *ow, struct uerr *err)
+{
+	char path[PATH_MAX + ANNOT_FILE_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, d->file);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return uerr_sys(err, errno, "cannot create %s", path);
+	if (ftruncate(fd, d->size) < 0 || fchown(fd, ow->uid, ow->gid) < 0) {
+		uerr_sys(err, errno, "cannot set up %s", path);
+		close(fd);
+		unlink(path);
+		return -err->code;
+	}
+	close(fd);
+	return 0;
+}
+
+/* `ublk-user add` as the owner; fills d with the new device. */
+static int add_disk(const struct hook *h, const struct ctr_record *r,
+		    const struct owner *ow, const struct disk_spec *spec,
+		    struct ctr_disk *d, char *block, size_t block_len,
+		    struct uerr *err)
+{
+	char ids[32], size[32], file[PATH_MAX + ANNOT_FILE_MAX];
+	char *argv[16];
+	struct runcli_out *o;
+	json_object *j = NULL, *v;
+	unsigned int n = 0;
+	int ret;
+
+	snprintf(ids, sizeof(ids), "%u:%u", (unsigned int)ow->uid,
+		 (unsigned int)ow->gid);
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)spec->size);
+	argv[n++] = "ublk-user";
+	argv[n++] = "add";
+	argv[n++] = "--json";
+	argv[n++] = "--user";
+	argv[n++] = ids;
+	argv[n++] = "--container";
+	argv[n++] = (char *)r->key;
+	argv[n++] = "-t";
+	argv[n++] = (char *)spec->target;
+	argv[n++] = "-s";
+	argv[n++] = size;
+	if (spec->file[0]) {
+		snprintf(file, sizeof(file), "%s/%s", r->data_dir, spec->file);
+		argv[n++] = "-f";
+		argv[n++] = file;
+	}
+	argv[n] = NULL;
+	o = malloc(sizeof(*o));
+	if (!o)
+		return uerr_sys(err, ENOMEM, "disk %s", spec->name);
+	ret = runcli(h->cli, argv, r->runtime_dir, o, err);
+	if (ret == 0 && o->status)
+		ret = uerr_set(err, EIO, "%s", runcli_reason(o));
+	if (ret == 0)
+		ret = json_parse_strict(o->out, strlen(o->out),
+					"the output of ublk-user add", &j, err);
+	if (ret == 0 && (!json_object_object_get_ex(j, "dev_id", &v) ||
+			 !json_object_is_type(v, json_type_int)))
+		ret = uerr_set(err, EIO, "ublk-user add printed no dev_id");
+	if (ret == 0) {
+		d->dev_id = json_object_get_int64(v);
+		if (json_object_object_get_ex(j, "uuid", &v) &&
+		    json_object_is_type(v, json_type_string))
+			snprintf(d->uuid, sizeof(d->uuid), "%s",
+				 json_object_get_string(v));
+		snprintf(block, block_len, "/dev/ublkb%lld",
+			 (long long)d->dev_id);
+	}
+	json_object_put(j);
+	free(o);
+	if (ret < 0)
+		return uerr_prefix(err, "disk %s", spec->name);
+	return 0;
+}
+
+static int put_disk(json_object *cfg, const struct owner *ow,
+		    const struct oci_user *u, const struct disk_spec *spec,
+		    const char *block, struct uerr *err)
+{
+	struct stat st;
+
+	if (stat(block, &st) < 0)
+		return uerr_sys(err, errno, "disk %s: %s", spec->name, block);
+	if (!S_ISBLK(st.st_mode))
+		return uerr_set(err, ENOTBLK, "disk %s: %s is not a block node",
+				spec->name, block);
+	if (ow->rootless)
+		return ocicfg_add_bind(cfg, spec->path, block, err);
+	return ocicfg_add_device(cfg, spec->path, major(st.st_rdev),
+				 minor(st.st_rdev), u->uid, u->gid, err);
+}
+
+static int precreate_disks(const struct hook *h, json_object *cfg,
+			   struct disk_spec *disks, unsigned int nr,
+			   struct ctr_record *r, const char *dir,
+			   struct uerr *err)
+{
+	struct owner ow;
+	struct oci_user u;
+	char base[PATH_MAX - CTRREC_KEY_LEN - 2], block[64];
+	unsigned int i;
+	bool loop = false;
+	int ret;
+
+	ret = ocicfg_user(cfg, &u, err);
+	if (ret == 0)
+		ret = find_owner(cfg, &ow, err);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < nr; i++) {
+		if (ocicfg_path_taken(cfg, disks[i].path))
+			return uerr_set(err, EEXIST,
+					"disk %s: the container already has "
+					"%s",
+					disks[i].name, disks[i].path);
+		loop |= disks[i].file[0] != '\0';
+	}
+	r->owner_uid = ow.host_uid;
+	r->owner_gid = ow.host_gid;
+	if (ow.rootless)
+		snprintf(r->runtime_dir, sizeof(r->runtime_dir),
+			 "/run/user/%u", ow.our_host_uid);
+	else if (state_runtime_prepare(r->runtime_dir, sizeof(r->runtime_dir),
+				       ow.uid, ow.gid, err) < 0)
+		return -err->code;
+	if (loop) {
+		ret = data_base(h, &ow, base, sizeof(base), err);
+		if (ret < 0)
+			return ret;
+		snprintf(r->data_dir, sizeof(r->data_dir), "%s/%s", base,
+			 r->key);
+	}
+	for (i = 0; i < nr; i++) {
+		snprintf(r->disks[i].name, sizeof(r->disks[i].name), "%.32s",
+			 disks[i].name);
+		r->disks[i].dev_id = -1;
+		snprintf(r->disks[i].file, sizeof(r->disks[i].file), "%.64s",
+			 disks[i].file);
+		r->disks[i].persist = disks[i].persist;
+	}
+	r->nr_disks = nr;
+	/* The record first: whatever happens next, gc finds it. */
+	ret = ctrrec_write(dir, r, err);
+	if (ret < 0)
+		return ret;
+	if (loop) {
+		ret = make_owned_dir(r->data_dir, &ow, err);
+		if (ret < 0)
+			return ret;
+	}
+	for (i = 0; i < nr; i++) {
+		if (disks[i].file[0]) {
+			ret = make_backing(r->data_dir, &disks[i], &ow, err);
+			if (ret < 0)
+				return ret;
+		}
+		ret = add_disk(h, r, &ow, &disks[i], &r->disks[i], block,
+			       sizeof(block), err);
+		if (ret == 0)
+			ret = ctrrec_write(dir, r, err);
+		if (ret == 0)
+			ret = put_disk(cfg, &ow, &u, &disks[i], block, err);
+		if (ret < 0)
+			return ret;
+	}
+	return ocicfg_set_annotation(cfg, ANNOT_KEY, r->key, err);
+}
+
+static int precreate(const struct hook *h, const char *text, size_t len)
+{
+	struct disk_spec disks[ANNOT_MAX_DISKS];
+	struct ctr_record *r;
+	json_object *cfg;
+	char dir[PATH_MAX];
+	const char *key;
+	unsigned int nr;
+	struct uerr err;
+	int ret;
+
+	uerr_clear(&err);
+	if (json_parse_strict(text, len, "config.json (stdin)", &cfg, &err) <
+	    0)
+		return precreate_fail(h, NULL, &err);
+	if (ocicfg_disks(cfg, disks, &nr, &err) < 0) {
+		ret = precreate_fail(h, cfg, &err);
+		goto out;
+	}
+	if (!nr) {
+		ret = print_json(cfg) ? 0 : 1;
+		goto out;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r || ctrrec_dir(dir, sizeof(dir), true, &err) < 0) {
+		if (!r)
+			uerr_sys(&err, ENOMEM, "record");
+		free(r);
+		ret = precreate_fail(h, cfg, &err);
+		goto out;
+	}
+	/* Run twice on the same config: the disks are there already. */
+	key = ocicfg_annotation(cfg, ANNOT_KEY);
+	if (key) {
+		if (ctrrec_read(dir, key, r, &err) == 0) {
+			free(r);
+			ret = print_json(cfg) ? 0 : 1;
+			goto out;
+		}
+		uerr_prefix(&err, "config.json has %s=%s", ANNOT_KEY, key);
+		free(r);
+		ret = precreate_fail(h, cfg, &err);
+		goto out;
+	}
+	/* Disks of containers that are gone go first (failures are said). */
+	run_gc(h, NULL, NULL);
+
+	ret = ctrrec_new_key(r->key, &err);
+	r->creator_pid = getppid();
+	r->creator_start = proc_start_time(r->creator_pid);
+	if (ret == 0)
+		ret = precreate_disks(h, cfg, disks, nr, r, dir, &err);
+	if (ret == 0 && !print_json(cfg))
+		ret = uerr_sys(&err, errno ? errno : EPIPE,
+			       "cannot write the config to stdout");
+	if (ret < 0) {
+		/* Nothing stays behind: gc removes what the record names. */
+		if (access(dir, F_OK) == 0 && r->key[0] &&
+		    run_gc(h, "--key", r->key) < 0)
+			say("could not remove all of container record %s",
+			    r->key);
+		if (err.code == EPIPE || !strncmp(err.msg, "cannot write the "
+						  "config", 22)) {
+			say("%s", err.msg);
+			ret = 1;
+		} else {
+			ret = precreate_fail(h, cfg, &err);
+		}
+	}
+	free(r);
+out:
+	json_object_put(cfg);
+	return ret;
+}
+
+static int read_state(const char *text, size_t len, struct oci_state *s,
+		      struct uerr *err)
+{
+	json_object *st;
+	int ret;
+
+	ret = json_parse_strict(text, len, "the OCI state (stdin)", &st, err);
+	if (ret < 0)
+		return ret;
+	ret = ocistate_parse(st, s, err);
+	json_object_put(st);
+	return ret;
+}
+
+/* The container exists: note its id and pid in the record. */
+static int create_runtime(const char *text, size_t len)
+{
+	struct oci_state s;
+	struct ctr_record *r;
+	char dir[PATH_MAX];
+	struct uerr err;
+	int ret;
+
+	uerr_clear(&err);
+	if (read_state(text, len, &s, &err) < 0) {
+		say("%s", err.msg);
+		return 1;
+	}
+	if (!s.key[0])
+		return 0; /* no disk of ours */
+	if (s.pid <= 0) {
+		say("the OCI state of container %s has no pid", s.id);
+		return 1;
+	}
+	r = malloc(sizeof(*r));
+	if (!r)
+		return 1;
+	ret = ctrrec_dir(dir, sizeof(dir), false, &err);
+	if (ret == 0)
+		ret = ctrrec_read(dir, s.key, r, &err);
+	if (ret == 0 && (r->pid != s.pid || strcmp(r->id, s.id))) {
+		snprintf(r->id, sizeof(r->id), "%s", s.id);
+		r->pid = s.pid;
+		r->pid_start = proc_start_time(s.pid);
+		if (!r->pid_start)
+			ret = uerr_set(&err, ESRCH,
+				       "process %d of container %s does not "
+				       "run",
+				       s.pid, s.id);
+		else
+			ret = ctrrec_write(dir, r, &err);
+	}
+	free(r);
+	if (ret < 0) {
+		say("container %s: %s", s.id, err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static int poststop(const struct hook *h, const char *text, size_t len)
+{
+	struct oci_state s;
+	struct uerr err;
+
+	uerr_clear(&err);
+	if (read_state(text, len, &s, &err) < 0) {
+		say("%s", err.msg);
+		return 1;
+	}
+	return run_gc(h, "--container", s.id) < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct hook h = { .cli = UBLK_USER_CLI };
+	const char *stage = NULL;
+	char *text = NULL;
+	struct uerr err;
+	size_t len = 0;
+	int i, ret;
+
+	uerr_clear(&err);
+	if (caps_startup(&err) < 0) {
+		say("%s", err.msg);
+		return 1;
+	}
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--strict")) {
+			h.strict = true;
+		} else if (!strcmp(argv[i], "--cli") && i + 1 < argc) {
+			h.cli = argv[++i];
+		} else if (!strcmp(argv[i], "--data-dir") && i + 1 < argc) {
+			h.data_dir = argv[++i];
+		} else if (!strcmp(argv[i], "--help")) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (!stage && argv[i][0] != '-') {
+			stage = argv[i];
+		} else {
+			fprintf(stderr, "ublk-user-oci-hook: unexpected "
+				"argument '%s'\n%s", argv[i], usage);
+			return 2;
+		}
+	}
+	if (!stage || (strcmp(stage, "precreate") &&
+		       strcmp(stage, "createRuntime") &&
+		       strcmp(stage, "poststop"))) {
+		fprintf(stderr, "ublk-user-oci-hook: %s\n%s",
+			stage ? "unknown stage" : "no stage given", usage);
+		return 2;
+	}
+	if (read_stdin(&text, &len, &err) < 0) {
+		say("%s", err.msg);
+		return 1;
+	}
+	if (!strcmp(stage, "precreate"))
+		ret = precreate(&h, text, len);
+	else if (!strcmp(stage, "createRuntime"))
+		ret = create_runtime(text, len);
+	else
+		ret = poststop(&h, text, len);
+	free(text);
+	return ret;
+}

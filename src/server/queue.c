@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "host/caps.h"
+#include "server/queue.h"
+#include "server/sandbox.h"
+
+static size_t page_round(size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (len + page - 1) & ~(page - 1);
+}
+
+/* Where the kernel puts queue q_id's descriptors in /dev/ublkcN */
+static off_t iods_offset(unsigned int q_id)
+{
+	return UBLKSRV_CMD_BUF_OFFSET +
+	       (off_t)q_id * page_round(UBLK_MAX_QUEUE_DEPTH *
+					sizeof(struct ublksrv_io_desc));
+}
+
+void queue_prep_io_cmd(struct io_uring_sqe *sqe, uint32_t cmd_op,
+		       unsigned int q_id, unsigned int tag, int32_t result,
+		       uint64_t buf_addr)
+{
+	struct ublksrv_io_cmd *cmd = (struct ublksrv_io_cmd *)sqe->cmd;
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = QUEUE_FILE_CHAR;
+	sqe->flags = IOSQE_FIXED_FILE;
+	sqe->cmd_op = cmd_op;
+	cmd->q_id = q_id;
+	cmd->tag = tag;
+	cmd->result = result;
+	cmd->addr = buf_addr;
+	sqe->user_data = queue_ud(tag, QUEUE_UD_CMD, 0);
+}
+
+struct io_uring_sqe *queue_get_sqe(struct ublk_queue *q)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+
+	if (!sqe) {
+		/* Ring sized for 2 SQEs a tag; this is a safety net. */
+		io_uring_submit(&q->ring);
+		sqe = io_uring_get_sqe(&q->ring);
+	}
+	return sqe;
+}
+
+static int queue_issue_cmd(struct ublk_queue *q, unsigned int tag,
+			   uint32_t op, int32_t result)
+{
+	struct io_uring_sqe *sqe = queue_get_sqe(q);
+
+	if (!sqe)
+		return -EBUSY;
+	queue_prep_io_cmd(sqe, op, q->q_id, tag, result,
+			  (uint64_t)(uintptr_t)q->ios[tag].buf);
+	q->cmd_inflight++;
+	return 0;
+}
+
+static void queue_commit(struct ublk_queue *q, unsigned int tag, int result)
+{
+	if (queue_issue_cmd(q, tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ, result))
+		fprintf(stderr, "queue %u: no SQE to commit tag %u\n", q->q_id,
+			tag);
+}
+
+/*
+ * Where the data of a read or write is: in shared memory for a zero-copy
+ * I/O (checked against what is registered), else in our own buffer.
+ */
+static bool queue_locate_data(struct ublk_queue *q, unsigned int tag,
+			      const struct ublksrv_io_desc *iod)
+{
+	struct ublk_io *io = &q->ios[tag];
+	uint8_t op = ublk_iod_op(iod);
+
+	io->data = io->buf;
+	if (op != UBLK_IO_OP_READ && op != UBLK_IO_OP_WRITE)
+		return true;
+	if (!(iod->op_flags & UBLK_IO_F_SHMEM_ZC)) {
+		stats_add(&q->stats->copied_ios);
+		return true;
+	}
+	/* A read fills the client's pages: we write into the buffer. */
+	io->data = shmem_data(q->shmem, iod->addr,
+			      (uint64_t)iod->nr_sectors << 9,
+			      op == UBLK_IO_OP_READ);
+	if (!io->data)
+		return false;
+	stats_add(&q->stats->zc_ios);
+	return true;
+}
+
+static void queue_handle_io(struct ublk_queue *q, unsigned int tag)
+{
+	const struct ublksrv_io_desc *iod = &q->iods[tag];
+	int ret;
+
+	q->ios[tag].done = 0;
+	stats_add(&q->stats->ios);
+	if (!queue_locate_data(q, tag, iod)) {
+		queue_commit(q, tag, -EIO);
+		return;
+	}
+	ret = q->tgt->ops->queue_io(q, tag, iod);
+	if (ret != TARGET_IO_QUEUED)
+		queue_commit(q, tag, ret);
+}
+
+static void queue_handle_cqe(struct ublk_queue *q,
+			     const struct io_uring_cqe *cqe)
+{
+	unsigned int tag = queue_ud_tag(cqe->user_data);
+	int ret;
+
+	if (queue_ud_kind(cqe->user_data) == QUEUE_UD_TGT) {
+		q->tgt_inflight--;
+		ret = q->tgt->ops->io_done(q, tag, cqe);
+		if (ret != TARGET_IO_QUEUED)
+			queue_commit(q, tag, ret);
+		return;
+	}
+
+	q->cmd_inflight--;
+	if (cqe->res == UBLK_IO_RES_OK) {
+		/* Even while stopping: a request we drop would never end. */
+		queue_handle_io(q, tag);
+		return;
+	}
+	if (cqe->res == UBLK_IO_RES_ABORT) {
+		/* The device is stopping: this tag is done for good. */
+		q->aborting = true;
+		return;
+	}
+	fprintf(stderr, "queue %u: ublk command for tag %u failed: %s\n",
+		q->q_id, tag, strerror(-cqe->res));
+	q->aborting = true;
+}
+
+static int queue_ring_init(struct ublk_queue *q)
+{
+	/* Disabled until the queue thread enables it: that thread becomes
+	 * the ring's single issuer, and restrictions are in place first. */
+	unsigned int flags[] = {
+		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+			IORING_SETUP_COOP_TASKRUN,
+		IORING_SETUP_COOP_TASKRUN,
+		0,
+	};
+	struct io_uring_params p;
+	unsigned int i;
+	int ret = -EINVAL;
+
+	/* Newer setup flags first; older kernels say EINVAL. */
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		memset(&p, 0, sizeof(p));
+		p.flags = flags[i] | IORING_SETUP_R_DISABLED;
+		ret = io_uring_queue_init_params(2 * q->depth, &q->ring, &p);
+		if (ret != -EINVAL)
+			break;
+	}
+	return ret;
+}
+
+/* Register the I/O buffers; false (and plain read/write) if not allowed. */
+static bool queue_register_buffers(struct ublk_queue *q)
+{
+	struct iovec *iov;
+	unsigned int tag;
+	int ret;
+
+	iov = calloc(q->depth, sizeof(*iov));
+	if (!iov)
+		return false;
+	for (tag = 0; tag < q->depth; tag++) {
+		iov[tag].iov_base = q->ios[tag].buf;
+		iov[tag].iov_len = q->buf_size;
+	}
+	/* Pinned pages count against RLIMIT_MEMLOCK without CAP_IPC_LOCK. */
+	ret = io_uring_register_buffers(&q->ring, iov, q->depth);
+	free(iov);
+	if (ret < 0)
+		fprintf(stderr,
+			"queue %u: fixed buffers not registered (%s): using "
+			"plain read/write\n",
+			q->q_id, strerror(-ret));
+	return ret == 0;
+}
+
+static int queue_setup_ring(struct ublk_queue *q, struct uerr *err)
+{
+	int files[2] = { q->char_fd, q->tgt->fd };
+	uint8_t ops[TARGET_MAX_RING_OPS + 1];
+	unsigned int nr_ops = 0;
+	int ret;
+
+	ret = queue_ring_init(q);
+	if (ret < 0)
+		return uerr_sys(err, -ret, "queue %u: io_uring setup", q->q_id);
+	q->ring_ready = true;
+	ret = io_uring_register_files(&q->ring, files, q->tgt->fd >= 0 ? 2 : 1);
+	if (ret < 0)
+		return uerr_sys(err, -ret, "queue %u: registering files",
+				q->q_id);
+	if (q->tgt->ops->fixed_buffers)
+		q->fixed_bufs = queue_register_buffers(q);
+
+	ops[nr_ops++] = IORING_OP_URING_CMD;
+	if (q->tgt->ops->ring_ops)
+		nr_ops += q->tgt->ops->ring_ops(q->tgt, q->fixed_bufs,
+						ops + nr_ops);
+	ret = sandbox_restrict_ring(&q->ring, ops, nr_ops, err);
+	if (ret < 0)
+		return uerr_prefix(err, "queue %u", q->q_id);
+	return 0;
+}
+
+/* In the thread, once the process is confined: start fetching. */
+static int queue_start_fetching(struct ublk_queue *q)
+{
+	unsigned int tag;
+	int ret;
+
+	/* liburing 2.3 declares io_uring_enable_rings() but lacks it. */
+	ret = io_uring_register(q->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS,
+				NULL, 0);
+	if (ret < 0) {
+		snprintf(q->setup_msg, sizeof(q->setup_msg),
+			 "queue %u: enabling the ring: %s", q->q_id,
+			 strerror(-ret));
+		return ret;
+	}
+	for (tag = 0; tag < q->depth; tag++)
+		queue_issue_cmd(q, tag, UBLK_U_IO_FETCH_REQ, -1);
+	ret = io_uring_submit(&q->ring);
+	if (ret < 0) {
+		snprintf(q->setup_msg, sizeof(q->setup_msg),
+			 "queue %u: submitting FETCH_REQ: %s", q->q_id,
+			 strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/*
+ * Drop capabilities (a root server's main thread may keep its own), wait
+ * for the server's filter, add our own.
+ */
+static int queue_confine(struct ublk_queue *q)
+{
+	struct uerr err;
+	int dropped;
+
+	uerr_clear(&err);
+	dropped = caps_drop_thread(&err);
+	pthread_barrier_wait(&q->gate->barrier); /* server: all parked */
+	pthread_barrier_wait(&q->gate->barrier); /* server: filter loaded */
+	if (dropped < 0 || q->gate->abort) {
+		snprintf(q->setup_msg, sizeof(q->setup_msg), "queue %u: %.200s",
+			 q->q_id, dropped < 0 ? err.msg : "setup aborted");
+		return -EPERM;
+	}
+	if (sandbox_queue_thread(&err) < 0) {
+		snprintf(q->setup_msg, sizeof(q->setup_msg), "queue %u: %.200s",
+			 q->q_id, err.msg);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static void *queue_thread(void *arg)
+{
+	struct ublk_queue *q = arg;
+	struct io_uring_cqe *cqe;
+	unsigned int head, n;
+	int ret;
+
+	q->setup_status = queue_confine(q);
+	if (!q->setup_status)
+		q->setup_status = queue_start_fetching(q);
+	q->on_event(q);
+	if (q->setup_status)
+		return NULL;
+
+	while (q->cmd_inflight || q->tgt_inflight) {
+		ret = io_uring_submit_and_wait(&q->ring, 1);
+		if (ret < 0 && ret != -EINTR && ret != -EBUSY) {
+			fprintf(stderr, "queue %u: io_uring_enter: %s\n",
+				q->q_id, strerror(-ret));
+			break;
+		}
+		n = 0;
+		io_uring_for_each_cqe(&q->ring, head, cqe)
+		{
+			queue_handle_cqe(q, cqe);
+			n++;
+		}
+		io_uring_cq_advance(&q->ring, n);
+	}
+	q->on_event(q);
+	return NULL;
+}
+
+int queue_init(struct ublk_queue *q, unsigned int q_id, unsigned int depth,
+	       unsigned int buf_size, int char_fd, struct target *tgt,
+	       const struct queue_opts *opts, struct uerr *err)
+{
+	unsigned int tag;
+	void *p;
+
+	memset(q, 0, sizeof(*q));
+	q->q_id = q_id;
+	q->depth = depth;
+	q->buf_size = buf_size;
+	q->char_fd = char_fd;
+	q->tgt = tgt;
+	q->setup_status = -EINPROGRESS;
+	q->stats = &q->own_stats;
+
+	q->iods_len = page_round(depth * sizeof(struct ublksrv_io_desc));
+	p = mmap(NULL, q->iods_len, PROT_READ, MAP_SHARED | MAP_POPULATE,
+		 char_fd, iods_offset(q_id));
+	if (p == MAP_FAILED)
+		return uerr_sys(err, errno,
+				"queue %u: mapping I/O descriptors", q_id);
+	q->iods = p;
+
+	q->ios = calloc(depth, sizeof(*q->ios));
+	if (!q->ios)
+		return uerr_sys(err, ENOMEM, "queue %u", q_id);
+
+	/* Untouched pages cost nothing until an I/O of that size arrives. */
+	q->bufs_len = (size_t)depth * buf_size;
+	p = mmap(NULL, q->bufs_len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return uerr_sys(err, errno, "queue %u: I/O buffers", q_id);
+	q->bufs = p;
+	for (tag = 0; tag < depth; tag++)
+		q->ios[tag].buf = (char *)q->bufs + (size_t)tag * buf_size;
+
+	if (opts->mlock) {
+		/* Locked pages are never discarded; we never MADV_DONTNEED. */
+		if (mlock(q->bufs, q->bufs_len) < 0)
+			return uerr_sys(err, errno,
+					"queue %u: locking %zu bytes of I/O "
+					"buffers",
+					q_id, q->bufs_len);
+		q->mlocked = true;
+	}
+	return queue_setup_ring(q, err);
+}
+
+int queue_start(struct ublk_queue *q, struct queue_gate *gate,
+		struct uerr *err)
+{
+	int ret;
+
+	q->gate = gate;
+	ret = pthread_create(&q->thread, NULL, queue_thread, q);
+	if (ret)
+		return uerr_sys(err, ret, "queue %u: starting thread",
+				q->q_id);
+	return 0;
+}
+
+void queue_join(struct ublk_queue *q)
+{
+	pthread_join(q->thread, NULL);
+}
+
+void queue_free(struct ublk_queue *q)
+{
+	if (q->ring_ready)
+		io_uring_queue_exit(&q->ring);
+	q->ring_ready = false;
+	if (q->bufs)
+		munmap(q->bufs, q->bufs_len);
+	if (q->iods)
+		munmap(q->iods, q->iods_len);
+	free(q->ios);
+	q->bufs = NULL;
+	q->iods = NULL;
+	q->ios = NULL;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One queue of a device: one thread, one io_uring, depth tags.  Each tag
+ * cycles FETCH_REQ -> I/O -> COMMIT_AND_FETCH_REQ; targets queue their
+ * backing I/O on the same ring, so a round trip costs one io_uring_enter.
+ *
+ * queue_init() runs in the server's main thread while it may still hold
+ * CAP_IPC_LOCK: it maps and (optionally) locks the buffers, creates the
+ * ring disabled, registers files and buffers and restricts the ring.  The
+ * thread then drops its capabilities, waits at the gate until the server
+ * has confined the process, confines itself further, enables the ring and
+ * fetches.
+ */
+#ifndef UBLK_USER_QUEUE_H
+#define UBLK_USER_QUEUE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <liburing.h>
+
+#include "server/shmem.h"
+#include "server/stats.h"
+#include "server/target.h"
+#include "uapi/ublk_abi.h"
+
+/* Fixed-file slots registered on every queue ring */
+#define QUEUE_FILE_CHAR 0
+#define QUEUE_FILE_BACKING 1
+
+struct ublk_io {
+	void *buf; /* our own buffer, the kernel copies to and from it */
+	void *data; /* where this I/O's data is: buf, or shared memory */
+	uint32_t done; /* bytes a target has moved so far (short I/O) */
+};
+
+/* Where queue threads wait until the server has confined the process. */
+struct queue_gate {
+	pthread_barrier_t barrier; /* nr_queues + 1 */
+	bool abort; /* set before the second wait if setup failed */
+};
+
+struct queue_opts {
+	bool mlock; /* lock the I/O buffers in memory */
+};
+
+struct ublk_queue {
+	unsigned int q_id;
+	unsigned int depth;
+	unsigned int buf_size;
+	int char_fd;
+	struct target *tgt;
+	struct ublksrv_io_desc *iods; /* mmapped from /dev/ublkcN */
+	size_t iods_len;
+	struct ublk_io *ios;
+	void *bufs;
+	size_t bufs_len;
+	bool ring_ready; /* ring created (needs io_uring_queue_exit) */
+	bool fixed_bufs; /* buffers registered: targets use *_FIXED */
+	bool mlocked;
+	struct io_uring ring;
+	unsigned int cmd_inflight; /* ublk commands the kernel holds */
+	unsigned int tgt_inflight; /* target SQEs not yet completed */
+	bool aborting;
+	struct shmem_table *shmem; /* zero-copy buffers, or NULL */
+	struct stats_queue *stats; /* this queue's counters */
+	struct stats_queue own_stats; /* until the server gives a shared one */
+	pthread_t thread;
+	struct queue_gate *gate;
+	int setup_status; /* 0 once FETCH_REQs are submitted, else -errno */
+	char setup_msg[256];
+	void (*on_event)(struct ublk_queue *q); /* setup done, or exit */
+	void *owner;
+};
+
+/* user_data: tag in bits 0-15, kind in 16-23, target data in 24-31 */
+#define QUEUE_UD_CMD 0
+#define QUEUE_UD_TGT 1
+
+static inline uint64_t queue_ud(unsigned int tag, unsigned int kind,
+				unsigned int tgt_data)
+{
+	return tag | (uint64_t)kind << 16 | (uint64_t)tgt_data << 24;
+}
+
+static inline unsigned int queue_ud_tag(uint64_t ud)
+{
+	return ud & 0xffff;
+}
+
+static inline unsigned int queue_ud_kind(uint64_t ud)
+{
+	return (ud >> 16) & 0xff;
+}
+
+static inline unsigned int queue_ud_tgt_data(uint64_t ud)
+{
+	return (ud >> 24) & 0xff;
+}
+
+/* An SQE for a target; submits the queue first if the ring is full. */
+struct io_uring_sqe *queue_get_sqe(struct ublk_queue *q);
+
+/* Fill an SQE with a ublk I/O command (exposed for unit tests). */
+void queue_prep_io_cmd(struct io_uring_sqe *sqe, uint32_t cmd_op,
+		       unsigned int q_id, unsigned int tag, int32_t result,
+		       uint64_t buf_addr);
+
+int queue_init(struct ublk_queue *q, unsigned int q_id, unsigned int depth,
+	       unsigned int buf_size, int char_fd, struct target *tgt,
+	       const struct queue_opts *opts, struct uerr *err);
+int queue_start(struct ublk_queue *q, struct queue_gate *gate,
+		struct uerr *err);
+void queue_join(struct ublk_queue *q);
+void queue_free(struct ublk_queue *q);
+
+#endif

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host/caps.h"
+#include "kernel/ctrl.h"
+#include "server/queue.h"
+#include "server/sandbox.h"
+#include "server/shmem_sock.h"
+#include "server/stats.h"
+#include "server/server.h"
+
+#define SERVER_READY_TIMEOUT_MS 60000
+#define SERVER_MAX_POLL (2 + 1 + SHMEM_SOCK_MAX_CLIENTS)
+
+/* What the server tells `add` through the pipe, once. */
+struct server_ready {
+	int32_t status; /* 0 or a positive errno */
+	int32_t pid;
+	char msg[1000];
+};
+
+struct server {
+	struct server_cfg *cfg;
+	struct ublk_ctrl ctrl;
+	struct ublk_dev_ref ref;
+	int char_fd;
+	int event_fd;
+	int signal_fd;
+	struct ublk_queue *queues;
+	unsigned int nr_started;
+	struct queue_gate gate;
+	int state_dir_fd; /* for removing our record once confined */
+	struct stats_file *stats;
+	bool shmem_zc;
+	struct shmem_table shmem;
+	struct shmem_sock sock;
+};
+
+void server_fill_params(struct ublk_params *p, const struct target *tgt,
+			const struct ublksrv_ctrl_dev_info *info)
+{
+	memset(p, 0, sizeof(*p));
+	p->len = sizeof(*p);
+	p->types = UBLK_PARAM_TYPE_BASIC;
+	p->basic.attrs = tgt->attrs;
+	p->basic.logical_bs_shift = tgt->lbs_shift;
+	p->basic.physical_bs_shift = tgt->pbs_shift;
+	p->basic.io_min_shift = tgt->lbs_shift;
+	p->basic.io_opt_shift = tgt->pbs_shift;
+	p->basic.max_sectors = info->max_io_buf_bytes >> 9;
+	p->basic.dev_sectors = tgt->size >> 9;
+	if (tgt->discard) {
+		p->types |= UBLK_PARAM_TYPE_DISCARD;
+		p->discard.discard_granularity = 1U << tgt->pbs_shift;
+		p->discard.max_discard_sectors = UINT32_MAX >> 9;
+		p->discard.max_write_zeroes_sectors = UINT32_MAX >> 9;
+		p->discard.max_discard_segments = 1;
+	}
+}
+
+static void queue_event(struct ublk_queue *q)
+{
+	struct server *s = q->owner;
+	uint64_t one = 1;
+
+	if (write(s->event_fd, &one, sizeof(one)) != sizeof(one))
+		fprintf(stderr, "queue %u: cannot signal the server\n",
+			q->q_id);
+}
+
+/* Wait for n more queue events; false on a signal or a poll error. */
+static bool wait_queue_events(struct server *s, uint64_t n)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = s->event_fd, .events = POLLIN },
+		{ .fd = s->signal_fd, .events = POLLIN },
+	};
+	uint64_t got = 0, v;
+
+	while (got < n) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		if (pfd[1].revents)
+			return false;
+		if (read(s->event_fd, &v, sizeof(v)) == sizeof(v))
+			got += v;
+	}
+	return true;
+}
+
+/*
+ * The queue rings and buffers are set up: the main thread needs no
+ * capability any more, and threads started from now on inherit none.
+ * The main thread of a privileged (root's) device keeps its capabilities,
+ * as STOP_DEV and DEL_DEV need CAP_SYS_ADMIN there.
+ */
+static int server_drop_caps(struct server *s, struct uerr *err)
+{
+	if (!(s->cfg->info.flags & UBLK_F_UNPRIVILEGED_DEV))
+		return 0;
+	if (caps_drop_thread(err) < 0)
+		return -EPERM;
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return uerr_sys(err, errno, "PR_SET_DUMPABLE");
+	return 0;
+}
+
+/* Load the process-wide filter, then let the queue threads go on. */
+static int server_confine(struct server *s, struct uerr *err)
+{
+	int ret;
+
+	pthread_barrier_wait(&s->gate.barrier); /* queues are parked */
+	ret = sandbox_server(s->state_dir_fd, s->shmem_zc, err);
+	s->gate.abort = ret < 0;
+	pthread_barrier_wait(&s->gate.barrier); /* queues go on */
+	return ret;
+}
+
+/* Counters for `list`, and the zero-copy socket, in the state directory. */
+static int server_open_state_files(struct server *s, struct uerr *err)
+{
+	const struct ublksrv_ctrl_dev_info *info = &s->cfg->info;
+	char name[32], path[PATH_MAX];
+	unsigned int i;
+	int ret;
+
+	snprintf(name, sizeof(name), "dev-%u.stats", info->dev_id);
+	ret = stats_create(s->state_dir_fd, name, info->nr_hw_queues,
+			   &s->stats, err);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < info->nr_hw_queues && i < STATS_MAX_QUEUES; i++)
+		s->queues[i].stats = &s->stats->q[i];
+	if (!s->shmem_zc)
+		return 0;
+	s->sock.table = &s->shmem;
+	s->sock.ctrl = &s->ctrl;
+	s->sock.ref = &s->ref;
+	ret = state_path(path, sizeof(path), info->dev_id, "sock", err);
+	if (ret < 0)
+		return ret;
+	return shmem_sock_listen(&s->sock, path, geteuid(), err);
+}
+
+/* --shmem FILE: mapped and registered once confined (REG_BUF sleeps). */
+static int server_register_shmem_file(struct server *s, struct uerr *err)
+{
+	struct shmem_fd_info info;
+	int fd = s->cfg->shmem_file_fd;
+	int ret;
+
+	if (fd < 0)
+		return 0;
+	ret = shmem_check_fd(fd, SHMEM_FROM_FILE, s->shmem.budget, &info, err);
+	if (ret == 0)
+		ret = shmem_register(&s->shmem, &s->ctrl, &s->ref, fd, &info, 0,
+				     err);
+	close(fd);
+	s->cfg->shmem_file_fd = -1;
+	if (ret < 0)
+		return uerr_prefix(err, "--shmem");
+	fprintf(stderr, "shmem: file registered as buffer %d, %llu bytes\n",
+		ret, (unsigned long long)info.len);
+	stats_set(&s->stats->shmem_bufs, s->shmem.count);
+	stats_set(&s->stats->shmem_bytes, s->shmem.total);
+	return 0;
+}
+
+/*
+ * Order matters.  Control commands that may sleep (SET_PARAMS, START_DEV,
+ * STOP_DEV, DEL_DEV) run in io_uring worker threads of this process, which
+ * copy the credentials and seccomp filter of the thread that first needs
+ * one: so the first such command is sent only once the process is
+ * confined and holds no capability.  The rings are created before, as
+ * io_uring_setup is not allowed after.
+ */
+static int server_setup(struct server *s, struct uerr *err)
+{
+	const struct ublksrv_ctrl_dev_info *info = &s->cfg->info;
+	struct ublk_params params;
+	char dir[PATH_MAX];
+	unsigned int i;
+	int ret;
+
+	ret = ublk_ctrl_open(&s->ctrl, err);
+	if (ret < 0)
+		return ret;
+	ublk_dev_ref_init(&s->ref, info->dev_id,
+			  info->flags & UBLK_F_UNPRIVILEGED_DEV);
+
+	s->char_fd = open(s->ref.path, O_RDWR | O_CLOEXEC);
+	if (s->char_fd < 0)
+		return uerr_sys(err, errno, "cannot open %s", s->ref.path);
+
+	s->shmem_zc = info->flags & UBLK_F_SHMEM_ZC;
+	s->cfg->tgt->shmem_zc = s->shmem_zc;
+	s->shmem.budget = s->cfg->shmem_budget;
+
+	s->queues = calloc(info->nr_hw_queues, sizeof(*s->queues));
+	if (!s->queues)
+		return uerr_sys(err, ENOMEM, "queues");
+	for (i = 0; i < info->nr_hw_queues; i++) {
+		ret = queue_init(&s->queues[i], i, info->queue_depth,
+				 info->max_io_buf_bytes, s->char_fd,
+				 s->cfg->tgt, &s->cfg->qopts, err);
+		if (ret < 0)
+			return ret;
+		s->queues[i].owner = s;
+		s->queues[i].on_event = queue_event;
+		s->queues[i].shmem = s->shmem_zc ? &s->shmem : NULL;
+	}
+	ret = server_drop_caps(s, err);
+	if (ret < 0)
+		return ret;
+	/* Rings made from now on, by us or our threads, can do nothing. */
+	ret = sandbox_restrict_task(err);
+	if (ret < 0)
+		return ret;
+	fprintf(stderr, "io_uring task restrictions: %s\n",
+		ret ? "on" : "not in this kernel");
+
+	/* Everything that needs a file system happens before confinement. */
+	s->cfg->rec->server_pid = getpid();
+	s->cfg->rec->fixed_buffers = s->queues[0].fixed_bufs;
+	s->cfg->rec->mlock = s->queues[0].mlocked;
+	ret = record_write(s->cfg->rec, err);
+	if (ret < 0)
+		return ret;
+	ret = state_dir(dir, sizeof(dir), 0, err);
+	if (ret < 0)
+		return ret;
+	s->state_dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->state_dir_fd < 0)
+		return uerr_sys(err, errno, "cannot open %s", dir);
+	tzset(); /* localtime() must not open files later */
+	ret = server_open_state_files(s, err);
+	if (ret < 0)
+		return ret;
+
+	ret = pthread_barrier_init(&s->gate.barrier, NULL,
+				   info->nr_hw_queues + 1);
+	if (ret)
+		return uerr_sys(err, ret, "pthread_barrier_init");
+	for (i = 0; i < info->nr_hw_queues; i++) {
+		ret = queue_start(&s->queues[i], &s->gate, err);
+		if (ret < 0)
+			break;
+		s->nr_started++;
+	}
+	if (s->nr_started < info->nr_hw_queues) {
+		/* The barrier counts every queue: we cannot go on. */
+		fprintf(stderr, "%s\n", err->msg);
+		_exit(1);
+	}
+	ret = server_confine(s, err);
+	if (ret < 0)
+		return ret;
+
+	server_fill_params(&params, s->cfg->tgt, info);
+	ret = ublk_ctrl_set_params(&s->ctrl, &s->ref, &params, err);
+	if (ret < 0)
+		return ret;
+	ret = server_register_shmem_file(s, err);
+	if (ret < 0)
+		return ret;
+	if (!wait_queue_events(s, s->nr_started))
+		return uerr_set(err, EINTR, "interrupted while starting");
+	for (i = 0; i < s->nr_started; i++)
+		if (s->queues[i].setup_status)
+			return uerr_set(err, -s->queues[i].setup_status, "%s",
+					s->queues[i].setup_msg);
+
+	/* The kernel waits here until every queue has fetched. */
+	return ublk_ctrl_start_dev(&s->ctrl, &s->ref, getpid(), err);
+}
+
+/* Stop, release everything the kernel waits for, delete the device. */
+static void server_teardown(struct server *s)
+{
+	struct uerr err;
+	unsigned int i;
+
+	if (s->ctrl.fd >= 0 && s->char_fd >= 0 &&
+	    ublk_ctrl_stop_dev(&s->ctrl, &s->ref, &err) < 0 &&
+	    err.code != ENODEV)
+		fprintf(stderr, "%s\n", err.msg);
+	for (i = 0; i < s->nr_started; i++)
+		queue_join(&s->queues[i]);
+	if (s->queues)
+		for (i = 0; i < s->cfg->info.nr_hw_queues; i++)
+			queue_free(&s->queues[i]);
+	free(s->queues);
+	s->queues = NULL;
+	if (s->char_fd >= 0)
+		close(s->char_fd);
+	s->char_fd = -1;
+	target_close(s->cfg->tgt);
+	/* DEL_DEV waits for the char device to be released: it is now. */
+	if (s->ctrl.fd >= 0 &&
+	    ublk_ctrl_del_dev(&s->ctrl, &s->ref, 0, &err) < 0 &&
+	    err.code != ENODEV)
+		fprintf(stderr, "%s\n", err.msg);
+	shmem_sock_close(&s->sock);
+	stats_unmap(s->stats);
+	s->stats = NULL;
+	ublk_ctrl_close(&s->ctrl);
+	record_remove_at(s->state_dir_fd, s->cfg->info.dev_id);
+}
+
+static void report(int fd, int status, const char *msg)
+{
+	struct server_ready r = { .status = status, .pid = getpid() };
+
+	snprintf(r.msg, sizeof(r.msg), "%s", msg ? msg : "");
+	if (write(fd, &r, sizeof(r)) != sizeof(r))
+		fprintf(stderr, "cannot report to ublk-user add\n");
+	close(fd);
+}
+
+static void log_time(const char *what)
+{
+	char buf[32];
+	time_t t = time(NULL);
+
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", localtime(&t));
+	fprintf(stderr, "%s %s\n", buf, what);
+}
+
+static __attribute__((noreturn)) void server_main(struct server_cfg *cfg,
+						  int ready_fd)
+{
+	struct server s = {
+		.cfg = cfg, .char_fd = -1, .ctrl.fd = -1, .state_dir_fd = -1,
+		.sock.listen_fd = -1,
+	};
+	struct pollfd pfd[SERVER_MAX_POLL];
+	struct signalfd_siginfo si;
+	struct uerr err;
+	unsigned int n;
+	sigset_t set;
+
+	/* Signals go to a signalfd; queue threads inherit the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	s.signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
+	s.event_fd = eventfd(0, EFD_CLOEXEC);
+	if (s.signal_fd < 0 || s.event_fd < 0) {
+		report(ready_fd, errno, "server: signalfd/eventfd failed");
+		_exit(1);
+	}
+
+	uerr_clear(&err);
+	if (server_setup(&s, &err) < 0) {
+		fprintf(stderr, "setup failed: %s\n", err.msg);
+		server_teardown(&s);
+		report(ready_fd, err.code ? err.code : EIO, err.msg);
+		_exit(1);
+	}
+	log_time("device live");
+	report(ready_fd, 0, NULL);
+
+	/*
+	 * Until a signal, or a queue ends because someone stopped us;
+	 * meanwhile serve the zero-copy socket.
+	 */
+	for (;;) {
+		pfd[0] = (struct pollfd){ .fd = s.signal_fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = s.event_fd, .events = POLLIN };
+		n = 2 + (s.shmem_zc ? shmem_sock_pollfds(&s.sock, pfd + 2,
+							  SERVER_MAX_POLL - 2) :
+				      0);
+		if (poll(pfd, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "poll: %s\n", strerror(errno));
+			break;
+		}
+		if (pfd[0].revents || pfd[1].revents)
+			break;
+		shmem_sock_serve(&s.sock, pfd + 2, n - 2);
+		stats_set(&s.stats->shmem_bufs, s.shmem.count);
+		stats_set(&s.stats->shmem_bytes, s.shmem.total);
+	}
+	if (pfd[0].revents && read(s.signal_fd, &si, sizeof(si)) == sizeof(si))
+		fprintf(stderr, "signal %u: stopping\n", si.ssi_signo);
+	else
+		fprintf(stderr, "a queue ended: stopping\n");
+	server_teardown(&s);
+	log_time("device deleted");
+	_exit(0);
+}
+
+/* In the child: a session of its own, stdio on /dev/null and the log. */
+static void detach_stdio(uint32_t dev_id)
+{
+	char log[PATH_MAX];
+	struct uerr err;
+	int fd;
+
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		close(fd);
+	}
+	if (state_path(log, sizeof(log), dev_id, "log", &err) == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+				       O_NOFOLLOW,
+			  0600);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			close(fd);
+		}
+	}
+	setvbuf(stderr, NULL, _IOLBF, 0);
+}
+
+static int read_ready(int fd, struct server_ready *r)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	ssize_t n;
+	int ret;
+
+	while (got < sizeof(*r)) {
+		ret = poll(&pfd, 1, SERVER_READY_TIMEOUT_MS);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret <= 0)
+			return -ETIME;
+		n = read(fd, (char *)r + got, sizeof(*r) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EPIPE;
+		got += n;
+	}
+	return 0;
+}
+
+int server_spawn(struct server_cfg *cfg, pid_t *pid, struct uerr *err)
+{
+	struct server_ready r;
+	int pipefd[2];
+	pid_t child;
+	int status, ret;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return uerr_sys(err, errno, "pipe");
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return uerr_sys(err, errno, "fork");
+	}
+	if (child == 0) {
+		/* Twice, so the server is nobody's child and owns no tty. */
+		close(pipefd[0]);
+		if (setsid() < 0)
+			_exit(1);
+		child = fork();
+		if (child < 0)
+			_exit(1);
+		if (child > 0)
+			_exit(0);
+		detach_stdio(cfg->info.dev_id);
+		server_main(cfg, pipefd[1]);
+	}
+	close(pipefd[1]);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	ret = read_ready(pipefd[0], &r);
+	close(pipefd[0]);
+	if (ret == -ETIME)
+		return uerr_set(err, ETIME,
+				"the server did not start within %d s",
+				SERVER_READY_TIMEOUT_MS / 1000);
+	if (ret < 0)
+		return uerr_set(err, EIO, "the server exited during setup");
+	*pid = r.pid;
+	if (r.status)
+		return uerr_set(err, r.status, "%s", r.msg);
+	return 0;
+}

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+/*
+ * loop: a regular file or a block device.  All backing I/O goes through
+ * the queue's io_uring on the registered backing fd: O_DIRECT where the
+ * backing allows it, FLUSH = fsync, FUA = RWF_DSYNC, DISCARD and
+ * WRITE_ZEROES = fallocate(PUNCH_HOLE).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "server/queue.h"
+#include "server/target.h"
+
+static unsigned int ilog2_u32(uint32_t v)
+{
+	unsigned int s = 0;
+
+	while (v > 1) {
+		v >>= 1;
+		s++;
+	}
+	return s;
+}
+
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/*
+ * The smallest block O_DIRECT accepts on this file, 0 when the file
+ * system cannot do direct I/O at all.
+ */
+static uint32_t dio_align(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
+	    (stx.stx_mask & STATX_DIOALIGN))
+		return stx.stx_dio_offset_align;
+	/* Kernel too old to say: a 4096 block is safe everywhere. */
+	return 4096;
+}
+
+static int loop_open_backing(struct target *t, struct uerr *err)
+{
+	int fd;
+
+	fd = open(t->backing, O_RDWR | O_CLOEXEC | O_DIRECT);
+	if (fd >= 0) {
+		t->direct = true;
+	} else if (errno == EINVAL) {
+		/* This file system has no O_DIRECT: use the page cache. */
+		fd = open(t->backing, O_RDWR | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return uerr_sys(err, errno, "cannot open backing file %s",
+				t->backing);
+	t->fd = fd;
+	return 0;
+}
+
+static int loop_open(struct target *t, const struct target_opts *o,
+		     struct uerr *err)
+{
+	uint64_t bytes, bs;
+	uint32_t align;
+	struct stat st;
+	int ret, lbs;
+
+	if (!o->backing)
+		return uerr_set(err, EINVAL,
+				"the loop target needs a backing file (-f)");
+	if (!realpath(o->backing, t->backing))
+		return uerr_sys(err, errno, "backing file %s", o->backing);
+	if (stat(t->backing, &st) < 0)
+		return uerr_sys(err, errno, "backing file %s", t->backing);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return uerr_set(err, EINVAL,
+				"backing %s is neither a regular file nor a "
+				"block device",
+				t->backing);
+	ret = loop_open_backing(t, err);
+	if (ret < 0)
+		return ret;
+	if (fstat(t->fd, &st) < 0)
+		return uerr_sys(err, errno, "stat %s", t->backing);
+
+	if (S_ISBLK(st.st_mode)) {
+		t->is_blockdev = true;
+		if (ioctl(t->fd, BLKGETSIZE64, &bytes) < 0)
+			return uerr_sys(err, errno, "size of %s", t->backing);
+		if (ioctl(t->fd, BLKSSZGET, &lbs) < 0)
+			return uerr_sys(err, errno, "block size of %s",
+					t->backing);
+		t->lbs_shift = ilog2_u32(lbs);
+	} else if (S_ISREG(st.st_mode)) {
+		bytes = st.st_size;
+		if (t->direct) {
+			align = dio_align(t->fd);
+			if (!align || align > 4096 || !is_pow2(align)) {
+				/* No usable direct I/O: go buffered. */
+				close(t->fd);
+				t->fd = open(t->backing, O_RDWR | O_CLOEXEC);
+				if (t->fd < 0)
+					return uerr_sys(err, errno,
+							"cannot open %s",
+							t->backing);
+				t->direct = false;
+			} else if (align > 512) {
+				t->lbs_shift = ilog2_u32(align);
+			}
+		}
+	} else {
+		return uerr_set(err, EINVAL,
+				"backing %s is neither a regular file nor a "
+				"block device",
+				t->backing);
+	}
+	if (t->pbs_shift < t->lbs_shift)
+		t->pbs_shift = t->lbs_shift;
+
+	bs = 1ULL << t->lbs_shift;
+	if (o->size) {
+		if (o->size > bytes)
+			return uerr_set(err, EINVAL,
+					"--size %llu is larger than %s (%llu "
+					"bytes)",
+					(unsigned long long)o->size, t->backing,
+					(unsigned long long)bytes);
+		if (o->size % bs)
+			return uerr_set(err, EINVAL,
+					"--size must be a multiple of %llu "
+					"bytes",
+					(unsigned long long)bs);
+		bytes = o->size;
+	}
+	t->size = bytes & ~(bs - 1);
+	if (!t->size)
+		return uerr_set(err, EINVAL,
+				"backing file %s is smaller than one %llu-byte "
+				"block",
+				t->backing, (unsigned long long)bs);
+	/* Writes may sit in a cache below us: ask the kernel for FLUSH. */
+	t->attrs = UBLK_ATTR_VOLATILE_CACHE | UBLK_ATTR_FUA;
+	t->discard = true;
+	return 0;
+}
+
+/* Queue the rest of a read or write that is t->ios[tag].done bytes in. */
+static void loop_queue_rw(struct ublk_queue *q, unsigned int tag,
+			  const struct ublksrv_io_desc *iod,
+			  struct io_uring_sqe *sqe)
+{
+	uint32_t done = q->ios[tag].done;
+	uint32_t len = (iod->nr_sectors << 9) - done;
+	char *buf = (char *)q->ios[tag].data + done;
+	uint64_t off = (iod->start_sector << 9) + done;
+	bool read = ublk_iod_op(iod) == UBLK_IO_OP_READ;
+	/* Shared memory (zero copy) is not among the registered buffers. */
+	bool fixed = q->fixed_bufs && q->ios[tag].data == q->ios[tag].buf;
+
+	/* Registered buffers save pinning the pages on every I/O. */
+	if (fixed && read)
+		io_uring_prep_read_fixed(sqe, QUEUE_FILE_BACKING, buf, len, off,
+					 tag);
+	else if (fixed)
+		io_uring_prep_write_fixed(sqe, QUEUE_FILE_BACKING, buf, len,
+					  off, tag);
+	else if (read)
+		io_uring_prep_read(sqe, QUEUE_FILE_BACKING, buf, len, off);
+	else
+		io_uring_prep_write(sqe, QUEUE_FILE_BACKING, buf, len, off);
+	if (!read && (ublk_iod_flags(iod) & UBLK_IO_F_FUA))
+		sqe->rw_flags = RWF_DSYNC;
+}
+
+static int loop_queue_io(struct ublk_queue *q, unsigned int tag,
+			 const struct ublksrv_io_desc *iod)
+{
+	uint64_t off = iod->start_sector << 9;
+	uint64_t len = (uint64_t)iod->nr_sectors << 9;
+	struct io_uring_sqe *sqe;
+	uint8_t op = ublk_iod_op(iod);
+
+	if (op != UBLK_IO_OP_READ && op != UBLK_IO_OP_WRITE &&
+	    op != UBLK_IO_OP_FLUSH && op != UBLK_IO_OP_DISCARD &&
+	    op != UBLK_IO_OP_WRITE_ZEROES)
+		return -EOPNOTSUPP;
+	if (op != UBLK_IO_OP_FLUSH &&
+	    (off > q->tgt->size || len > q->tgt->size - off))
+		return -EIO;
+
+	sqe = queue_get_sqe(q);
+	if (!sqe)
+		return -EBUSY;
+	switch (op) {
+	case UBLK_IO_OP_READ:
+	case UBLK_IO_OP_WRITE:
+		loop_queue_rw(q, tag, iod, sqe);
+		break;
+	case UBLK_IO_OP_FLUSH:
+		io_uring_prep_fsync(sqe, QUEUE_FILE_BACKING, 0);
+		break;
+	case UBLK_IO_OP_DISCARD:
+	case UBLK_IO_OP_WRITE_ZEROES:
+		io_uring_prep_fallocate(sqe, QUEUE_FILE_BACKING,
+					FALLOC_FL_PUNCH_HOLE |
+						FALLOC_FL_KEEP_SIZE,
+					off, len);
+		break;
+	}
+	sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->user_data = queue_ud(tag, QUEUE_UD_TGT, 0);
+	q->tgt_inflight++;
+	return TARGET_IO_QUEUED;
+}
+
+static int loop_io_done(struct ublk_queue *q, unsigned int tag,
+			const struct io_uring_cqe *cqe)
+{
+	const struct ublksrv_io_desc *iod = &q->iods[tag];
+	uint32_t len = iod->nr_sectors << 9;
+	uint8_t op = ublk_iod_op(iod);
+	struct io_uring_sqe *sqe;
+
+	if (cqe->res < 0)
+		return cqe->res;
+	if (op != UBLK_IO_OP_READ && op != UBLK_IO_OP_WRITE)
+		return 0;
+
+	if (cqe->res == 0) {
+		/* A write that moves nothing, or a read past the end. */
+		if (op == UBLK_IO_OP_WRITE)
+			return -EIO;
+		memset((char *)q->ios[tag].data + q->ios[tag].done, 0,
+		       len - q->ios[tag].done);
+		return len;
+	}
+	q->ios[tag].done += cqe->res;
+	if (q->ios[tag].done >= len)
+		return len;
+
+	/* Short transfer: queue the rest. */
+	sqe = queue_get_sqe(q);
+	if (!sqe)
+		return -EIO;
+	loop_queue_rw(q, tag, iod, sqe);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->user_data = queue_ud(tag, QUEUE_UD_TGT, 0);
+	q->tgt_inflight++;
+	return TARGET_IO_QUEUED;
+}
+
+static unsigned int loop_ring_ops(const struct target *t, bool fixed_bufs,
+				  uint8_t *ops)
+{
+	unsigned int n = 0;
+
+	if (fixed_bufs) {
+		ops[n++] = IORING_OP_READ_FIXED;
+		ops[n++] = IORING_OP_WRITE_FIXED;
+	}
+	/* Plain reads and writes: without fixed buffers, or zero copy. */
+	if (!fixed_bufs || t->shmem_zc) {
+		ops[n++] = IORING_OP_READ;
+		ops[n++] = IORING_OP_WRITE;
+	}
+	ops[n++] = IORING_OP_FSYNC;
+	ops[n++] = IORING_OP_FALLOCATE;
+	return n;
+}
+
+const struct target_ops target_loop_ops = {
+	.name = "loop",
+	.open = loop_open,
+	.queue_io = loop_queue_io,
+	.io_done = loop_io_done,
+	.ring_ops = loop_ring_ops,
+	.fixed_buffers = true,
+};
