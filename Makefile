@@ -78,7 +78,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 .PHONY: all install stage deps check check-unit check-vm check-asan \
-	demo clean format fuzz check-fuzz
+	demo clean format check-format fuzz check-fuzz
 
 all: $(BINS)
 
@@ -271,7 +271,7 @@ $(UAPI_BIN): $(UNIT_OBJ)/uapi_compare.o $(UNIT_OBJ)/uapi_ours.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
-check: check-unit check-asan check-fuzz check-vm
+check: check-format check-unit check-asan check-fuzz check-vm
 
 # One prove run, so that one failing test does not hide the others; the
 # shell tests are executables too (#!/bin/bash).
@@ -330,8 +330,19 @@ demo: all
 bench:
 	tests/bench/run
 
+# The tree is kept in .clang-format's style and shellcheck-clean;
+# make check fails otherwise (make format rewrites the C files).
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
+SHELL_SRCS  = $(shell for f in $$(git ls-files); do \
+		head -c 64 "$$f" | head -1 | grep -qE '^\#!.*[/ ](ba)?sh( |$$)' && \
+		echo "$$f"; done; git ls-files 'tests/lib/*.sh')
+
 format:
-	clang-format -i $(shell git ls-files '*.c' '*.h')
+	clang-format -i $(FORMAT_SRCS)
+
+check-format:
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
+	shellcheck -x -S warning $(SHELL_SRCS)
 
 clean:
 	rm -rf build build-asan

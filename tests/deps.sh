@@ -9,6 +9,8 @@ packages=(
 	liburing-dev libcap-ng-dev libseccomp-dev uuid-dev libjson-c-dev
 	# tests: TAP runner, I/O, file systems
 	perl fio e2fsprogs util-linux passwd procps
+	# make check-format: the C style and the shell scripts
+	clang-format shellcheck
 	# the policy parser's fuzz target (libFuzzer)
 	clang libclang-rt-14-dev
 	# the VM harness: QEMU (TCG), a tiny initramfs, the guest's udevd

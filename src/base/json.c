@@ -38,7 +38,8 @@ int json_parse_strict(const char *text, size_t len, const char *what,
 		if (!isspace((unsigned char)text[end])) {
 			json_object_put(o);
 			return uerr_set(err, EINVAL,
-					"%s has data after its JSON value (byte "
+					"%s has data after its JSON value "
+					"(byte "
 					"%zu)",
 					what, end);
 		}
@@ -96,8 +97,8 @@ int json_write_file(const char *path, json_object *o, struct uerr *err)
 	int fd;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = strlen(text);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		  0600);

@@ -13,9 +13,9 @@ static int unit_shift(const char *suffix, unsigned int *shift)
 		const char *name;
 		unsigned int shift;
 	} units[] = {
-		{ "", 0 },	{ "B", 0 },	{ "K", 10 },	{ "KiB", 10 },
-		{ "M", 20 },	{ "MiB", 20 },	{ "G", 30 },	{ "GiB", 30 },
-		{ "T", 40 },	{ "TiB", 40 },	{ "k", 10 },
+		{ "", 0 },   { "B", 0 },    { "K", 10 }, { "KiB", 10 },
+		{ "M", 20 }, { "MiB", 20 }, { "G", 30 }, { "GiB", 30 },
+		{ "T", 40 }, { "TiB", 40 }, { "k", 10 },
 	};
 	unsigned int i;
 
@@ -28,8 +28,7 @@ static int unit_shift(const char *suffix, unsigned int *shift)
 	return -1;
 }
 
-int parse_size(const char *s, const char *what, uint64_t *out,
-	       struct uerr *err)
+int parse_size(const char *s, const char *what, uint64_t *out, struct uerr *err)
 {
 	uint64_t v = 0;
 	unsigned int shift;
@@ -57,8 +56,7 @@ int parse_size(const char *s, const char *what, uint64_t *out,
 		return uerr_set(err, ERANGE, "%s: '%s' is too large", what, s);
 	v <<= shift;
 	if (!v)
-		return uerr_set(err, EINVAL, "%s: size must not be zero",
-				what);
+		return uerr_set(err, EINVAL, "%s: size must not be zero", what);
 	*out = v;
 	return 0;
 }
@@ -70,12 +68,11 @@ int parse_uint(const char *s, const char *what, unsigned long min,
 	const char *p = s;
 
 	if (!s || !*s)
-		return uerr_set(err, EINVAL, "%s: a number is required",
-				what);
+		return uerr_set(err, EINVAL, "%s: a number is required", what);
 	for (; *p; p++) {
 		if (!isdigit((unsigned char)*p))
-			return uerr_set(err, EINVAL,
-					"%s: '%s' is not a number", what, s);
+			return uerr_set(err, EINVAL, "%s: '%s' is not a number",
+					what, s);
 		if (v > (ULONG_MAX - (*p - '0')) / 10)
 			return uerr_set(err, ERANGE,
 					"%s: %s is out of range (%lu..%lu)",

@@ -14,7 +14,7 @@
 
 /* Exit statuses, documented in ublk-user(1) */
 #define EXIT_OK 0
-#define EXIT_FAIL 1 /* the operation failed */
+#define EXIT_FAIL 1  /* the operation failed */
 #define EXIT_USAGE 2 /* bad command line */
 
 extern const char *prog_name;
@@ -54,8 +54,8 @@ struct dev_view {
 };
 
 /* -ENODEV when the kernel has no such device, -EACCES when not ours */
-int dev_view_get(struct ublk_ctrl *ctrl, uint32_t dev_id,
-		 struct dev_view *v, struct uerr *err);
+int dev_view_get(struct ublk_ctrl *ctrl, uint32_t dev_id, struct dev_view *v,
+		 struct uerr *err);
 /* A view of a record whose device is gone */
 void dev_view_stale(struct dev_view *v, const struct dev_record *rec);
 json_object *dev_view_json(const struct dev_view *v);

@@ -150,17 +150,22 @@ static int parse_add(int argc, char **argv, struct add_opts *o)
 			break;
 		case 'C':
 			if (!ctrrec_key_ok(optarg))
-				return cli_usage_error(
-					"add", "--container: '%s' is not a "
-					"container record key", optarg);
+				return cli_usage_error("add",
+						       "--container: '%s' is "
+						       "not a "
+						       "container record key",
+						       optarg);
 			o->container = optarg;
 			break;
 		case 'D':
 			if (!cdi_name_ok(optarg))
-				return cli_usage_error(
-					"add", "--cdi: '%s' is not 1-32 of "
-					"a-z, 0-9, '_', '-' starting with a "
-					"letter or digit", optarg);
+				return cli_usage_error("add",
+						       "--cdi: '%s' is not "
+						       "1-32 of "
+						       "a-z, 0-9, '_', '-' "
+						       "starting with a "
+						       "letter or digit",
+						       optarg);
 			o->cdi = optarg;
 			break;
 		case 'h':
@@ -192,9 +197,10 @@ static void print_added(const struct dev_view *v, bool json)
 
 	if (json) {
 		o = dev_view_json(v);
-		printf("%s\n", json_object_to_json_string_ext(
-				       o, JSON_C_TO_STRING_PRETTY |
-						  JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n",
+		       json_object_to_json_string_ext(
+			       o, JSON_C_TO_STRING_PRETTY |
+					  JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 		return;
 	}
@@ -386,8 +392,7 @@ static void refused_cleanup(uint32_t dev_id, pid_t server_pid)
 }
 
 /* The udev helper deleted our device: its reason replaces err. */
-static bool refused_by_helper(uint32_t dev_id, uint64_t tag,
-			      struct uerr *err)
+static bool refused_by_helper(uint32_t dev_id, uint64_t tag, struct uerr *err)
 {
 	struct denial d;
 
@@ -480,8 +485,7 @@ static int add_device(struct add_opts *o, struct target *tgt,
 	/* From here on a failure must delete the device again. */
 	unprivileged = info.flags & UBLK_F_UNPRIVILEGED_DEV;
 	snprintf(cnode, sizeof(cnode), "/dev/ublkc%u", info.dev_id);
-	ret = devnode_wait_handover(cnode, cnode,
-				    unprivileged ? geteuid() : 0,
+	ret = devnode_wait_handover(cnode, cnode, unprivileged ? geteuid() : 0,
 				    devnode_timeout(), err);
 	if (ret < 0)
 		goto out_remove;
@@ -516,8 +520,7 @@ static int add_device(struct add_opts *o, struct target *tgt,
 	target_close(tgt);
 
 	snprintf(node, sizeof(node), "/dev/ublkb%u", info.dev_id);
-	ret = devnode_wait_handover(node, cnode,
-				    unprivileged ? geteuid() : 0,
+	ret = devnode_wait_handover(node, cnode, unprivileged ? geteuid() : 0,
 				    devnode_timeout(), err);
 	if (ret < 0)
 		goto out_remove;

@@ -11,14 +11,14 @@
 #include "containers/cdi.h"
 #include "base/size.h"
 
-static const char del_usage[] =
-	"Usage: ublk-user del -n ID | -a\n"
-	"\n"
-	"Stop a device, end its server and delete it.\n"
-	"\n"
-	"  -n, --id ID   this device\n"
-	"  -a, --all     all of your devices (and stale records)\n"
-	"  -h, --help    show this text\n";
+static const char del_usage[] = "Usage: ublk-user del -n ID | -a\n"
+				"\n"
+				"Stop a device, end its server and delete it.\n"
+				"\n"
+				"  -n, --id ID   this device\n"
+				"  -a, --all     all of your devices (and "
+				"stale records)\n"
+				"  -h, --help    show this text\n";
 
 /* CDI specs (add --cdi) that name device id go with it. */
 static void del_cdi_specs(uint32_t id)

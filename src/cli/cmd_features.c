@@ -8,13 +8,13 @@
 #include "cli.h"
 #include "kernel/features.h"
 
-static const char features_usage[] =
-	"Usage: ublk-user features [--json]\n"
-	"\n"
-	"Ask the kernel (UBLK_U_CMD_GET_FEATURES) which ublk features it has.\n"
-	"\n"
-	"      --json    print a JSON object\n"
-	"  -h, --help    show this text\n";
+static const char features_usage[] = "Usage: ublk-user features [--json]\n"
+				     "\n"
+				     "Ask the kernel (UBLK_U_CMD_GET_FEATURES) "
+				     "which ublk features it has.\n"
+				     "\n"
+				     "      --json    print a JSON object\n"
+				     "  -h, --help    show this text\n";
 
 int cmd_features(int argc, char **argv)
 {
@@ -57,10 +57,12 @@ int cmd_features(int argc, char **argv)
 			json_object_array_add(
 				names,
 				json_object_new_string(ublk_features[i].name));
-	json_object_object_add(o, "kernel", json_object_new_string(uts.release));
+	json_object_object_add(o, "kernel",
+			       json_object_new_string(uts.release));
 	json_object_object_add(o, "flags", json_object_new_string(hex));
 	json_object_object_add(o, "features", names);
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+	printf("%s\n",
+	       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 	json_object_put(o);
 	return EXIT_OK;
 }

@@ -45,8 +45,7 @@ static bool uuid_tag(const char *s, uint64_t *tag)
 }
 
 /* In a child, as the disk's owner: delete the device if it is this one. */
-static int remove_as_owner(const struct ctr_record *r,
-			   const struct ctr_disk *d)
+static int remove_as_owner(const struct ctr_record *r, const struct ctr_disk *d)
 {
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_dev_ref ref;
@@ -136,8 +135,8 @@ static int remove_files(const struct ctr_record *r)
 
 	if (!r->data_dir[0])
 		return 0;
-	dfd = open(r->data_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-					O_CLOEXEC);
+	dfd = open(r->data_dir,
+		   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return errno == ENOENT ? 0 : -1;
 	for (i = 0; i < r->nr_disks; i++) {
@@ -146,8 +145,7 @@ static int remove_files(const struct ctr_record *r)
 			continue;
 		}
 		if (r->disks[i].file[0] &&
-		    unlinkat(dfd, r->disks[i].file, 0) < 0 &&
-		    errno != ENOENT) {
+		    unlinkat(dfd, r->disks[i].file, 0) < 0 && errno != ENOENT) {
 			fprintf(stderr, "%s: gc: cannot remove %s/%s: %s\n",
 				prog_name, r->data_dir, r->disks[i].file,
 				strerror(errno));
@@ -242,7 +240,7 @@ int cmd_gc(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	char (*keys)[CTRREC_KEY_LEN + 1] = NULL;
+	char(*keys)[CTRREC_KEY_LEN + 1] = NULL;
 	const char *container = NULL, *key = NULL;
 	struct ctr_record *r;
 	char dir[PATH_MAX];
@@ -260,9 +258,10 @@ int cmd_gc(int argc, char **argv)
 			break;
 		case 'k':
 			if (!ctrrec_key_ok(optarg))
-				return cli_usage_error(
-					"gc", "--key: '%s' is not a record key",
-					optarg);
+				return cli_usage_error("gc",
+						       "--key: '%s' is not a "
+						       "record key",
+						       optarg);
 			key = optarg;
 			break;
 		case 'h':
@@ -281,7 +280,7 @@ int cmd_gc(int argc, char **argv)
 				       argv[optind]);
 	if (container && key)
 		return cli_usage_error("gc", "give --container or --key, not "
-				       "both");
+					     "both");
 
 	uerr_clear(&err);
 	r = malloc(sizeof(*r));

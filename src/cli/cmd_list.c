@@ -9,15 +9,16 @@
 #include "cli.h"
 #include "base/size.h"
 
-static const char list_usage[] =
-	"Usage: ublk-user list [-n ID] [--json]\n"
-	"\n"
-	"Show the ublk devices you may use (the kernel checks your access\n"
-	"to each /dev/ublkcN), merged with ublk-user's own records.\n"
-	"\n"
-	"  -n, --id ID   only this device\n"
-	"      --json    print a JSON array\n"
-	"  -h, --help    show this text\n";
+static const char list_usage[] = "Usage: ublk-user list [-n ID] [--json]\n"
+				 "\n"
+				 "Show the ublk devices you may use (the "
+				 "kernel checks your access\n"
+				 "to each /dev/ublkcN), merged with "
+				 "ublk-user's own records.\n"
+				 "\n"
+				 "  -n, --id ID   only this device\n"
+				 "      --json    print a JSON array\n"
+				 "  -h, --help    show this text\n";
 
 static void print_row(const struct dev_view *v)
 {
@@ -76,9 +77,9 @@ int cmd_list(int argc, char **argv)
 			fputs(list_usage, stdout);
 			return EXIT_OK;
 		case ':':
-			return cli_usage_error(
-				"list", "option %s needs a value",
-				cli_opt_name(argv));
+			return cli_usage_error("list",
+					       "option %s needs a value",
+					       cli_opt_name(argv));
 		default:
 			return cli_usage_error("list", "unknown option %s",
 					       cli_opt_name(argv));
@@ -135,9 +136,10 @@ int cmd_list(int argc, char **argv)
 		status = EXIT_FAIL;
 	}
 	if (json)
-		printf("%s\n", json_object_to_json_string_ext(
-				       arr, JSON_C_TO_STRING_PRETTY |
-						    JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n",
+		       json_object_to_json_string_ext(
+			       arr, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(arr);
 	free(kids);
 	free(rids);

@@ -42,8 +42,8 @@ static const char *state_name(const struct dev_view *v)
 	}
 }
 
-int dev_view_get(struct ublk_ctrl *ctrl, uint32_t dev_id,
-		 struct dev_view *v, struct uerr *err)
+int dev_view_get(struct ublk_ctrl *ctrl, uint32_t dev_id, struct dev_view *v,
+		 struct uerr *err)
 {
 	struct ublk_dev_ref ref;
 	struct ublk_params params;
@@ -134,10 +134,9 @@ json_object *dev_view_json(const struct dev_view *v)
 	json_object_object_add(o, "block", json_object_new_string(path));
 	snprintf(path, sizeof(path), "/dev/ublkc%u", v->info.dev_id);
 	json_object_object_add(o, "char", json_object_new_string(path));
-	json_object_object_add(o, "target",
-			       v->has_record ?
-				       json_object_new_string(v->rec.target) :
-				       NULL);
+	json_object_object_add(
+		o, "target",
+		v->has_record ? json_object_new_string(v->rec.target) : NULL);
 	json_object_object_add(o, "size", json_object_new_int64(v->size));
 	json_object_object_add(o, "nr_queues",
 			       json_object_new_int(v->info.nr_hw_queues));
@@ -160,20 +159,19 @@ json_object *dev_view_json(const struct dev_view *v)
 			       v->has_record && v->rec.backing[0] ?
 				       json_object_new_string(v->rec.backing) :
 				       NULL);
-	json_object_object_add(o, "fixed_buffers",
-			       v->has_record && v->in_kernel ?
-				       json_object_new_boolean(
-					       v->rec.fixed_buffers) :
-				       NULL);
+	json_object_object_add(
+		o, "fixed_buffers",
+		v->has_record && v->in_kernel ?
+			json_object_new_boolean(v->rec.fixed_buffers) :
+			NULL);
 	json_object_object_add(o, "mlock",
 			       v->has_record && v->in_kernel ?
 				       json_object_new_boolean(v->rec.mlock) :
 				       NULL);
 	dev_view_add_runtime(o, v);
-	json_object_object_add(o, "uuid",
-			       v->has_record ?
-				       json_object_new_string(v->rec.uuid) :
-				       NULL);
+	json_object_object_add(
+		o, "uuid",
+		v->has_record ? json_object_new_string(v->rec.uuid) : NULL);
 	return o;
 }
 

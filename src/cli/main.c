@@ -103,12 +103,9 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int argc, char **argv);
 	} cmds[] = {
-		{ "add", cmd_add },
-		{ "list", cmd_list },
-		{ "del", cmd_del },
-		{ "features", cmd_features },
-		{ "policy", cmd_policy },
-		{ "doctor", cmd_doctor },
+		{ "add", cmd_add },	  { "list", cmd_list },
+		{ "del", cmd_del },	  { "features", cmd_features },
+		{ "policy", cmd_policy }, { "doctor", cmd_doctor },
 		{ "gc", cmd_gc },
 	};
 	struct uerr err;

@@ -46,8 +46,7 @@ int ublk_shmem_connect(const char *path)
 	return fd;
 }
 
-int ublk_shmem_alloc(size_t size, unsigned int flags, int *memfd,
-		     void **addr)
+int ublk_shmem_alloc(size_t size, unsigned int flags, int *memfd, void **addr)
 {
 	unsigned int mfd = MFD_CLOEXEC | MFD_ALLOW_SEALING;
 	void *p;

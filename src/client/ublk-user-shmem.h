@@ -27,8 +27,7 @@ int ublk_shmem_connect(const char *path);
  * A memfd of size bytes (a multiple of the page or huge page size),
  * sealed against shrinking and growing, and mapped read-write.
  */
-int ublk_shmem_alloc(size_t size, unsigned int flags, int *memfd,
-		     void **addr);
+int ublk_shmem_alloc(size_t size, unsigned int flags, int *memfd, void **addr);
 void ublk_shmem_free(int memfd, void *addr, size_t size);
 /* Register memfd with the device: the kernel's buffer index */
 int ublk_shmem_register(int sock, int memfd);

@@ -169,8 +169,9 @@ int annot_parse_disk(const char *key, const char *value, struct disk_spec *d,
 				"annotation %s is empty (it needs size=...)",
 				key);
 	if (buf[strlen(buf) - 1] == ',' || buf[0] == ',' || strstr(buf, ",,"))
-		return uerr_set(err, EINVAL, "annotation %s: empty item in '%s'",
-				key, value);
+		return uerr_set(err, EINVAL,
+				"annotation %s: empty item in '%s'", key,
+				value);
 	for (item = strtok_r(buf, ",", &save); item;
 	     item = strtok_r(NULL, ",", &save)) {
 		ret = parse_item(key, item, d, &seen, err);
@@ -187,7 +188,8 @@ int annot_parse_disk(const char *key, const char *value, struct disk_spec *d,
 				"annotation %s: a mem disk has no file", key);
 	if (!strcmp(d->target, "mem") && d->persist)
 		return uerr_set(err, EINVAL,
-				"annotation %s: a mem disk cannot persist", key);
+				"annotation %s: a mem disk cannot persist",
+				key);
 	if (!d->path[0])
 		snprintf(d->path, sizeof(d->path), "/dev/ublk-%s", d->name);
 	if (!strcmp(d->target, "loop") && !d->file[0])

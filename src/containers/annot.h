@@ -27,7 +27,7 @@
 struct disk_spec {
 	char name[ANNOT_NAME_MAX];
 	uint64_t size;
-	char target[8]; /* "loop" or "mem" */
+	char target[8];		   /* "loop" or "mem" */
 	char path[ANNOT_PATH_MAX]; /* in the container */
 	char file[ANNOT_FILE_MAX]; /* loop: backing file name */
 	bool persist;

@@ -39,15 +39,15 @@ static void env_name(char *buf, size_t len, const char *name)
 
 	n = snprintf(buf, len, "UBLK_USER_DISK_UUID_");
 	for (i = 0; name[i] && n + 1 < len; i++, n++)
-		buf[n] = name[i] == '-' ? '_' :
+		buf[n] = name[i] == '-'			    ? '_' :
 			 (name[i] >= 'a' && name[i] <= 'z') ? name[i] - 32 :
 							      name[i];
 	buf[n] = '\0';
 }
 
-json_object *cdi_spec_json(const char *name, uint32_t dev_id,
-			   const char *uuid, uint32_t major, uint32_t minor,
-			   uint32_t uid, uint32_t gid)
+json_object *cdi_spec_json(const char *name, uint32_t dev_id, const char *uuid,
+			   uint32_t major, uint32_t minor, uint32_t uid,
+			   uint32_t gid)
 {
 	json_object *spec = json_object_new_object();
 	json_object *devs = json_object_new_array();
@@ -168,8 +168,8 @@ int cdi_write(const char *dir, const char *name, uint32_t dev_id,
 		 (int)getpid());
 	o = cdi_spec_json(name, dev_id, uuid, major(st.st_rdev),
 			  minor(st.st_rdev), st.st_uid, st.st_gid);
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = strlen(text);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0644);

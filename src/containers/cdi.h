@@ -31,9 +31,9 @@ struct cdi_spec {
 /* 1-32 of [a-z0-9_-], starting with a letter or digit */
 bool cdi_name_ok(const char *name);
 /* The spec's JSON for a block node (pure; for the tests too) */
-json_object *cdi_spec_json(const char *name, uint32_t dev_id,
-			   const char *uuid, uint32_t major, uint32_t minor,
-			   uint32_t uid, uint32_t gid);
+json_object *cdi_spec_json(const char *name, uint32_t dev_id, const char *uuid,
+			   uint32_t major, uint32_t minor, uint32_t uid,
+			   uint32_t gid);
 /* Parse a spec of ours; -EINVAL when it is not one */
 int cdi_spec_parse(json_object *o, struct cdi_spec *s, struct uerr *err);
 /* May we write specs in dir?  Said before a device exists. */

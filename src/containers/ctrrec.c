@@ -122,8 +122,7 @@ static json_object *disk_json(const struct ctr_disk *d)
 	return o;
 }
 
-int ctrrec_write(const char *dir, const struct ctr_record *r,
-		 struct uerr *err)
+int ctrrec_write(const char *dir, const struct ctr_record *r, struct uerr *err)
 {
 	char path[PATH_MAX];
 	json_object *o, *disks;
@@ -142,8 +141,9 @@ int ctrrec_write(const char *dir, const struct ctr_record *r,
 			       json_object_new_int64((int64_t)r->pid_start));
 	json_object_object_add(o, "creator_pid",
 			       json_object_new_int(r->creator_pid));
-	json_object_object_add(o, "creator_start",
-			       json_object_new_int64((int64_t)r->creator_start));
+	json_object_object_add(
+		o, "creator_start",
+		json_object_new_int64((int64_t)r->creator_start));
 	json_object_object_add(o, "owner_uid",
 			       json_object_new_int64(r->owner_uid));
 	json_object_object_add(o, "owner_gid",
@@ -168,8 +168,10 @@ static int get_str(json_object *o, const char *key, char *buf, size_t len,
 	if (!json_object_object_get_ex(o, key, &v) ||
 	    !json_object_is_type(v, json_type_string) ||
 	    (size_t)json_object_get_string_len(v) >= len)
-		return uerr_set(err, EINVAL, "%s: %s is not a string of at most "
-				"%zu bytes", path, key, len - 1);
+		return uerr_set(err, EINVAL,
+				"%s: %s is not a string of at most "
+				"%zu bytes",
+				path, key, len - 1);
 	snprintf(buf, len, "%s", json_object_get_string(v));
 	return 0;
 }
@@ -282,8 +284,8 @@ int ctrrec_read(const char *dir, const char *key, struct ctr_record *r,
 		goto out;
 	}
 	for (i = 0; i < json_object_array_length(disks); i++)
-		if (read_disk(json_object_array_get_idx(disks, i),
-			      &r->disks[i], path, err) < 0)
+		if (read_disk(json_object_array_get_idx(disks, i), &r->disks[i],
+			      path, err) < 0)
 			goto out;
 	r->nr_disks = i;
 	ret = 0;
@@ -310,7 +312,7 @@ static int cmp_key(const void *a, const void *b)
 int ctrrec_keys(const char *dir, char (**keys)[CTRREC_KEY_LEN + 1],
 		unsigned int *nr, struct uerr *err)
 {
-	char (*v)[CTRREC_KEY_LEN + 1] = NULL, (*nv)[CTRREC_KEY_LEN + 1];
+	char(*v)[CTRREC_KEY_LEN + 1] = NULL, (*nv)[CTRREC_KEY_LEN + 1];
 	unsigned int n = 0, cap = 0;
 	char name[CTRREC_KEY_LEN + 1];
 	struct dirent *de;

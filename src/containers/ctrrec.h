@@ -30,8 +30,8 @@
 
 struct ctr_disk {
 	char name[ANNOT_NAME_MAX];
-	int64_t dev_id; /* -1 until the disk exists */
-	char uuid[37]; /* of the device's record: its tag */
+	int64_t dev_id;		   /* -1 until the disk exists */
+	char uuid[37];		   /* of the device's record: its tag */
 	char file[ANNOT_FILE_MAX]; /* backing file in data_dir, or "" */
 	bool persist;
 };
@@ -39,13 +39,13 @@ struct ctr_disk {
 struct ctr_record {
 	char key[CTRREC_KEY_LEN + 1];
 	char id[128]; /* container id, "" until createRuntime */
-	int pid; /* container's process, 0 until createRuntime */
+	int pid;      /* container's process, 0 until createRuntime */
 	uint64_t pid_start;
 	int creator_pid; /* the podman process that ran precreate */
 	uint64_t creator_start;
 	uint32_t owner_uid, owner_gid; /* on the host */
-	char runtime_dir[PATH_MAX]; /* the owner's XDG_RUNTIME_DIR */
-	char data_dir[PATH_MAX]; /* per-container directory, or "" */
+	char runtime_dir[PATH_MAX];    /* the owner's XDG_RUNTIME_DIR */
+	char data_dir[PATH_MAX];       /* per-container directory, or "" */
 	unsigned int nr_disks;
 	struct ctr_disk disks[ANNOT_MAX_DISKS];
 };
@@ -56,8 +56,7 @@ int ctrrec_dir(char *buf, size_t len, bool create, struct uerr *err);
 int ctrrec_new_key(char *key, struct uerr *err);
 bool ctrrec_key_ok(const char *key);
 /* Write atomically; read strictly (-ENOENT when there is none) */
-int ctrrec_write(const char *dir, const struct ctr_record *r,
-		 struct uerr *err);
+int ctrrec_write(const char *dir, const struct ctr_record *r, struct uerr *err);
 int ctrrec_read(const char *dir, const char *key, struct ctr_record *r,
 		struct uerr *err);
 int ctrrec_remove(const char *dir, const char *key, struct uerr *err);

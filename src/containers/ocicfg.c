@@ -66,7 +66,8 @@ int ocicfg_disks(json_object *cfg, struct disk_spec *disks, unsigned int *nr,
 					"podman split io.ublk-user.disk at its "
 					"commas; quote the whole annotation: "
 					"--annotation "
-					"'\"io.ublk-user.disk=size=1G,%s=...\"'",
+					"'\"io.ublk-user.disk=size=1G,%s=..."
+					"\"'",
 					key, key);
 		if (!annot_is_disk_key(key))
 			continue;
@@ -304,8 +305,8 @@ int ocicfg_add_bind(json_object *cfg, const char *path, const char *host_node,
 	return add_mount(cfg, path, host_node, err);
 }
 
-int ocicfg_set_annotation(json_object *cfg, const char *key,
-			  const char *value, struct uerr *err)
+int ocicfg_set_annotation(json_object *cfg, const char *key, const char *value,
+			  struct uerr *err)
 {
 	json_object *a = child(cfg, "annotations", json_type_object, true);
 

@@ -19,7 +19,7 @@
 
 /* The container's process user, and the ids it has outside the container. */
 struct oci_user {
-	uint32_t uid, gid; /* process.user, in the container */
+	uint32_t uid, gid;	   /* process.user, in the container */
 	uint32_t out_uid, out_gid; /* mapped by linux.{u,g}idMappings */
 };
 
@@ -43,8 +43,8 @@ int ocicfg_add_device(json_object *cfg, const char *path, uint32_t major,
 /* Rootless: bind-mount the host's node (nosuid, noexec) at path. */
 int ocicfg_add_bind(json_object *cfg, const char *path, const char *host_node,
 		    struct uerr *err);
-int ocicfg_set_annotation(json_object *cfg, const char *key,
-			  const char *value, struct uerr *err);
+int ocicfg_set_annotation(json_object *cfg, const char *key, const char *value,
+			  struct uerr *err);
 /*
  * Make the container fail to start with msg: a bind mount from a source
  * that does not exist and names the reason, so the runtime's error (all
@@ -55,7 +55,7 @@ int ocicfg_add_failure(json_object *cfg, const char *msg, struct uerr *err);
 /* The OCI state a runtime hook or poststop gets on stdin */
 struct oci_state {
 	char id[128];
-	int pid; /* 0 when absent (poststop) */
+	int pid;      /* 0 when absent (poststop) */
 	char key[64]; /* annotation io.ublk-user.key, or "" */
 };
 

@@ -12,7 +12,7 @@
 struct runcli_out {
 	int status; /* exit status; 128+N when killed by signal N */
 	char out[RUNCLI_OUT_MAX]; /* stdout, NUL-terminated, cut if longer */
-	char err[4096]; /* stderr, likewise */
+	char err[4096];		  /* stderr, likewise */
 };
 
 /*

@@ -22,9 +22,17 @@
 
 /* What survives in the environment while a capability is held. */
 static const char *const env_keep[] = {
-	"HOME",	 "USER",	   "LOGNAME", "XDG_RUNTIME_DIR",
-	"LANG",	 "LC_ALL",	   "LC_MESSAGES", "TERM",
-	"TZ",	 "UBLK_USER_UDEV_TIMEOUT", "UBLK_USER_SECCOMP",
+	"HOME",
+	"USER",
+	"LOGNAME",
+	"XDG_RUNTIME_DIR",
+	"LANG",
+	"LC_ALL",
+	"LC_MESSAGES",
+	"TERM",
+	"TZ",
+	"UBLK_USER_UDEV_TIMEOUT",
+	"UBLK_USER_SECCOMP",
 };
 
 static void reduce_environment(void)
@@ -140,8 +148,7 @@ int caps_startup(struct uerr *err)
 	return 0;
 }
 
-static int lookup_user(const char *user, struct passwd **pw,
-		       struct uerr *err)
+static int lookup_user(const char *user, struct passwd **pw, struct uerr *err)
 {
 	char *end;
 	unsigned long uid;
@@ -200,7 +207,8 @@ int caps_become_user(const char *user, struct uerr *err)
 	int flags, ret;
 
 	if (!caps_is_root())
-		return uerr_set(err, EPERM, "only root may act for another "
+		return uerr_set(err, EPERM,
+				"only root may act for another "
 				"user (--user)");
 	if (parse_ids(user, &uid, &gid)) {
 		errno = 0;

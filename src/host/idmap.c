@@ -185,7 +185,8 @@ static uint32_t host_id(bool gid, uint32_t id)
 	struct uerr err;
 	uint32_t out;
 
-	if (idmap_read_self(&m, gid, &err) < 0 || !idmap_to_outside(&m, id, &out))
+	if (idmap_read_self(&m, gid, &err) < 0 ||
+	    !idmap_to_outside(&m, id, &out))
 		return id;
 	return out;
 }

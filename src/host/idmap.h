@@ -18,9 +18,9 @@
 #define IDMAP_MAX 340 /* the kernel's limit of lines in a map */
 
 struct idmap_range {
-	uint32_t inside; /* first id in the namespace (containerID) */
+	uint32_t inside;  /* first id in the namespace (containerID) */
 	uint32_t outside; /* first id in the parent (hostID) */
-	uint32_t count; /* size */
+	uint32_t count;	  /* size */
 };
 
 struct idmap {

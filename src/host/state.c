@@ -75,7 +75,8 @@ int state_runtime_prepare(char *buf, size_t len, uid_t uid, gid_t gid,
 	int ret;
 
 	state_runtime_base(buf, len, uid);
-	if (strncmp(buf, STATE_FALLBACK_DIR "/", strlen(STATE_FALLBACK_DIR) + 1))
+	if (strncmp(buf, STATE_FALLBACK_DIR "/",
+		    strlen(STATE_FALLBACK_DIR) + 1))
 		return 0;
 	ret = make_dir("/run/ublk-user", 0, 0, 0755, err);
 	if (ret == 0)
@@ -167,7 +168,8 @@ int record_write(const struct dev_record *r, struct uerr *err)
 		json_object_object_add(o, "container",
 				       json_object_new_string(r->container));
 	if (r->cdi[0])
-		json_object_object_add(o, "cdi", json_object_new_string(r->cdi));
+		json_object_object_add(o, "cdi",
+				       json_object_new_string(r->cdi));
 	ret = json_write_file(path, o, err);
 	json_object_put(o);
 	return ret;

@@ -30,11 +30,11 @@ struct dev_record {
 	unsigned int nr_queues;
 	unsigned int queue_depth;
 	pid_t server_pid;
-	int64_t created; /* seconds since the epoch */
+	int64_t created;    /* seconds since the epoch */
 	bool fixed_buffers; /* the server's I/O buffers are registered */
-	bool mlock; /* the server's I/O buffers are locked */
+	bool mlock;	    /* the server's I/O buffers are locked */
 	char container[64]; /* key of the container it was made for, or "" */
-	char cdi[40]; /* name of its CDI spec, or "" */
+	char cdi[40];	    /* name of its CDI spec, or "" */
 };
 
 /* Runtime directories of users who have no /run/user/UID */

@@ -306,8 +306,8 @@ int ublk_ctrl_set_params(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
 	int ret;
 
 	p.len = sizeof(p);
-	ret = ctrl_cmd(ctrl, UBLK_U_CMD_SET_PARAMS, ref, 0, &p, sizeof(p), 0,
-		       0, err);
+	ret = ctrl_cmd(ctrl, UBLK_U_CMD_SET_PARAMS, ref, 0, &p, sizeof(p), 0, 0,
+		       err);
 	if (ret < 0)
 		return dev_cmd_error(ret, UBLK_U_CMD_SET_PARAMS, ref, err);
 	return 0;
@@ -355,8 +355,8 @@ int ublk_ctrl_del_dev(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
 {
 	int ret;
 
-	ret = ctrl_cmd(ctrl, UBLK_U_CMD_DEL_DEV, ref, 0, NULL, 0, 0,
-		       timeout_ms, err);
+	ret = ctrl_cmd(ctrl, UBLK_U_CMD_DEL_DEV, ref, 0, NULL, 0, 0, timeout_ms,
+		       err);
 	if (ret < 0)
 		return dev_cmd_error(ret, UBLK_U_CMD_DEL_DEV, ref, err);
 	return 0;

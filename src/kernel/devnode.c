@@ -59,10 +59,9 @@ static int wait_dev(const char *path, uid_t uid, int want_ready,
 	int fd;
 
 	fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (fd >= 0 &&
-	    inotify_add_watch(fd, "/dev",
-			      IN_CREATE | IN_ATTRIB | IN_DELETE |
-				      IN_MOVED_TO) < 0) {
+	if (fd >= 0 && inotify_add_watch(fd, "/dev",
+					 IN_CREATE | IN_ATTRIB | IN_DELETE |
+						 IN_MOVED_TO) < 0) {
 		close(fd);
 		fd = -1;
 	}
@@ -87,8 +86,8 @@ static int wait_dev(const char *path, uid_t uid, int want_ready,
 		/* Without inotify, poll the node every 50 ms. */
 		pfd.fd = fd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, fd >= 0 ? 1 : 0, left < 50 || fd < 0 ? 50 : left) >
-			    0 &&
+		if (poll(&pfd, fd >= 0 ? 1 : 0,
+			 left < 50 || fd < 0 ? 50 : left) > 0 &&
 		    fd >= 0)
 			while (read(fd, evbuf, sizeof(evbuf)) > 0)
 				;

@@ -5,7 +5,10 @@
 #include "kernel/features.h"
 #include "uapi/ublk_abi.h"
 
-#define F(flag, since) { flag, #flag, since }
+#define F(flag, since)             \
+	{                          \
+		flag, #flag, since \
+	}
 
 const struct ublk_feature ublk_features[] = {
 	F(UBLK_F_SUPPORT_ZERO_COPY, NULL),

@@ -9,7 +9,7 @@
 
 struct ublk_feature {
 	uint64_t flag;
-	const char *name; /* as in linux/ublk_cmd.h */
+	const char *name;  /* as in linux/ublk_cmd.h */
 	const char *since; /* first Linux release, where we rely on it */
 };
 

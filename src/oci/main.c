@@ -212,8 +212,8 @@ static int find_owner(json_object *cfg, struct owner *ow, struct uerr *err)
 }
 
 /* The base of per-container directories, created for us */
-static int data_base(const struct hook *h, const struct owner *ow,
-		     char *buf, size_t len, struct uerr *err)
+static int data_base(const struct hook *h, const struct owner *ow, char *buf,
+		     size_t len, struct uerr *err)
 {
 	struct passwd *pw;
 	char path[PATH_MAX];
@@ -397,8 +397,8 @@ static int precreate_disks(const struct hook *h, json_object *cfg,
 	r->owner_uid = ow.host_uid;
 	r->owner_gid = ow.host_gid;
 	if (ow.rootless)
-		snprintf(r->runtime_dir, sizeof(r->runtime_dir),
-			 "/run/user/%u", ow.our_host_uid);
+		snprintf(r->runtime_dir, sizeof(r->runtime_dir), "/run/user/%u",
+			 ow.our_host_uid);
 	else if (state_runtime_prepare(r->runtime_dir, sizeof(r->runtime_dir),
 				       ow.uid, ow.gid, err) < 0)
 		return -err->code;
@@ -457,8 +457,7 @@ static int precreate(const struct hook *h, const char *text, size_t len)
 	int ret;
 
 	uerr_clear(&err);
-	if (json_parse_strict(text, len, "config.json (stdin)", &cfg, &err) <
-	    0)
+	if (json_parse_strict(text, len, "config.json (stdin)", &cfg, &err) < 0)
 		return precreate_fail(h, NULL, &err);
 	if (ocicfg_disks(cfg, disks, &nr, &err) < 0) {
 		ret = precreate_fail(h, cfg, &err);
@@ -506,8 +505,10 @@ static int precreate(const struct hook *h, const char *text, size_t len)
 		    run_gc(h, "--key", r->key) < 0)
 			say("could not remove all of container record %s",
 			    r->key);
-		if (err.code == EPIPE || !strncmp(err.msg, "cannot write the "
-						  "config", 22)) {
+		if (err.code == EPIPE || !strncmp(err.msg,
+						  "cannot write the "
+						  "config",
+						  22)) {
 			say("%s", err.msg);
 			ret = 1;
 		} else {
@@ -620,14 +621,16 @@ int main(int argc, char **argv)
 		} else if (!stage && argv[i][0] != '-') {
 			stage = argv[i];
 		} else {
-			fprintf(stderr, "ublk-user-oci-hook: unexpected "
-				"argument '%s'\n%s", argv[i], usage);
+			fprintf(stderr,
+				"ublk-user-oci-hook: unexpected "
+				"argument '%s'\n%s",
+				argv[i], usage);
 			return 2;
 		}
 	}
-	if (!stage || (strcmp(stage, "precreate") &&
-		       strcmp(stage, "createRuntime") &&
-		       strcmp(stage, "poststop"))) {
+	if (!stage ||
+	    (strcmp(stage, "precreate") && strcmp(stage, "createRuntime") &&
+	     strcmp(stage, "poststop"))) {
 		fprintf(stderr, "ublk-user-oci-hook: %s\n%s",
 			stage ? "unknown stage" : "no stage given", usage);
 		return 2;

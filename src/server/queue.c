@@ -56,8 +56,8 @@ struct io_uring_sqe *queue_get_sqe(struct ublk_queue *q)
 	return sqe;
 }
 
-static int queue_issue_cmd(struct ublk_queue *q, unsigned int tag,
-			   uint32_t op, int32_t result)
+static int queue_issue_cmd(struct ublk_queue *q, unsigned int tag, uint32_t op,
+			   int32_t result)
 {
 	struct io_uring_sqe *sqe = queue_get_sqe(q);
 
@@ -333,8 +333,8 @@ int queue_init(struct ublk_queue *q, unsigned int q_id, unsigned int depth,
 	p = mmap(NULL, q->iods_len, PROT_READ, MAP_SHARED | MAP_POPULATE,
 		 char_fd, iods_offset(q_id));
 	if (p == MAP_FAILED)
-		return uerr_sys(err, errno,
-				"queue %u: mapping I/O descriptors", q_id);
+		return uerr_sys(err, errno, "queue %u: mapping I/O descriptors",
+				q_id);
 	q->iods = p;
 
 	q->ios = calloc(depth, sizeof(*q->ios));
@@ -363,16 +363,14 @@ int queue_init(struct ublk_queue *q, unsigned int q_id, unsigned int depth,
 	return queue_setup_ring(q, err);
 }
 
-int queue_start(struct ublk_queue *q, struct queue_gate *gate,
-		struct uerr *err)
+int queue_start(struct ublk_queue *q, struct queue_gate *gate, struct uerr *err)
 {
 	int ret;
 
 	q->gate = gate;
 	ret = pthread_create(&q->thread, NULL, queue_thread, q);
 	if (ret)
-		return uerr_sys(err, ret, "queue %u: starting thread",
-				q->q_id);
+		return uerr_sys(err, ret, "queue %u: starting thread", q->q_id);
 	return 0;
 }
 

@@ -30,8 +30,8 @@
 #define QUEUE_FILE_BACKING 1
 
 struct ublk_io {
-	void *buf; /* our own buffer, the kernel copies to and from it */
-	void *data; /* where this I/O's data is: buf, or shared memory */
+	void *buf;     /* our own buffer, the kernel copies to and from it */
+	void *data;    /* where this I/O's data is: buf, or shared memory */
 	uint32_t done; /* bytes a target has moved so far (short I/O) */
 };
 
@@ -63,8 +63,8 @@ struct ublk_queue {
 	unsigned int cmd_inflight; /* ublk commands the kernel holds */
 	unsigned int tgt_inflight; /* target SQEs not yet completed */
 	bool aborting;
-	struct shmem_table *shmem; /* zero-copy buffers, or NULL */
-	struct stats_queue *stats; /* this queue's counters */
+	struct shmem_table *shmem;    /* zero-copy buffers, or NULL */
+	struct stats_queue *stats;    /* this queue's counters */
 	struct stats_queue own_stats; /* until the server gives a shared one */
 	pthread_t thread;
 	struct queue_gate *gate;

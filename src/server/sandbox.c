@@ -85,10 +85,9 @@ static int allow_ring(scmp_filter_ctx ctx)
 	if (ret < 0)
 		return ret;
 	/* Only ENABLE_RINGS: io_uring_setup and other registers are gone. */
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_register),
-				1,
-				SCMP_A1(SCMP_CMP_EQ,
-					IORING_REGISTER_ENABLE_RINGS));
+	return seccomp_rule_add(
+		ctx, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_register), 1,
+		SCMP_A1(SCMP_CMP_EQ, IORING_REGISTER_ENABLE_RINGS));
 }
 
 static int load(scmp_filter_ctx ctx, bool tsync, const char *what,
@@ -122,18 +121,30 @@ int sandbox_server(int state_dir_fd, bool shmem_socket, struct uerr *err)
 		SCMP_SYS(fstatfs), SCMP_SYS(getsockopt),
 	};
 	static const int plain[] = {
-		SCMP_SYS(read),		  SCMP_SYS(write),
-		SCMP_SYS(writev),	  SCMP_SYS(close),
-		SCMP_SYS(poll),		  SCMP_SYS(ppoll),
-		SCMP_SYS(futex),	  SCMP_SYS(munmap),
-		SCMP_SYS(madvise),	  SCMP_SYS(brk),
-		SCMP_SYS(mremap),	  SCMP_SYS(rt_sigreturn),
-		SCMP_SYS(rt_sigprocmask), SCMP_SYS(clock_gettime),
-		SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
-		SCMP_SYS(exit),		  SCMP_SYS(exit_group),
-		SCMP_SYS(getpid),	  SCMP_SYS(gettid),
-		SCMP_SYS(fstat),	  SCMP_SYS(newfstatat),
-		SCMP_SYS(lseek),	  SCMP_SYS(sched_yield),
+		SCMP_SYS(read),
+		SCMP_SYS(write),
+		SCMP_SYS(writev),
+		SCMP_SYS(close),
+		SCMP_SYS(poll),
+		SCMP_SYS(ppoll),
+		SCMP_SYS(futex),
+		SCMP_SYS(munmap),
+		SCMP_SYS(madvise),
+		SCMP_SYS(brk),
+		SCMP_SYS(mremap),
+		SCMP_SYS(rt_sigreturn),
+		SCMP_SYS(rt_sigprocmask),
+		SCMP_SYS(clock_gettime),
+		SCMP_SYS(clock_nanosleep),
+		SCMP_SYS(nanosleep),
+		SCMP_SYS(exit),
+		SCMP_SYS(exit_group),
+		SCMP_SYS(getpid),
+		SCMP_SYS(gettid),
+		SCMP_SYS(fstat),
+		SCMP_SYS(newfstatat),
+		SCMP_SYS(lseek),
+		SCMP_SYS(sched_yield),
 		SCMP_SYS(restart_syscall),
 		/* Queue threads add their own, tighter filter. */
 		SCMP_SYS(seccomp),
@@ -163,19 +174,18 @@ int sandbox_server(int state_dir_fd, bool shmem_socket, struct uerr *err)
 				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC,
 					       0));
 	if (ret == 0)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect),
-				       1,
-				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC,
-					       0));
+		ret = seccomp_rule_add(
+			ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+			SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	/* Removing our own record at exit, in our state directory only. */
 	if (ret == 0 && state_dir_fd >= 0)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat),
-				       1,
-				       SCMP_A0(SCMP_CMP_EQ,
-					       (scmp_datum_t)state_dir_fd));
+		ret = seccomp_rule_add(
+			ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 1,
+			SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)state_dir_fd));
 	if (ret < 0) {
 		seccomp_release(ctx);
-		return uerr_sys(err, -ret, "building the server seccomp filter");
+		return uerr_sys(err, -ret,
+				"building the server seccomp filter");
 	}
 	return load(ctx, true, "server", err);
 }
@@ -183,10 +193,10 @@ int sandbox_server(int state_dir_fd, bool shmem_socket, struct uerr *err)
 int sandbox_queue_thread(struct uerr *err)
 {
 	static const int plain[] = {
-		SCMP_SYS(write),	  SCMP_SYS(futex),
-		SCMP_SYS(madvise),	  SCMP_SYS(munmap),
-		SCMP_SYS(close),	  SCMP_SYS(exit),
-		SCMP_SYS(rt_sigreturn),	  SCMP_SYS(rt_sigprocmask),
+		SCMP_SYS(write),	 SCMP_SYS(futex),
+		SCMP_SYS(madvise),	 SCMP_SYS(munmap),
+		SCMP_SYS(close),	 SCMP_SYS(exit),
+		SCMP_SYS(rt_sigreturn),	 SCMP_SYS(rt_sigprocmask),
 		SCMP_SYS(clock_gettime), SCMP_SYS(restart_syscall),
 	};
 	scmp_filter_ctx ctx;

@@ -142,8 +142,8 @@ static int server_open_state_files(struct server *s, struct uerr *err)
 	int ret;
 
 	snprintf(name, sizeof(name), "dev-%u.stats", info->dev_id);
-	ret = stats_create(s->state_dir_fd, name, info->nr_hw_queues,
-			   &s->stats, err);
+	ret = stats_create(s->state_dir_fd, name, info->nr_hw_queues, &s->stats,
+			   err);
 	if (ret < 0)
 		return ret;
 	for (i = 0; i < info->nr_hw_queues && i < STATS_MAX_QUEUES; i++)
@@ -347,7 +347,10 @@ static __attribute__((noreturn)) void server_main(struct server_cfg *cfg,
 						  int ready_fd)
 {
 	struct server s = {
-		.cfg = cfg, .char_fd = -1, .ctrl.fd = -1, .state_dir_fd = -1,
+		.cfg = cfg,
+		.char_fd = -1,
+		.ctrl.fd = -1,
+		.state_dir_fd = -1,
 		.sock.listen_fd = -1,
 	};
 	struct pollfd pfd[SERVER_MAX_POLL];
@@ -388,7 +391,7 @@ static __attribute__((noreturn)) void server_main(struct server_cfg *cfg,
 		pfd[0] = (struct pollfd){ .fd = s.signal_fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = s.event_fd, .events = POLLIN };
 		n = 2 + (s.shmem_zc ? shmem_sock_pollfds(&s.sock, pfd + 2,
-							  SERVER_MAX_POLL - 2) :
+							 SERVER_MAX_POLL - 2) :
 				      0);
 		if (poll(pfd, n, -1) < 0) {
 			if (errno == EINTR)
@@ -425,8 +428,9 @@ static void detach_stdio(uint32_t dev_id)
 		close(fd);
 	}
 	if (state_path(log, sizeof(log), dev_id, "log", &err) == 0) {
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
-				       O_NOFOLLOW,
+		fd = open(log,
+			  O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+				  O_NOFOLLOW,
 			  0600);
 		if (fd >= 0) {
 			dup2(fd, 2);

@@ -24,7 +24,7 @@ struct server_cfg {
 	struct queue_opts qopts;
 	/* zero copy (info.flags has UBLK_F_SHMEM_ZC): a listening socket */
 	uint64_t shmem_budget; /* bytes registered at once (max_shmem) */
-	int shmem_file_fd; /* --shmem FILE, checked by add; or -1 */
+	int shmem_file_fd;     /* --shmem FILE, checked by add; or -1 */
 };
 
 /* Start the server; on success *pid is its pid and the device is live. */

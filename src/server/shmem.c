@@ -50,7 +50,8 @@ int shmem_check_fd(int fd, enum shmem_source src, uint64_t budget_left,
 		if (seals < 0 || (seals & SEALS_NEEDED) != SEALS_NEEDED)
 			return uerr_set(err, EPERM,
 					"a memfd sealed with F_SEAL_SHRINK, "
-					"F_SEAL_GROW and F_SEAL_SEAL is needed");
+					"F_SEAL_GROW and F_SEAL_SEAL is "
+					"needed");
 	}
 	if (seals > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
 		info->read_only = true;

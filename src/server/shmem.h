@@ -21,8 +21,8 @@
 #include "kernel/ctrl.h"
 #include "base/err.h"
 
-#define SHMEM_MAX_BUFS 256 /* per device */
-#define SHMEM_BUF_MAX (1ULL << 32) /* the kernel's limit per buffer */
+#define SHMEM_MAX_BUFS 256		  /* per device */
+#define SHMEM_BUF_MAX (1ULL << 32)	  /* the kernel's limit per buffer */
 #define SHMEM_DEFAULT_BUDGET (1ULL << 30) /* without a policy */
 
 /* What shmem_check_fd found out about an fd */
@@ -35,14 +35,14 @@ struct shmem_fd_info {
 /* How strict to be: a client's memfd, or a file named by the owner */
 enum shmem_source {
 	SHMEM_FROM_CLIENT, /* sealed memfd only */
-	SHMEM_FROM_FILE, /* hugetlbfs or tmpfs file, no seals needed */
+	SHMEM_FROM_FILE,   /* hugetlbfs or tmpfs file, no seals needed */
 };
 
 int shmem_check_fd(int fd, enum shmem_source src, uint64_t budget_left,
 		   struct shmem_fd_info *info, struct uerr *err);
 
 struct shmem_buf {
-	void *base; /* the server's mapping */
+	void *base;   /* the server's mapping */
 	uint64_t len; /* 0: slot free; published last, read with acquire */
 	bool read_only;
 	uint64_t owner; /* client connection id, 0 for --shmem files */

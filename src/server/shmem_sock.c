@@ -27,9 +27,8 @@ int shmem_sock_listen(struct shmem_sock *s, const char *path, uid_t owner,
 		return uerr_set(err, ENAMETOOLONG, "socket path %s is too long",
 				path);
 	strcpy(addr.sun_path, path);
-	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-					       SOCK_CLOEXEC,
-			      0);
+	s->listen_fd =
+		socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->listen_fd < 0)
 		return uerr_sys(err, errno, "socket");
 	unlink(path); /* a stale socket of an earlier server of this id */
@@ -42,8 +41,8 @@ int shmem_sock_listen(struct shmem_sock *s, const char *path, uid_t owner,
 	return 0;
 }
 
-unsigned int shmem_sock_pollfds(const struct shmem_sock *s,
-				struct pollfd *pfd, unsigned int max)
+unsigned int shmem_sock_pollfds(const struct shmem_sock *s, struct pollfd *pfd,
+				unsigned int max)
 {
 	unsigned int i, n = 0;
 
@@ -116,7 +115,8 @@ static unsigned int take_fds(struct msghdr *msg, int *fds, unsigned int max)
 		for (i = 0; i < k; i++) {
 			int fd;
 
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+			       sizeof(fd));
 			if (n < max)
 				fds[n] = fd;
 			else
@@ -146,8 +146,7 @@ static int32_t handle_register(struct shmem_sock *s, struct shmem_client *c,
 		return err.code ? -err.code : -EINVAL;
 	}
 	fprintf(stderr, "shmem: client %llu: buffer %d, %llu bytes%s\n",
-		(unsigned long long)c->id, ret,
-		(unsigned long long)info.len,
+		(unsigned long long)c->id, ret, (unsigned long long)info.len,
 		info.read_only ? ", read-only" : "");
 	return ret;
 }
@@ -182,8 +181,9 @@ static void serve_client(struct shmem_sock *s, struct shmem_client *c)
 	nfds = take_fds(&msg, fds, MAX_FDS_SEEN);
 
 	if (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) {
-		fprintf(stderr, "shmem: client %llu: truncated control "
-				"message\n",
+		fprintf(stderr,
+			"shmem: client %llu: truncated control "
+			"message\n",
 			(unsigned long long)c->id);
 		ret = -EMSGSIZE;
 	} else if (data[0] == SHMEM_MSG_UNREGISTER) {

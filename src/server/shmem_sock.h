@@ -21,7 +21,7 @@
 #define SHMEM_MSG_UNREGISTER 'U'
 
 struct shmem_client {
-	int fd; /* -1: free */
+	int fd;	     /* -1: free */
 	uint64_t id; /* owner of its buffers in the table */
 };
 
@@ -40,8 +40,8 @@ struct shmem_sock {
 int shmem_sock_listen(struct shmem_sock *s, const char *path, uid_t owner,
 		      struct uerr *err);
 /* Fill pfd with the listening and client fds; returns how many. */
-unsigned int shmem_sock_pollfds(const struct shmem_sock *s,
-				struct pollfd *pfd, unsigned int max);
+unsigned int shmem_sock_pollfds(const struct shmem_sock *s, struct pollfd *pfd,
+				unsigned int max);
 /* Serve whatever poll() reported on the fds shmem_sock_pollfds gave. */
 void shmem_sock_serve(struct shmem_sock *s, const struct pollfd *pfd,
 		      unsigned int n);

@@ -17,9 +17,8 @@ int stats_create(int dir_fd, const char *name, unsigned int nr_queues,
 	*out = NULL;
 	if (nr_queues > STATS_MAX_QUEUES)
 		nr_queues = STATS_MAX_QUEUES;
-	fd = openat(dir_fd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC |
-					  O_NOFOLLOW,
-		    0600);
+	fd = openat(dir_fd, name,
+		    O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return uerr_sys(err, errno, "cannot create %s", name);
 	if (ftruncate(fd, sizeof(*s)) < 0) {

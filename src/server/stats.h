@@ -16,8 +16,8 @@
 #define STATS_MAX_QUEUES 64
 
 struct stats_queue {
-	uint64_t ios; /* every request served */
-	uint64_t zc_ios; /* reads and writes served from shared memory */
+	uint64_t ios;	     /* every request served */
+	uint64_t zc_ios;     /* reads and writes served from shared memory */
 	uint64_t copied_ios; /* reads and writes through our own buffers */
 	uint64_t pad[5];
 } __attribute__((aligned(64)));

@@ -11,7 +11,7 @@
 static const struct target_ops *const targets[] = {
 	UBLK_USER_TARGETS(TARGET_OPS_ROW)
 #ifdef UBLK_USER_TEST_HOOKS
-	&target_fault_ops, /* test builds only */
+		& target_fault_ops, /* test builds only */
 #endif
 };
 
@@ -30,8 +30,8 @@ const char *target_names(void)
 	return TARGET_NAMES_TEXT;
 }
 
-int target_open(struct target *t, const char *name,
-		const struct target_opts *o, struct uerr *err)
+int target_open(struct target *t, const char *name, const struct target_opts *o,
+		struct uerr *err)
 {
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;

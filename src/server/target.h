@@ -22,7 +22,7 @@ struct ublk_queue;
 
 struct target_opts {
 	const char *backing; /* loop: file or block device */
-	uint64_t size; /* bytes; 0 = from the backing or the default */
+	uint64_t size;	     /* bytes; 0 = from the backing or the default */
 };
 
 struct target {
@@ -30,13 +30,13 @@ struct target {
 	uint64_t size; /* bytes, a multiple of the logical block size */
 	unsigned int lbs_shift; /* logical block size */
 	unsigned int pbs_shift; /* physical block size */
-	uint32_t attrs; /* UBLK_ATTR_* */
-	bool discard; /* DISCARD and WRITE_ZEROES are served */
-	int fd; /* backing (loop), memfd (mem), or -1 */
-	void *map; /* mem: the whole disk */
-	bool direct; /* loop: backing opened with O_DIRECT */
-	bool is_blockdev; /* loop: backing is a block device */
-	bool shmem_zc; /* the device serves zero-copy I/O too */
+	uint32_t attrs;		/* UBLK_ATTR_* */
+	bool discard;		/* DISCARD and WRITE_ZEROES are served */
+	int fd;			/* backing (loop), memfd (mem), or -1 */
+	void *map;		/* mem: the whole disk */
+	bool direct;		/* loop: backing opened with O_DIRECT */
+	bool is_blockdev;	/* loop: backing is a block device */
+	bool shmem_zc;		/* the device serves zero-copy I/O too */
 	char backing[PATH_MAX]; /* absolute path, "" when none */
 };
 
@@ -78,8 +78,8 @@ const struct target_ops *target_find(const char *name);
 /* "null, loop, mem" for messages */
 const char *target_names(void);
 
-int target_open(struct target *t, const char *name,
-		const struct target_opts *o, struct uerr *err);
+int target_open(struct target *t, const char *name, const struct target_opts *o,
+		struct uerr *err);
 void target_close(struct target *t);
 
 #endif

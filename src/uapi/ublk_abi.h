@@ -29,7 +29,7 @@
 struct ublksrv_ctrl_cmd {
 	uint32_t dev_id;
 	uint16_t queue_id; /* (uint16_t)-1 when not about a queue */
-	uint16_t len; /* bytes at addr, including a leading device path */
+	uint16_t len;	   /* bytes at addr, including a leading device path */
 	uint64_t addr;
 	uint64_t data[1];
 	uint16_t dev_path_len; /* with the NUL; unprivileged devices only */
@@ -279,13 +279,19 @@ struct ublk_params {
 
 /* Layout pins: a change here is an ABI break, not a refactor. */
 _Static_assert(sizeof(struct ublksrv_ctrl_cmd) == 32, "ctrl_cmd size");
-_Static_assert(offsetof(struct ublksrv_ctrl_cmd, dev_path_len) == 24,
-	       "dev_path_len offset");
+_Static_assert(offsetof(struct ublksrv_ctrl_cmd, dev_path_len) == 24, "dev_"
+								      "path_"
+								      "len "
+								      "offset");
 _Static_assert(sizeof(struct ublksrv_ctrl_dev_info) == 64, "dev_info size");
-_Static_assert(offsetof(struct ublksrv_ctrl_dev_info, flags) == 24,
-	       "dev_info flags offset");
-_Static_assert(offsetof(struct ublksrv_ctrl_dev_info, owner_uid) == 40,
-	       "dev_info owner offset");
+_Static_assert(offsetof(struct ublksrv_ctrl_dev_info, flags) == 24, "dev_info "
+								    "flags "
+								    "offset");
+_Static_assert(offsetof(struct ublksrv_ctrl_dev_info, owner_uid) == 40, "dev_"
+									"info "
+									"owner "
+									"offse"
+									"t");
 _Static_assert(sizeof(struct ublksrv_io_cmd) == 16, "io_cmd size");
 _Static_assert(sizeof(struct ublksrv_io_desc) == 24, "io_desc size");
 _Static_assert(sizeof(struct ublk_shmem_buf_reg) == 24, "buf_reg size");

@@ -45,7 +45,7 @@ is "$RUN_RC" 1 "alice: a third device is refused"
 is "$RUN_ERR" "ublk-user: refused by the policy: alice already has 2 devices: max_devices=2 for group ublk ($site:3)" \
 	"the refusal names the rule, its file and line"
 is "$(nodes_of_user alice)" 2 "no third device was made"
-is "$(ls /run/user/2001/ublk-user | grep -c json)" 2 "no third record"
+is "$(find /run/user/2001/ublk-user -maxdepth 1 -name "*json*" | wc -l)" 2 "no third record"
 is "$(server_pids alice | wc -l)" 2 "no third server"
 
 # --- max_devices skipping the CLI: the helper deletes the device --------------

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # podman.sh: helpers for the podman tests (sourced after tap.sh, ublk.sh).
 #
 #   podman_setup                root's storage on a tmpfs, image localhost/bb
@@ -56,9 +57,9 @@ pm() {
 		run podman "$@"
 	else
 		# cwd /tmp: podman must be able to stat it as the user
-		pushd /tmp >/dev/null
+		pushd /tmp >/dev/null || return
 		run run_as "$user" podman "$@"
-		popd >/dev/null
+		popd >/dev/null || return
 	fi
 }
 

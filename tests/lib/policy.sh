@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # RAW_ID, REASON: for the caller
 # policy.sh: helpers for the policy tests (sourced after tap.sh, ublk.sh).
 #
 #   POLICY_DIR, DROPIN                 /etc/ublk-user and its policy.d

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ublk.sh: helpers for the kernel tests (sourced after tap.sh).
 #
 #   uu USER ARGS...        run ublk-user as USER (sets RUN_OUT/ERR/RC)

@@ -92,8 +92,8 @@ static int fault_io_done(struct ublk_queue *q, unsigned int tag,
 {
 	(void)q;
 	(void)tag;
-	fprintf(stderr, "fault: ring OPENAT completed with %d (%s)\n",
-		cqe->res, cqe->res < 0 ? strerror(-cqe->res) : "opened");
+	fprintf(stderr, "fault: ring OPENAT completed with %d (%s)\n", cqe->res,
+		cqe->res < 0 ? strerror(-cqe->res) : "opened");
 	return cqe->res < 0 ? cqe->res : -EIO;
 }
 

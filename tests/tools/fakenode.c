@@ -61,15 +61,16 @@ static const struct fuse_operations fake_ops = {
 
 int main(int argc, char **argv)
 {
-	char *fargv[] = { argv[0], "-f", "-o", "default_permissions", NULL,
-			  NULL };
+	char *fargv[] = {
+		argv[0], "-f", "-o", "default_permissions", NULL, NULL
+	};
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: fakenode MAJOR MINOR MOUNTPOINT\n");
 		return 2;
 	}
-	fake_rdev = makedev(strtoul(argv[1], NULL, 10),
-			    strtoul(argv[2], NULL, 10));
+	fake_rdev =
+		makedev(strtoul(argv[1], NULL, 10), strtoul(argv[2], NULL, 10));
 	fargv[4] = argv[3];
 	return fuse_main(5, fargv, &fake_ops, NULL);
 }

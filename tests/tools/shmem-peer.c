@@ -30,7 +30,8 @@ static int sealed_memfd(size_t size, unsigned int extra_seals)
 
 	if (fd < 0 || ftruncate(fd, size) < 0 ||
 	    fcntl(fd, F_ADD_SEALS,
-		  F_SEAL_SHRINK | F_SEAL_GROW | extra_seals | F_SEAL_SEAL) < 0) {
+		  F_SEAL_SHRINK | F_SEAL_GROW | extra_seals | F_SEAL_SEAL) <
+		    0) {
 		perror("memfd");
 		exit(1);
 	}

@@ -67,7 +67,8 @@ int main(int argc, char **argv)
 		ret = ublk_ctrl_encode(&msg, NULL, info.dev_id, &info,
 				       sizeof(info), 0, &err);
 		if (ret == 0)
-			ret = ublk_ctrl_send(&ctrl, UBLK_U_CMD_ADD_DEV, &msg, 0);
+			ret = ublk_ctrl_send(&ctrl, UBLK_U_CMD_ADD_DEV, &msg,
+					     0);
 		if (ret >= 0) {
 			memcpy(&info, msg.buf, sizeof(info));
 			printf("%u\n", info.dev_id);

@@ -105,8 +105,8 @@ static void test_keys_and_sets(void)
 	ok(annot_check_disks(d, 3, &err) < 0, "two disks at one path");
 	contains(err.msg, "have the same path /dev/ublk-a", "  says so");
 	annot_parse_disk("io.ublk-user.disk", "size=1G", &d[0], &err);
-	annot_parse_disk("io.ublk-user.disk.disk", "size=1G,path=/dev/y",
-			 &d[1], &err);
+	annot_parse_disk("io.ublk-user.disk.disk", "size=1G,path=/dev/y", &d[1],
+			 &err);
 	ok(annot_check_disks(d, 2, &err) < 0, "two disks called disk");
 	contains(err.msg, "two disks are called 'disk'", "  says so");
 	annot_parse_disk("io.ublk-user.disk.x", "size=1G,file=f", &d[0], &err);

@@ -22,8 +22,8 @@ static json_object *parse(const char *text)
 
 static const char *str(json_object *o)
 {
-	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	return json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
 static void test_user(void)
@@ -44,8 +44,9 @@ static void test_user(void)
 		  "\"hostID\":1,\"size\":2001},{\"containerID\":2001,"
 		  "\"hostID\":0,\"size\":1}]}}");
 	ok(ocicfg_user(c, &u, &err) == 0, "keep-id mappings");
-	ok(u.uid == 2001 && u.out_uid == 0 && u.out_gid == 0,
-	   "  2001 in the container is 0 outside");
+	ok(u.uid == 2001 && u.out_uid == 0 && u.out_gid == 0, "  2001 in the "
+							      "container is 0 "
+							      "outside");
 	json_object_put(c);
 
 	c = parse("{\"process\":{\"user\":{\"uid\":5000,\"gid\":0}},"
@@ -136,31 +137,39 @@ static void test_edit(void)
 	json_object_put(c);
 
 	c = parse("{}");
-	ok(ocicfg_add_bind(c, "/dev/xvda", "/dev/ublkb3", &err) == 0,
-	   "add a bind mount (rootless)");
+	ok(ocicfg_add_bind(c, "/dev/xvda", "/dev/ublkb3", &err) == 0, "add a "
+								      "bind "
+								      "mount "
+								      "(rootles"
+								      "s)");
 	is_str(str(c),
 	       "{\"mounts\":[{\"destination\":\"/dev/xvda\",\"type\":\"bind\","
 	       "\"source\":\"/dev/ublkb3\",\"options\":[\"bind\",\"nosuid\","
 	       "\"noexec\"]}]}",
 	       "  of the host's node, nosuid and noexec");
-	ok(ocicfg_set_annotation(c, ANNOT_KEY, "abc", &err) == 0,
-	   "set the key annotation");
+	ok(ocicfg_set_annotation(c, ANNOT_KEY, "abc", &err) == 0, "set the key "
+								  "annotation");
 	is_str(ocicfg_annotation(c, ANNOT_KEY), "abc", "  and read it back");
 	json_object_put(c);
 
 	c = parse("{\"mounts\":{}}");
-	ok(ocicfg_add_bind(c, "/dev/x", "/dev/ublkb0", &err) < 0,
-	   "mounts that is not an array");
+	ok(ocicfg_add_bind(c, "/dev/x", "/dev/ublkb0", &err) < 0, "mounts that "
+								  "is not an "
+								  "array");
 	contains(err.msg, "mounts is not an array", "  says so");
 	json_object_put(c);
 	c = parse("{\"linux\":[]}");
-	ok(ocicfg_add_device(c, "/dev/x", 1, 2, 0, 0, &err) < 0,
-	   "linux that is not an object");
+	ok(ocicfg_add_device(c, "/dev/x", 1, 2, 0, 0, &err) < 0, "linux that "
+								 "is not an "
+								 "object");
 	json_object_put(c);
 
 	c = parse("{}");
-	ok(ocicfg_add_failure(c, "refused:\nby the policy", &err) == 0,
-	   "a failure mount");
+	ok(ocicfg_add_failure(c, "refused:\nby the policy", &err) == 0, "a "
+									"failur"
+									"e "
+									"moun"
+									"t");
 	is_str(str(c),
 	       "{\"mounts\":[{\"destination\":\"/.ublk-user-oci-hook-failed\","
 	       "\"type\":\"bind\",\"source\":\"/ublk-user-oci-hook: refused: "
@@ -179,8 +188,9 @@ static void test_state(void)
 	o = parse("{\"ociVersion\":\"1.0\",\"id\":\"c1\",\"pid\":42,"
 		  "\"annotations\":{\"io.ublk-user.key\":\"k\"}}");
 	ok(ocistate_parse(o, &s, &err) == 0, "a createRuntime state");
-	ok(!strcmp(s.id, "c1") && s.pid == 42 && !strcmp(s.key, "k"),
-	   "  id, pid and key");
+	ok(!strcmp(s.id, "c1") && s.pid == 42 && !strcmp(s.key, "k"), "  id, "
+								      "pid and "
+								      "key");
 	json_object_put(o);
 	o = parse("{\"id\":\"c1\",\"status\":\"stopped\"}");
 	ok(ocistate_parse(o, &s, &err) == 0 && s.pid == 0 && !s.key[0],

@@ -115,8 +115,7 @@ static void test_dir(void)
 	       "a runtime dir that does not exist: -ENOENT");
 	contains(err.msg, "XDG_RUNTIME_DIR", "the message says what to set");
 	/* /run/user/UID, or the fallback where there is none */
-	snprintf(moved, sizeof(moved), "/run/user/%u",
-		 (unsigned int)geteuid());
+	snprintf(moved, sizeof(moved), "/run/user/%u", (unsigned int)geteuid());
 	if (!exists(moved))
 		snprintf(moved, sizeof(moved), "%s/%u", STATE_FALLBACK_DIR,
 			 (unsigned int)geteuid());

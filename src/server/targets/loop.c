@@ -210,10 +210,9 @@ static int loop_queue_io(struct ublk_queue *q, unsigned int tag,
 		break;
 	case UBLK_IO_OP_DISCARD:
 	case UBLK_IO_OP_WRITE_ZEROES:
-		io_uring_prep_fallocate(sqe, QUEUE_FILE_BACKING,
-					FALLOC_FL_PUNCH_HOLE |
-						FALLOC_FL_KEEP_SIZE,
-					off, len);
+		io_uring_prep_fallocate(
+			sqe, QUEUE_FILE_BACKING,
+			FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
 		break;
 	}
 	sqe->flags |= IOSQE_FIXED_FILE;

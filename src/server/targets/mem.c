@@ -34,8 +34,7 @@ static int mem_open(struct target *t, const struct target_opts *o,
 	if (ftruncate(t->fd, t->size) < 0)
 		return uerr_sys(err, errno, "sizing the memfd to %llu bytes",
 				(unsigned long long)t->size);
-	map = mmap(NULL, t->size, PROT_READ | PROT_WRITE, MAP_SHARED, t->fd,
-		   0);
+	map = mmap(NULL, t->size, PROT_READ | PROT_WRITE, MAP_SHARED, t->fd, 0);
 	if (map == MAP_FAILED)
 		return uerr_sys(err, errno, "mapping %llu bytes",
 				(unsigned long long)t->size);
@@ -77,10 +76,9 @@ static int mem_queue_io(struct ublk_queue *q, unsigned int tag,
 		sqe = queue_get_sqe(q);
 		if (!sqe)
 			return -EBUSY;
-		io_uring_prep_fallocate(sqe, QUEUE_FILE_BACKING,
-					FALLOC_FL_PUNCH_HOLE |
-						FALLOC_FL_KEEP_SIZE,
-					off, len);
+		io_uring_prep_fallocate(
+			sqe, QUEUE_FILE_BACKING,
+			FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
 		sqe->flags |= IOSQE_FIXED_FILE;
 		sqe->user_data = queue_ud(tag, QUEUE_UD_TGT, 0);
 		q->tgt_inflight++;

@@ -21,8 +21,8 @@
 
 static inline bool target_name_known(const char *name)
 {
-	static const char *const names[] = {
-		UBLK_USER_TARGETS(UBLK_USER_TARGET_NAME_)};
+	static const char *const names[] = { UBLK_USER_TARGETS(
+		UBLK_USER_TARGET_NAME_) };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
