@@ -20,6 +20,7 @@ BINDIR     ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/ublk-user
 MANDIR     ?= $(PREFIX)/share/man
 UDEVRULESDIR ?= /usr/lib/udev/rules.d
+HOOKSDIR   ?= /usr/share/containers/oci/hooks.d
 SYSCONFDIR ?= /etc
 DOCDIR     ?= $(PREFIX)/share/doc/ublk-user
 # Who may open /dev/ublk-control (see ublk-user-udev(8)): the members of
