@@ -2,7 +2,10 @@
 #ifndef UBLK_USER_CLI_H
 #define UBLK_USER_CLI_H
 
+#include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -19,28 +22,99 @@
 
 extern const char *prog_name;
 
+/*
+ * The command table (commands.c): one row per command, in the order
+ * `ublk-user help` lists them.  main() hands the command line to
+ * cli_main(), which finds the row, handles --help and every usage error
+ * of options and operands, and calls run().
+ */
+#define CLI_ANY UINT_MAX /* max_args: no limit */
+
+enum cli_flags {
+	CLI_HIDDEN = 1 << 0, /* an alias ("--help"): not listed by help */
+	/* Options end at the first operand, so later ones may start with
+	 * '-' ("policy check FILE..."); else they may come anywhere. */
+	CLI_OPTIONS_FIRST = 1 << 1,
+};
+
+/* A command's options, defined beside the code that reads them */
+struct cli_opts {
+	const char *usage;	       /* --help: "Usage: ublk-user NAME ..." */
+	const char *shortopts;	       /* getopt letters besides h: "n:a" */
+	const struct option *longopts; /* besides --help; NULL: none */
+};
+
+struct cli_args;
+
+struct cli_cmd {
+	const char *name;
+	const char *summary; /* one line in `ublk-user help` */
+	const struct cli_opts *opts;
+	unsigned int min_args; /* operands after the options */
+	unsigned int max_args; /* or CLI_ANY */
+	unsigned int flags;    /* enum cli_flags */
+	/* Reads its options with cli_next_opt(); returns the exit status */
+	int (*run)(struct cli_args *a);
+	/* A command of commands ("policy check"): the rows, then no run */
+	const struct cli_cmd *subcmds;
+};
+
+/* The commands of ublk-user; the last row has no name */
+extern const struct cli_cmd cli_cmds[];
+
+#define CLI_MAX_LONGOPTS 24
+
+/* One command's words as cli_next_opt() goes through them */
+struct cli_args {
+	const struct cli_cmd *cmd;
+	char name[64]; /* "add", "policy show": for messages */
+	int argc;      /* argv[0] is the command's name */
+	char **argv;
+	int nargs; /* the operands, once cli_next_opt() said CLI_DONE */
+	char **args;
+	int status; /* the exit status, once it said CLI_EXIT */
+	char shortopts[64];
+	struct option longopts[CLI_MAX_LONGOPTS + 2];
+};
+
+#define CLI_DONE (-1) /* no more options; the operands are in args */
+#define CLI_EXIT (-2) /* --help shown or a usage error said: return status */
+
+/* Find the command, parse nothing yet; exit status of the command run */
+int cli_main(const struct cli_cmd *cmds, int argc, char **argv);
+/* The row named name, or NULL */
+const struct cli_cmd *cli_find(const struct cli_cmd *cmds, const char *name);
+/* `ublk-user help`: the commands with their summaries */
+void cli_print_help(FILE *f, const struct cli_cmd *cmds);
+/*
+ * The next option of a's command: getopt_long's value for it; CLI_DONE
+ * after the last, with the number of operands checked; CLI_EXIT when the
+ * command must end with a->status (help printed, or a usage error said).
+ */
+int cli_next_opt(struct cli_args *a);
+
 /* Print "ublk-user: <msg>" on stderr */
 void cli_error(const struct uerr *err);
-/* Print a usage error and return EXIT_USAGE */
-int cli_usage_error(const char *cmd, const char *fmt, ...)
+/*
+ * The one way a command says its command line is wrong: "ublk-user NAME:
+ * <problem>" and "Try 'ublk-user NAME --help'." on stderr; returns
+ * EXIT_USAGE.
+ */
+int cli_usage_error(const struct cli_args *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/*
- * Options of a command that takes only --json and --help: -1 to go on, or
- * the exit status (help printed, or a usage error).
- */
-int cli_json_opts(int argc, char **argv, const char *cmd, const char *help,
-		  bool *json);
-/* The option getopt just complained about, as the user wrote it */
-const char *cli_opt_name(char **argv);
+/* The options of each command, in its file */
+extern const struct cli_opts add_opts, list_opts, del_opts, features_opts,
+	policy_opts, policy_check_opts, policy_show_opts, doctor_opts, gc_opts;
 
-int cmd_add(int argc, char **argv);
-int cmd_list(int argc, char **argv);
-int cmd_del(int argc, char **argv);
-int cmd_features(int argc, char **argv);
-int cmd_policy(int argc, char **argv);
-int cmd_doctor(int argc, char **argv);
-int cmd_gc(int argc, char **argv);
+int cmd_add(struct cli_args *a);
+int cmd_list(struct cli_args *a);
+int cmd_del(struct cli_args *a);
+int cmd_features(struct cli_args *a);
+int cmd_policy_check(struct cli_args *a);
+int cmd_policy_show(struct cli_args *a);
+int cmd_doctor(struct cli_args *a);
+int cmd_gc(struct cli_args *a);
 
 /* One device as `list` and `add` show it: kernel truth plus our record */
 struct dev_view {

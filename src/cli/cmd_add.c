@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: MIT
-/* ublk-user add: create a device, start its server, wait until usable. */
+/*
+ * ublk-user add: create a device, start its server, wait until usable.
+ *
+ * The steps, each a function below, in order: parse the command line;
+ * become --user; ask the policy; open the target (and --shmem FILE);
+ * check what the kernel and the policy say with the device count; ADD_DEV;
+ * wait for the char node; write the record; start the server; wait for
+ * the block node; describe the device (and write its CDI spec).  Once
+ * ADD_DEV made the device, a failing step deletes it again.
+ */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,19 +19,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/cleanup.h"
+#include "base/size.h"
 #include "cli.h"
+#include "containers/cdi.h"
+#include "containers/ctrrec.h"
 #include "host/caps.h"
 #include "host/denial.h"
+#include "host/idmap.h"
 #include "kernel/devnode.h"
 #include "kernel/features.h"
 #include "policy/policy.h"
 #include "server/server.h"
 #include "server/shmem.h"
-#include "base/size.h"
 #include "server/target.h"
-#include "containers/cdi.h"
-#include "host/idmap.h"
-#include "containers/ctrrec.h"
 
 #define ADD_DEFAULT_QUEUES 1
 #define ADD_DEFAULT_DEPTH 128
@@ -31,32 +40,64 @@
 #define ADD_IO_BUF_BYTES (512U << 10)
 #define UBLK_MAX_DEV_ID ((1U << 20) - 1)
 
-static const char add_usage[] =
-	"Usage: ublk-user add -t TARGET [OPTIONS]\n"
-	"\n"
-	"Create a ublk device served by a process of yours.\n"
-	"\n"
-	"  -t, --target TARGET  null, loop or mem\n"
-	"  -f, --file FILE      backing file or block device (loop)\n"
-	"  -s, --size SIZE      device size, K/M/G/T suffixes (mem: needed;\n"
-	"                       loop: at most the file's size)\n"
-	"  -q, --queues N       number of queues (default 1)\n"
-	"  -d, --depth N        queue depth, 1..4096 (default 128)\n"
-	"  -n, --id ID          device id to ask for (default: any free)\n"
-	"      --mlock          lock the server's I/O buffers in memory\n"
-	"      --shmem-zc       zero copy with clients' shared memory\n"
-	"                       (UBLK_F_SHMEM_ZC; memfds over dev-N.sock)\n"
-	"      --shmem FILE     also share FILE (hugetlbfs or tmpfs) with\n"
-	"                       clients that map it; implies --shmem-zc\n"
-	"      --user USER      (root) create the device as USER (a name, a\n"
-	"                       uid, or UID:GID), keeping only CAP_IPC_LOCK\n"
-	"      --cdi NAME       also write a CDI spec: podman run --device\n"
-	"                       ublk-user.io/disk=NAME (removed by del)\n"
-	"      --container KEY  a per-container disk (used by the OCI hook)\n"
-	"      --json           print the device as one JSON object\n"
-	"  -h, --help           show this text\n";
+const struct cli_opts add_opts = {
+	.usage = "Usage: ublk-user add -t TARGET [OPTIONS]\n"
+		 "\n"
+		 "Create a ublk device served by a process of yours.\n"
+		 "\n"
+		 "  -t, --target TARGET  null, loop or mem\n"
+		 "  -f, --file FILE      backing file or block device (loop)\n"
+		 "  -s, --size SIZE      device size, K/M/G/T suffixes (mem: "
+		 "needed;\n"
+		 "                       loop: at most the file's size)\n"
+		 "  -q, --queues N       number of queues (default 1)\n"
+		 "  -d, --depth N        queue depth, 1..4096 (default 128)\n"
+		 "  -n, --id ID          device id to ask for (default: any "
+		 "free)\n"
+		 "      --mlock          lock the server's I/O buffers in "
+		 "memory\n"
+		 "      --shmem-zc       zero copy with clients' shared "
+		 "memory\n"
+		 "                       (UBLK_F_SHMEM_ZC; memfds over "
+		 "dev-N.sock)\n"
+		 "      --shmem FILE     also share FILE (hugetlbfs or tmpfs) "
+		 "with\n"
+		 "                       clients that map it; implies "
+		 "--shmem-zc\n"
+		 "      --user USER      (root) create the device as USER (a "
+		 "name, a\n"
+		 "                       uid, or UID:GID), keeping only "
+		 "CAP_IPC_LOCK\n"
+		 "      --cdi NAME       also write a CDI spec: podman run "
+		 "--device\n"
+		 "                       ublk-user.io/disk=NAME (removed by "
+		 "del)\n"
+		 "      --container KEY  a per-container disk (used by the OCI "
+		 "hook)\n"
+		 "      --json           print the device as one JSON object\n"
+		 "  -h, --help           show this text\n",
+	.shortopts = "t:f:s:q:d:n:",
+	.longopts =
+		(const struct option[]){
+			{ "target", required_argument, NULL, 't' },
+			{ "file", required_argument, NULL, 'f' },
+			{ "size", required_argument, NULL, 's' },
+			{ "queues", required_argument, NULL, 'q' },
+			{ "depth", required_argument, NULL, 'd' },
+			{ "id", required_argument, NULL, 'n' },
+			{ "json", no_argument, NULL, 'j' },
+			{ "mlock", no_argument, NULL, 'l' },
+			{ "shmem-zc", no_argument, NULL, 'z' },
+			{ "shmem", required_argument, NULL, 'm' },
+			{ "user", required_argument, NULL, 'u' },
+			{ "container", required_argument, NULL, 'C' },
+			{ "cdi", required_argument, NULL, 'D' },
+			{ 0 },
+		},
+};
 
-struct add_opts {
+/* What the command line asks for */
+struct add_req {
 	const char *target;
 	struct target_opts topts;
 	unsigned long queues;
@@ -69,196 +110,242 @@ struct add_opts {
 	const char *cdi;
 	bool shmem_zc;
 	const char *shmem_file; /* --shmem: opened and checked by add */
-	int shmem_fd;
-	struct shmem_fd_info shmem_info;
 };
 
-static int parse_add(int argc, char **argv, struct add_opts *o)
+/* What add holds while it works; add_release() lets go of all of it. */
+struct add {
+	struct add_req req;
+	uint32_t host_uid, host_gid; /* ours, as the kernel records owners */
+	/*
+	 * The administrator's policy, checked before anything is created:
+	 * what the kernel cannot know (target, backing file) and all the
+	 * rest, so the user gets a clear refusal.  The udev helper enforces
+	 * it again as root.  Root's devices are privileged and not bound.
+	 */
+	bool policy_active;
+	struct policy_answer policy;
+	bool tgt_open;
+	struct target tgt;
+	int shmem_fd;
+	struct shmem_fd_info shmem_info;
+	/* The device, once ADD_DEV made it */
+	struct ublksrv_ctrl_dev_info info;
+	bool unprivileged;
+	struct dev_record rec;
+	pid_t server_pid;
+	struct dev_view view;
+};
+
+static void add_release(struct add *c)
 {
-	static const struct option longopts[] = {
-		{ "target", required_argument, NULL, 't' },
-		{ "file", required_argument, NULL, 'f' },
-		{ "size", required_argument, NULL, 's' },
-		{ "queues", required_argument, NULL, 'q' },
-		{ "depth", required_argument, NULL, 'd' },
-		{ "id", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "mlock", no_argument, NULL, 'l' },
-		{ "shmem-zc", no_argument, NULL, 'z' },
-		{ "shmem", required_argument, NULL, 'm' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "container", required_argument, NULL, 'C' },
-		{ "cdi", required_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	if (c->tgt_open)
+		target_close(&c->tgt);
+	c->tgt_open = false;
+	if (c->shmem_fd >= 0)
+		close(c->shmem_fd);
+	c->shmem_fd = -1;
+	if (c->policy_active)
+		policy_answer_free(&c->policy);
+	c->policy_active = false;
+}
+
+/* --- the command line ----------------------------------------------------- */
+
+/* One option into r: 0, or the exit status of a usage error */
+static int add_option(struct cli_args *a, struct add_req *r, int c)
+{
 	unsigned long v;
 	struct uerr err;
-	int c;
 
-	memset(o, 0, sizeof(*o));
-	o->queues = ADD_DEFAULT_QUEUES;
-	o->depth = ADD_DEFAULT_DEPTH;
-	o->dev_id = (uint32_t)-1;
-	o->shmem_fd = -1;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:f:s:q:d:n:h", longopts,
-				NULL)) != -1) {
-		switch (c) {
-		case 't':
-			o->target = optarg;
-			break;
-		case 'f':
-			o->topts.backing = optarg;
-			break;
-		case 's':
-			if (parse_size(optarg, "--size", &o->topts.size, &err))
-				return cli_usage_error("add", "%s", err.msg);
-			break;
-		case 'q':
-			if (parse_uint(optarg, "--queues", 1, ADD_MAX_QUEUES,
-				       &o->queues, &err))
-				return cli_usage_error("add", "%s", err.msg);
-			break;
-		case 'd':
-			if (parse_uint(optarg, "--depth", 1,
-				       UBLK_MAX_QUEUE_DEPTH, &o->depth, &err))
-				return cli_usage_error("add", "%s", err.msg);
-			break;
-		case 'n':
-			if (parse_uint(optarg, "--id", 0, UBLK_MAX_DEV_ID, &v,
-				       &err))
-				return cli_usage_error("add", "%s", err.msg);
-			o->dev_id = v;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'l':
-			o->mlock = true;
-			break;
-		case 'z':
-			o->shmem_zc = true;
-			break;
-		case 'm':
-			o->shmem_file = optarg;
-			o->shmem_zc = true;
-			break;
-		case 'u':
-			o->user = optarg;
-			break;
-		case 'C':
-			if (!ctrrec_key_ok(optarg))
-				return cli_usage_error("add",
-						       "--container: '%s' is "
-						       "not a "
-						       "container record key",
-						       optarg);
-			o->container = optarg;
-			break;
-		case 'D':
-			if (!cdi_name_ok(optarg))
-				return cli_usage_error("add",
-						       "--cdi: '%s' is not "
-						       "1-32 of "
-						       "a-z, 0-9, '_', '-' "
-						       "starting with a "
-						       "letter or digit",
-						       optarg);
-			o->cdi = optarg;
-			break;
-		case 'h':
-			fputs(add_usage, stdout);
-			return -1;
-		case ':':
-			return cli_usage_error("add", "option %s needs a value",
-					       cli_opt_name(argv));
-		default:
-			return cli_usage_error("add", "unknown option %s",
-					       cli_opt_name(argv));
-		}
+	switch (c) {
+	case 't':
+		r->target = optarg;
+		return 0;
+	case 'f':
+		r->topts.backing = optarg;
+		return 0;
+	case 's':
+		if (parse_size(optarg, "--size", &r->topts.size, &err))
+			return cli_usage_error(a, "%s", err.msg);
+		return 0;
+	case 'q':
+		if (parse_uint(optarg, "--queues", 1, ADD_MAX_QUEUES,
+			       &r->queues, &err))
+			return cli_usage_error(a, "%s", err.msg);
+		return 0;
+	case 'd':
+		if (parse_uint(optarg, "--depth", 1, UBLK_MAX_QUEUE_DEPTH,
+			       &r->depth, &err))
+			return cli_usage_error(a, "%s", err.msg);
+		return 0;
+	case 'n':
+		if (parse_uint(optarg, "--id", 0, UBLK_MAX_DEV_ID, &v, &err))
+			return cli_usage_error(a, "%s", err.msg);
+		r->dev_id = v;
+		return 0;
+	case 'j':
+		r->json = true;
+		return 0;
+	case 'l':
+		r->mlock = true;
+		return 0;
+	case 'z':
+		r->shmem_zc = true;
+		return 0;
+	case 'm':
+		r->shmem_file = optarg;
+		r->shmem_zc = true; /* --shmem implies --shmem-zc */
+		return 0;
+	case 'u':
+		r->user = optarg;
+		return 0;
+	case 'C':
+		if (!ctrrec_key_ok(optarg))
+			return cli_usage_error(a,
+					       "--container: '%s' is not a "
+					       "container "
+					       "record key",
+					       optarg);
+		r->container = optarg;
+		return 0;
+	case 'D':
+		if (!cdi_name_ok(optarg))
+			return cli_usage_error(a,
+					       "--cdi: '%s' is not 1-32 of "
+					       "a-z, 0-9, '_', "
+					       "'-' starting with a letter or "
+					       "digit",
+					       optarg);
+		r->cdi = optarg;
+		return 0;
 	}
-	if (optind < argc)
-		return cli_usage_error("add", "unexpected argument '%s'",
-				       argv[optind]);
-	if (!o->target)
-		return cli_usage_error("add", "a target is required (-t %s)",
-				       target_names());
-	if (!target_find(o->target))
-		return cli_usage_error("add", "unknown target '%s' (known: %s)",
-				       o->target, target_names());
 	return 0;
 }
 
-static void print_added(const struct dev_view *v, bool json)
+/* false when add is done: a->status says how (help, or a usage error) */
+static bool add_parse(struct cli_args *a, struct add_req *r)
 {
-	json_object *o;
+	int c;
 
-	if (json) {
-		o = dev_view_json(v);
-		printf("%s\n",
-		       json_object_to_json_string_ext(
-			       o, JSON_C_TO_STRING_PRETTY |
-					  JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
-		return;
+	memset(r, 0, sizeof(*r));
+	r->queues = ADD_DEFAULT_QUEUES;
+	r->depth = ADD_DEFAULT_DEPTH;
+	r->dev_id = (uint32_t)-1;
+	while ((c = cli_next_opt(a)) > 0) {
+		a->status = add_option(a, r, c);
+		if (a->status)
+			return false;
 	}
-	char sock[PATH_MAX];
-	struct uerr err;
-
-	printf("dev_id %u\nblock /dev/ublkb%u\nchar /dev/ublkc%u\n",
-	       v->info.dev_id, v->info.dev_id, v->info.dev_id);
-	if ((v->info.flags & UBLK_F_SHMEM_ZC) &&
-	    state_path(sock, sizeof(sock), v->info.dev_id, "sock", &err) == 0)
-		printf("shmem_socket %s\n", sock);
+	if (c == CLI_EXIT)
+		return false;
+	if (!r->target)
+		a->status = cli_usage_error(a, "a target is required (-t %s)",
+					    target_names());
+	else if (!target_find(r->target))
+		a->status = cli_usage_error(a,
+					    "unknown target '%s' (known: %s)",
+					    r->target, target_names());
+	return !a->status;
 }
 
-/*
- * After ADD_DEV: undo whatever exists if a later step fails.  The server's
- * log stays, and the message says where, as it tells what went wrong.
- */
-static void add_cleanup(uint32_t dev_id, pid_t server_pid, struct uerr *why)
-{
-	struct ublk_ctrl ctrl;
-	char log[PATH_MAX];
-	struct uerr err;
-	struct stat st;
-	size_t n;
+/* --- who we are, and what the policy lets us do --------------------------- */
 
-	uerr_clear(&err);
-	if (ublk_ctrl_open(&ctrl, &err) < 0 ||
-	    dev_remove(&ctrl, dev_id, server_pid, true, &err) < 0)
-		fprintf(stderr,
-			"%s: could not delete device %u: %s\n"
-			"%s: remove it with 'ublk-user del -n %u' once "
-			"that works\n",
-			prog_name, dev_id, err.msg, prog_name, dev_id);
-	ublk_ctrl_close(&ctrl);
-	if (state_path(log, sizeof(log), dev_id, "log", &err) == 0 &&
-	    stat(log, &st) == 0 && st.st_size > 0) {
-		n = strlen(why->msg);
-		snprintf(why->msg + n, sizeof(why->msg) - n,
-			 " (server log: %.200s)", log);
+/* As the user before anything else (the backing file too); our host ids */
+static int add_become_user(struct add *c, struct uerr *err)
+{
+	int ret;
+
+	if (c->req.user) {
+		ret = caps_become_user(c->req.user, err);
+		if (ret < 0)
+			return ret;
 	}
+	/* In rootless podman's user namespace we are 0: the host knows us. */
+	ret = idmap_host_euid(&c->host_uid, err);
+	if (ret == 0)
+		ret = idmap_host_egid(&c->host_gid, err);
+	return ret;
 }
 
-static bool interrupted(void)
+static int add_policy_load(struct add *c, struct uerr *err)
 {
-	sigset_t pending;
+	struct policy_who who = { .uid = c->host_uid, .gid = c->host_gid };
 
-	sigpending(&pending);
-	return sigismember(&pending, SIGINT) ||
-	       sigismember(&pending, SIGTERM) || sigismember(&pending, SIGHUP);
+	if (caps_have_sys_admin())
+		return 0;
+	c->policy_active = true;
+	/* Root's files, also as seen from rootless podman's namespace */
+	return policy_ask(&c->policy, POLICY_DIR, idmap_host_root_here(), &who,
+			  err);
 }
+
+/* Before the target is open (!c->tgt_open), and nr_devices < 0: not counted */
+static int add_policy_check(const struct add *c, long nr_devices,
+			    struct uerr *err)
+{
+	const struct add_req *r = &c->req;
+	struct policy_request req = { 0 };
+
+	if (!c->policy_active)
+		return 0;
+	req.target = r->target;
+	req.nr_queues = r->queues;
+	req.queue_depth = r->depth;
+	req.flags = UBLK_F_UNPRIVILEGED_DEV | UBLK_F_CMD_IOCTL_ENCODE |
+		    (r->shmem_zc ? UBLK_F_SHMEM_ZC : 0);
+	req.shmem = c->shmem_info.len;
+	/* With CAP_IPC_LOCK, RLIMIT_MEMLOCK no longer bounds --mlock. */
+	if (r->mlock && caps_have_ipc_lock())
+		req.locked = (uint64_t)r->queues * r->depth * ADD_IO_BUF_BYTES;
+	if (c->tgt_open) {
+		req.size = c->tgt.size;
+		req.backing = c->tgt.backing[0] ? c->tgt.backing : NULL;
+	}
+	req.nr_devices = nr_devices >= 0 ? nr_devices + 1 : -1;
+	req.container = r->container != NULL;
+	if (policy_check(&c->policy.lim, &c->policy.user, &req, err) < 0)
+		return uerr_prefix(err, "refused by the policy");
+	return 0;
+}
+
+/* Bytes of shared memory one device may register at once */
+static uint64_t shmem_budget(const struct add *c)
+{
+	return c->policy_active ? c->policy.lim.max_shmem :
+				  SHMEM_DEFAULT_BUDGET;
+}
+
+/* --- the target ----------------------------------------------------------- */
+
+/* The target, and --shmem FILE, opened as the user before any device */
+static int add_open_target(struct add *c, struct uerr *err)
+{
+	const char *file = c->req.shmem_file;
+	int ret;
+
+	c->tgt_open = true; /* target_open() leaves it safe to close */
+	ret = target_open(&c->tgt, c->req.target, &c->req.topts, err);
+	if (ret < 0 || !file)
+		return ret;
+	c->shmem_fd = open(file, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (c->shmem_fd < 0)
+		return uerr_sys(err, errno, "--shmem %s", file);
+	ret = shmem_check_fd(c->shmem_fd, SHMEM_FROM_FILE, shmem_budget(c),
+			     &c->shmem_info, err);
+	if (ret < 0)
+		return uerr_prefix(err, "--shmem %s", file);
+	return 0;
+}
+
+/* --- the kernel ----------------------------------------------------------- */
 
 /*
  * --mlock locks every queue's buffers.  Without CAP_IPC_LOCK that must fit
  * in RLIMIT_MEMLOCK: say how much is needed before any device exists.
  */
-static int check_memlock(const struct add_opts *o, struct uerr *err)
+static int check_memlock(const struct add_req *r, struct uerr *err)
 {
-	uint64_t need = (uint64_t)o->queues * o->depth * ADD_IO_BUF_BYTES;
+	uint64_t need = (uint64_t)r->queues * r->depth * ADD_IO_BUF_BYTES;
 	char need_s[24], have_s[24];
 	struct rlimit rl;
 
@@ -274,87 +361,19 @@ static int check_memlock(const struct add_opts *o, struct uerr *err)
 			"ublk-user with CAP_IPC_LOCK (make install SETCAP=1), "
 			"raise the limit (ulimit -l, limits.conf), or lower "
 			"--depth",
-			format_size(need, need_s, sizeof(need_s)), o->queues,
-			o->depth, ADD_IO_BUF_BYTES >> 10,
+			format_size(need, need_s, sizeof(need_s)), r->queues,
+			r->depth, ADD_IO_BUF_BYTES >> 10,
 			format_size(rl.rlim_cur, have_s, sizeof(have_s)));
 }
 
-/*
- * The administrator's policy, checked before anything is created: what
- * the kernel cannot know (target, backing file) and all the rest, so the
- * user gets a clear refusal.  The udev helper enforces it again as root.
- * Root's devices are privileged and not bound by it.
- */
-struct add_policy {
-	bool active;
-	struct policy p;
-	struct policy_user u;
-	struct policy_limits lim;
-};
-
-static int add_policy_load(struct add_policy *ap, struct uerr *err)
-{
-	int ret;
-
-	memset(ap, 0, sizeof(*ap));
-	if (caps_have_sys_admin())
-		return 0;
-	ap->active = true;
-	/* Root's files, also as seen from rootless podman's namespace */
-	if (policy_load(&ap->p, POLICY_DIR, idmap_host_root_here()) < 0)
-		return policy_invalid_error(&ap->p, err);
-	/* The user on the host: in rootless podman's namespace we are 0 */
-	ret = policy_user_get(&ap->u, idmap_host_euid(), idmap_host_egid(),
-			      err);
-	if (ret < 0)
-		return ret;
-	return policy_eval(&ap->p, &ap->u, &ap->lim, err);
-}
-
-static void add_policy_free(struct add_policy *ap)
-{
-	if (!ap->active)
-		return;
-	policy_user_free(&ap->u);
-	policy_free(&ap->p);
-}
-
-/* tgt: NULL before the target is open; nr_devices < 0: not counted */
-static int add_policy_check(const struct add_policy *ap,
-			    const struct add_opts *o, const struct target *tgt,
-			    long nr_devices, struct uerr *err)
-{
-	struct policy_request req = { 0 };
-
-	if (!ap->active)
-		return 0;
-	req.target = o->target;
-	req.nr_queues = o->queues;
-	req.queue_depth = o->depth;
-	req.flags = UBLK_F_UNPRIVILEGED_DEV | UBLK_F_CMD_IOCTL_ENCODE |
-		    (o->shmem_zc ? UBLK_F_SHMEM_ZC : 0);
-	req.shmem = o->shmem_info.len;
-	/* With CAP_IPC_LOCK, RLIMIT_MEMLOCK no longer bounds --mlock. */
-	if (o->mlock && caps_have_ipc_lock())
-		req.locked = (uint64_t)o->queues * o->depth * ADD_IO_BUF_BYTES;
-	if (tgt) {
-		req.size = tgt->size;
-		req.backing = tgt->backing[0] ? tgt->backing : NULL;
-	}
-	req.nr_devices = nr_devices >= 0 ? nr_devices + 1 : -1;
-	req.container = o->container != NULL;
-	if (policy_check(&ap->lim, &ap->u, &req, err) < 0)
-		return uerr_prefix(err, "refused by the policy");
-	return 0;
-}
-
 /* How many devices the kernel says are ours (nodes we may query) */
-static long count_own_devices(struct ublk_ctrl *ctrl, struct uerr *err)
+static long count_own_devices(struct ublk_ctrl *ctrl, uint32_t host_uid,
+			      struct uerr *err)
 {
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_dev_ref ref;
+	cleanup_free uint32_t *ids = NULL;
 	unsigned int nr, i;
-	uint32_t *ids;
 	struct uerr e;
 	long n = 0;
 	int ret;
@@ -366,11 +385,161 @@ static long count_own_devices(struct ublk_ctrl *ctrl, struct uerr *err)
 		ublk_dev_ref_init(&ref, ids[i], true);
 		if (ublk_ctrl_get_info(ctrl, &ref, &info, &e) == 0 &&
 		    (info.flags & UBLK_F_UNPRIVILEGED_DEV) &&
-		    info.owner_uid == idmap_host_euid())
+		    info.owner_uid == host_uid)
 			n++;
 	}
-	free(ids);
 	return n;
+}
+
+/* What must hold before ADD_DEV: directories, features, limits */
+static int add_preflight(struct add *c, struct ublk_ctrl *ctrl,
+			 struct uerr *err)
+{
+	char dir[PATH_MAX];
+	uint64_t features;
+	long own;
+	int ret;
+
+	ret = state_dir(dir, sizeof(dir), 1, err);
+	if (ret == 0 && c->req.cdi)
+		ret = cdi_check_dir(CDI_DIR, err);
+	if (ret == 0)
+		ret = ublk_ctrl_get_features(ctrl, &features, err);
+	if (ret == 0 && !caps_have_sys_admin())
+		ret = ublk_features_require(features, UBLK_F_UNPRIVILEGED_DEV,
+					    err);
+	if (ret == 0 && c->req.shmem_zc)
+		ret = ublk_features_require(features, UBLK_F_SHMEM_ZC, err);
+	if (ret == 0 && c->req.mlock)
+		ret = check_memlock(&c->req, err);
+	if (ret < 0 || !c->policy_active)
+		return ret;
+	own = count_own_devices(ctrl, c->host_uid, err);
+	if (own < 0)
+		return own;
+	return add_policy_check(c, own, err);
+}
+
+/* ADD_DEV, after the checks; the kernel picks the id unless -n */
+static int add_kernel_device(struct add *c, struct uerr *err)
+{
+	struct ublk_ctrl ctrl cleanup_with(ublk_ctrl_close) = { .fd = -1 };
+	struct ublksrv_ctrl_dev_info *info = &c->info;
+	int ret;
+
+	ret = ublk_ctrl_open(&ctrl, err);
+	if (ret == 0)
+		ret = add_preflight(c, &ctrl, err);
+	if (ret < 0)
+		return ret;
+	record_new_identity(&c->rec);
+	info->nr_hw_queues = c->req.queues;
+	info->queue_depth = c->req.depth;
+	info->max_io_buf_bytes = ADD_IO_BUF_BYTES;
+	info->dev_id = c->req.dev_id;
+	info->flags = UBLK_F_UNPRIVILEGED_DEV | UBLK_F_CMD_IOCTL_ENCODE;
+	if (c->req.shmem_zc)
+		info->flags |= UBLK_F_SHMEM_ZC;
+	info->ublksrv_flags = c->rec.tag;
+	ret = ublk_ctrl_add_dev(&ctrl, info, err);
+	if (ret == 0)
+		c->unprivileged = info->flags & UBLK_F_UNPRIVILEGED_DEV;
+	return ret;
+}
+
+/* The udev helper hands /dev/ublk{c,b}N to us (unprivileged) or root */
+static int add_wait_node(const struct add *c, char kind, struct uerr *err)
+{
+	char node[64], cnode[64];
+
+	snprintf(cnode, sizeof(cnode), "/dev/ublkc%u", c->info.dev_id);
+	snprintf(node, sizeof(node), "/dev/ublk%c%u", kind, c->info.dev_id);
+	return devnode_wait_handover(node, cnode,
+				     c->unprivileged ? geteuid() : 0,
+				     devnode_timeout(), err);
+}
+
+/* --- the record and the server -------------------------------------------- */
+
+static int add_write_record(struct add *c, struct uerr *err)
+{
+	struct dev_record *rec = &c->rec;
+
+	rec->dev_id = c->info.dev_id;
+	snprintf(rec->target, sizeof(rec->target), "%s", c->req.target);
+	snprintf(rec->backing, sizeof(rec->backing), "%s", c->tgt.backing);
+	rec->size = c->tgt.size;
+	rec->nr_queues = c->info.nr_hw_queues;
+	rec->queue_depth = c->info.queue_depth;
+	if (c->req.container)
+		snprintf(rec->container, sizeof(rec->container), "%s",
+			 c->req.container);
+	if (c->req.cdi)
+		snprintf(rec->cdi, sizeof(rec->cdi), "%s", c->req.cdi);
+	return record_write(rec, err);
+}
+
+static int add_start_server(struct add *c, struct uerr *err)
+{
+	struct server_cfg cfg = { 0 };
+	int ret;
+
+	cfg.info = c->info;
+	cfg.tgt = &c->tgt;
+	cfg.rec = &c->rec;
+	cfg.qopts.mlock = c->req.mlock;
+	cfg.shmem_budget = shmem_budget(c);
+	cfg.shmem_file_fd = c->shmem_fd;
+	ret = server_spawn(&cfg, &c->server_pid, err);
+	if (ret < 0)
+		return uerr_prefix(err, "device %u", c->info.dev_id);
+	/* The server owns the target now; our copies go. */
+	target_close(&c->tgt);
+	c->tgt_open = false;
+	return 0;
+}
+
+static bool interrupted(void)
+{
+	sigset_t pending;
+
+	sigpending(&pending);
+	return sigismember(&pending, SIGINT) ||
+	       sigismember(&pending, SIGTERM) || sigismember(&pending, SIGHUP);
+}
+
+/* The device as `list` shows it, and its CDI spec (--cdi) */
+static int add_describe(struct add *c, struct uerr *err)
+{
+	struct ublk_ctrl ctrl cleanup_with(ublk_ctrl_close) = { .fd = -1 };
+	int ret;
+
+	if (interrupted())
+		return uerr_set(err, EINTR, "interrupted");
+	ret = ublk_ctrl_open(&ctrl, err);
+	if (ret == 0)
+		ret = dev_view_get(&ctrl, c->info.dev_id, &c->view, err);
+	if (ret == 0 && c->req.cdi)
+		ret = cdi_write(CDI_DIR, c->req.cdi, c->view.info.dev_id,
+				c->view.rec.uuid, err);
+	return ret;
+}
+
+/* --- undoing a device that failed ----------------------------------------- */
+
+/* The udev helper deleted our device: its reason replaces err. */
+static bool refused_by_helper(const struct add *c, struct uerr *err)
+{
+	struct denial d;
+
+	if (denial_read(DENIAL_DIR, 0, c->info.dev_id, c->host_uid, c->rec.tag,
+			&d) < 0)
+		return false;
+	uerr_set(err, EACCES,
+		 "the udev helper deleted device %u, refused by the policy: "
+		 "%s",
+		 c->info.dev_id, d.reason);
+	return true;
 }
 
 /*
@@ -391,221 +560,123 @@ static void refused_cleanup(uint32_t dev_id, pid_t server_pid)
 	record_remove(dev_id);
 }
 
-/* The udev helper deleted our device: its reason replaces err. */
-static bool refused_by_helper(uint32_t dev_id, uint64_t tag, struct uerr *err)
+/*
+ * Delete the device and end its server.  The server's log stays, and the
+ * message says where, as it tells what went wrong.
+ */
+static void remove_failed(uint32_t dev_id, pid_t server_pid, struct uerr *why)
 {
-	struct denial d;
-
-	if (denial_read(DENIAL_DIR, 0, dev_id, idmap_host_euid(), tag, &d) < 0)
-		return false;
-	uerr_set(err, EACCES,
-		 "the udev helper deleted device %u, refused by the policy: "
-		 "%s",
-		 dev_id, d.reason);
-	return true;
-}
-
-/* Bytes of shared memory one device may register at once */
-static uint64_t shmem_budget(const struct add_policy *ap)
-{
-	return ap->active ? ap->lim.max_shmem : SHMEM_DEFAULT_BUDGET;
-}
-
-/* --shmem FILE: opened as the user and checked before any device exists */
-static int open_shmem_file(struct add_opts *o, const struct add_policy *ap,
-			   struct uerr *err)
-{
-	int ret;
-
-	if (!o->shmem_file)
-		return 0;
-	o->shmem_fd = open(o->shmem_file, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (o->shmem_fd < 0)
-		return uerr_sys(err, errno, "--shmem %s", o->shmem_file);
-	ret = shmem_check_fd(o->shmem_fd, SHMEM_FROM_FILE, shmem_budget(ap),
-			     &o->shmem_info, err);
-	if (ret < 0)
-		return uerr_prefix(err, "--shmem %s", o->shmem_file);
-	return 0;
-}
-
-static int add_device(struct add_opts *o, struct target *tgt,
-		      const struct add_policy *ap, struct dev_view *view,
-		      struct uerr *err)
-{
-	struct ublksrv_ctrl_dev_info info = { 0 };
-	struct server_cfg cfg = { 0 };
-	struct dev_record rec = { 0 };
-	struct ublk_ctrl ctrl;
-	uint64_t features;
-	char node[64], cnode[64], dir[PATH_MAX];
-	pid_t server_pid = 0;
-	long own;
-	bool unprivileged;
-	int ret;
-
-	ret = state_dir(dir, sizeof(dir), 1, err);
-	if (ret == 0 && o->cdi)
-		ret = cdi_check_dir(CDI_DIR, err);
-	if (ret < 0)
-		return ret;
-	ret = ublk_ctrl_open(&ctrl, err);
-	if (ret < 0)
-		return ret;
-	ret = ublk_ctrl_get_features(&ctrl, &features, err);
-	if (ret == 0 && !caps_have_sys_admin())
-		ret = ublk_features_require(features, UBLK_F_UNPRIVILEGED_DEV,
-					    err);
-	if (ret == 0 && o->shmem_zc)
-		ret = ublk_features_require(features, UBLK_F_SHMEM_ZC, err);
-	if (ret == 0 && o->mlock)
-		ret = check_memlock(o, err);
-	if (ret == 0 && ap->active) {
-		own = count_own_devices(&ctrl, err);
-		ret = own < 0 ? (int)own :
-				add_policy_check(ap, o, tgt, own, err);
-	}
-	if (ret < 0)
-		goto out_close;
-
-	record_new_identity(&rec);
-	info.nr_hw_queues = o->queues;
-	info.queue_depth = o->depth;
-	info.max_io_buf_bytes = ADD_IO_BUF_BYTES;
-	info.dev_id = o->dev_id;
-	info.flags = UBLK_F_UNPRIVILEGED_DEV | UBLK_F_CMD_IOCTL_ENCODE;
-	if (o->shmem_zc)
-		info.flags |= UBLK_F_SHMEM_ZC;
-	info.ublksrv_flags = rec.tag;
-	ret = ublk_ctrl_add_dev(&ctrl, &info, err);
-	ublk_ctrl_close(&ctrl);
-	if (ret < 0)
-		return ret;
-
-	/* From here on a failure must delete the device again. */
-	unprivileged = info.flags & UBLK_F_UNPRIVILEGED_DEV;
-	snprintf(cnode, sizeof(cnode), "/dev/ublkc%u", info.dev_id);
-	ret = devnode_wait_handover(cnode, cnode, unprivileged ? geteuid() : 0,
-				    devnode_timeout(), err);
-	if (ret < 0)
-		goto out_remove;
-
-	rec.dev_id = info.dev_id;
-	snprintf(rec.target, sizeof(rec.target), "%s", o->target);
-	snprintf(rec.backing, sizeof(rec.backing), "%s", tgt->backing);
-	rec.size = tgt->size;
-	rec.nr_queues = info.nr_hw_queues;
-	rec.queue_depth = info.queue_depth;
-	if (o->container)
-		snprintf(rec.container, sizeof(rec.container), "%s",
-			 o->container);
-	if (o->cdi)
-		snprintf(rec.cdi, sizeof(rec.cdi), "%s", o->cdi);
-	ret = record_write(&rec, err);
-	if (ret < 0)
-		goto out_remove;
-
-	cfg.info = info;
-	cfg.tgt = tgt;
-	cfg.rec = &rec;
-	cfg.qopts.mlock = o->mlock;
-	cfg.shmem_budget = shmem_budget(ap);
-	cfg.shmem_file_fd = o->shmem_fd;
-	ret = server_spawn(&cfg, &server_pid, err);
-	if (ret < 0) {
-		uerr_prefix(err, "device %u", info.dev_id);
-		goto out_remove;
-	}
-	/* The server owns the target now; our copies go. */
-	target_close(tgt);
-
-	snprintf(node, sizeof(node), "/dev/ublkb%u", info.dev_id);
-	ret = devnode_wait_handover(node, cnode, unprivileged ? geteuid() : 0,
-				    devnode_timeout(), err);
-	if (ret < 0)
-		goto out_remove;
-	if (interrupted()) {
-		ret = uerr_set(err, EINTR, "interrupted");
-		goto out_remove;
-	}
-
-	ret = ublk_ctrl_open(&ctrl, err);
-	if (ret == 0) {
-		ret = dev_view_get(&ctrl, info.dev_id, view, err);
-		ublk_ctrl_close(&ctrl);
-	}
-	if (ret == 0 && o->cdi)
-		ret = cdi_write(CDI_DIR, o->cdi, view->info.dev_id,
-				view->rec.uuid, err);
-	if (ret < 0)
-		goto out_remove;
-	return 0;
-
-out_remove:
-	if (unprivileged && refused_by_helper(info.dev_id, rec.tag, err)) {
-		refused_cleanup(info.dev_id, server_pid);
-		return -EACCES;
-	}
-	add_cleanup(info.dev_id, server_pid, err);
-	return ret;
-out_close:
-	ublk_ctrl_close(&ctrl);
-	return ret;
-}
-
-int cmd_add(int argc, char **argv)
-{
-	struct add_policy ap;
-	struct target tgt;
-	struct add_opts o;
-	struct dev_view view;
+	struct ublk_ctrl ctrl cleanup_with(ublk_ctrl_close) = { .fd = -1 };
+	char log[PATH_MAX];
 	struct uerr err;
-	sigset_t set;
-	int ret;
-
-	ret = parse_add(argc, argv, &o);
-	if (ret)
-		return ret < 0 ? EXIT_OK : ret;
+	struct stat st;
+	size_t n;
 
 	uerr_clear(&err);
-	/* As the user before anything else: the backing file too. */
-	if (o.user && caps_become_user(o.user, &err) < 0) {
-		cli_error(&err);
-		return EXIT_FAIL;
+	if (ublk_ctrl_open(&ctrl, &err) < 0 ||
+	    dev_remove(&ctrl, dev_id, server_pid, true, &err) < 0)
+		fprintf(stderr,
+			"%s: could not delete device %u: %s\n"
+			"%s: remove it with 'ublk-user del -n %u' once "
+			"that works\n",
+			prog_name, dev_id, err.msg, prog_name, dev_id);
+	if (state_path(log, sizeof(log), dev_id, "log", &err) == 0 &&
+	    stat(log, &st) == 0 && st.st_size > 0) {
+		n = strlen(why->msg);
+		snprintf(why->msg + n, sizeof(why->msg) - n,
+			 " (server log: %.200s)", log);
 	}
-	if (add_policy_load(&ap, &err) < 0 ||
-	    add_policy_check(&ap, &o, NULL, -1, &err) < 0) {
-		add_policy_free(&ap);
-		cli_error(&err);
-		return EXIT_FAIL;
-	}
-	if (target_open(&tgt, o.target, &o.topts, &err) < 0 ||
-	    open_shmem_file(&o, &ap, &err) < 0 ||
-	    add_policy_check(&ap, &o, &tgt, -1, &err) < 0) {
-		target_close(&tgt);
-		if (o.shmem_fd >= 0)
-			close(o.shmem_fd);
-		add_policy_free(&ap);
-		cli_error(&err);
-		return EXIT_FAIL;
-	}
+}
 
-	/* Hold off signals so a ^C cannot leave half a device behind. */
+/* After ADD_DEV: undo whatever exists; returns the error to report */
+static int add_undo(struct add *c, int ret, struct uerr *err)
+{
+	if (c->unprivileged && refused_by_helper(c, err)) {
+		refused_cleanup(c->info.dev_id, c->server_pid);
+		return -EACCES;
+	}
+	remove_failed(c->info.dev_id, c->server_pid, err);
+	return ret;
+}
+
+/* --- the whole of it ------------------------------------------------------ */
+
+static int add_device(struct add *c, struct uerr *err)
+{
+	int ret;
+
+	ret = add_kernel_device(c, err);
+	if (ret < 0)
+		return ret;
+	/* From here on a failure must delete the device again. */
+	ret = add_wait_node(c, 'c', err);
+	if (ret == 0)
+		ret = add_write_record(c, err);
+	if (ret == 0)
+		ret = add_start_server(c, err);
+	if (ret == 0)
+		ret = add_wait_node(c, 'b', err);
+	if (ret == 0)
+		ret = add_describe(c, err);
+	if (ret < 0)
+		return add_undo(c, ret, err);
+	return 0;
+}
+
+static void print_added(const struct dev_view *v, bool json)
+{
+	char sock[PATH_MAX];
+	json_object *o;
+	struct uerr err;
+
+	if (json) {
+		o = dev_view_json(v);
+		printf("%s\n",
+		       json_object_to_json_string_ext(
+			       o, JSON_C_TO_STRING_PRETTY |
+					  JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		return;
+	}
+	printf("dev_id %u\nblock /dev/ublkb%u\nchar /dev/ublkc%u\n",
+	       v->info.dev_id, v->info.dev_id, v->info.dev_id);
+	if ((v->info.flags & UBLK_F_SHMEM_ZC) &&
+	    state_path(sock, sizeof(sock), v->info.dev_id, "sock", &err) == 0)
+		printf("shmem_socket %s\n", sock);
+}
+
+/* Hold off signals so a ^C cannot leave half a device behind. */
+static void block_signals(void)
+{
+	sigset_t set;
+
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+}
 
-	ret = add_device(&o, &tgt, &ap, &view, &err);
-	target_close(&tgt);
-	if (o.shmem_fd >= 0)
-		close(o.shmem_fd);
-	add_policy_free(&ap);
-	if (ret < 0) {
+int cmd_add(struct cli_args *a)
+{
+	struct add c cleanup_with(add_release) = { .shmem_fd = -1 };
+	struct uerr err;
+
+	if (!add_parse(a, &c.req))
+		return a->status;
+	uerr_clear(&err);
+	if (add_become_user(&c, &err) < 0 || add_policy_load(&c, &err) < 0 ||
+	    add_policy_check(&c, -1, &err) < 0 ||
+	    add_open_target(&c, &err) < 0 ||
+	    add_policy_check(&c, -1, &err) < 0) {
 		cli_error(&err);
 		return EXIT_FAIL;
 	}
-	print_added(&view, o.json);
+	block_signals();
+	if (add_device(&c, &err) < 0) {
+		cli_error(&err);
+		return EXIT_FAIL;
+	}
+	print_added(&c.view, c.req.json);
 	return EXIT_OK;
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* ublk-user del: stop and delete devices, end their servers. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,14 +10,22 @@
 #include "containers/cdi.h"
 #include "base/size.h"
 
-static const char del_usage[] = "Usage: ublk-user del -n ID | -a\n"
-				"\n"
-				"Stop a device, end its server and delete it.\n"
-				"\n"
-				"  -n, --id ID   this device\n"
-				"  -a, --all     all of your devices (and "
-				"stale records)\n"
-				"  -h, --help    show this text\n";
+const struct cli_opts del_opts = {
+	.usage = "Usage: ublk-user del -n ID | -a\n"
+		 "\n"
+		 "Stop a device, end its server and delete it.\n"
+		 "\n"
+		 "  -n, --id ID   this device\n"
+		 "  -a, --all     all of your devices (and stale records)\n"
+		 "  -h, --help    show this text\n",
+	.shortopts = "n:a",
+	.longopts =
+		(const struct option[]){
+			{ "id", required_argument, NULL, 'n' },
+			{ "all", no_argument, NULL, 'a' },
+			{ 0 },
+		},
+};
 
 /* CDI specs (add --cdi) that name device id go with it. */
 static void del_cdi_specs(uint32_t id)
@@ -93,49 +100,31 @@ static int del_all(struct ublk_ctrl *ctrl, struct uerr *err)
 	return ret;
 }
 
-int cmd_del(int argc, char **argv)
+int cmd_del(struct cli_args *a)
 {
-	static const struct option longopts[] = {
-		{ "id", required_argument, NULL, 'n' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	unsigned long id = 0;
 	bool have_id = false, all = false;
 	struct ublk_ctrl ctrl;
 	struct uerr err;
 	int c, ret;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:ah", longopts, NULL)) != -1) {
+	while ((c = cli_next_opt(a)) > 0) {
 		switch (c) {
 		case 'n':
 			if (parse_uint(optarg, "--id", 0, UINT32_MAX, &id,
 				       &err))
-				return cli_usage_error("del", "%s", err.msg);
+				return cli_usage_error(a, "%s", err.msg);
 			have_id = true;
 			break;
 		case 'a':
 			all = true;
 			break;
-		case 'h':
-			fputs(del_usage, stdout);
-			return EXIT_OK;
-		case ':':
-			return cli_usage_error("del", "option %s needs a value",
-					       cli_opt_name(argv));
-		default:
-			return cli_usage_error("del", "unknown option %s",
-					       cli_opt_name(argv));
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("del", "unexpected argument '%s'",
-				       argv[optind]);
+	if (c == CLI_EXIT)
+		return a->status;
 	if (have_id == all)
-		return cli_usage_error("del", "give either -n ID or -a");
+		return cli_usage_error(a, "give either -n ID or -a");
 
 	uerr_clear(&err);
 	if (ublk_ctrl_open(&ctrl, &err) < 0) {

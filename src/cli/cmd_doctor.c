@@ -7,7 +7,6 @@
  * over (or refuse it), so "installed" is also "working".
  */
 #include <errno.h>
-#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -35,16 +34,25 @@
 #define RULE_NAME "70-ublk-user.rules"
 #define MAX_FINDINGS 32
 
-static const char doctor_usage[] =
-	"Usage: ublk-user doctor [--json]\n"
-	"\n"
-	"Check the kernel, the ublk driver, /dev/ublk-control, io_uring, the\n"
-	"udev rule and its helper (as a user: with a test device), the\n"
-	"policy, locked memory, and known kernel weaknesses; say how to fix\n"
-	"what is wrong.  Exit status 1 when a check failed.\n"
-	"\n"
-	"      --json    print a JSON object\n"
-	"  -h, --help    show this text\n";
+const struct cli_opts doctor_opts = {
+	.usage = "Usage: ublk-user doctor [--json]\n"
+		 "\n"
+		 "Check the kernel, the ublk driver, /dev/ublk-control, "
+		 "io_uring, the\n"
+		 "udev rule and its helper (as a user: with a test device), "
+		 "the\n"
+		 "policy, locked memory, and known kernel weaknesses; say how "
+		 "to fix\n"
+		 "what is wrong.  Exit status 1 when a check failed.\n"
+		 "\n"
+		 "      --json    print a JSON object\n"
+		 "  -h, --help    show this text\n",
+	.longopts =
+		(const struct option[]){
+			{ "json", no_argument, NULL, 'j' },
+			{ 0 },
+		},
+};
 
 enum status { ST_OK, ST_INFO, ST_WARN, ST_FAIL, ST_SKIP };
 
@@ -69,13 +77,9 @@ struct doctor {
 	bool udevd_ok;
 	char rule[PATH_MAX];
 	char helper[PATH_MAX];
-	char control_group[64]; /* GROUP= of the rule's ublk-control line */
-	char control_mode[16];	/* MODE= of it */
-	struct policy policy;
-	bool policy_valid;
-	struct policy_user user;
-	bool have_user;
-	struct policy_limits lim;
+	char control_group[64];	  /* GROUP= of the rule's ublk-control line */
+	char control_mode[16];	  /* MODE= of it */
+	struct policy_answer ans; /* lim allows nothing if not ok */
 };
 
 static struct finding *add(struct doctor *d, const char *name, enum status st,
@@ -173,17 +177,6 @@ static void check_module(struct doctor *d)
 	}
 }
 
-static const char *group_of(gid_t gid, char *buf, size_t len)
-{
-	struct group *gr = getgrgid(gid);
-
-	if (gr)
-		snprintf(buf, len, "%s", gr->gr_name);
-	else
-		snprintf(buf, len, "%u", (unsigned int)gid);
-	return buf;
-}
-
 static void check_control(struct doctor *d)
 {
 	char group[64], fix[256];
@@ -195,7 +188,7 @@ static void check_control(struct doctor *d)
 		    "%s does not exist", UBLK_CONTROL_PATH);
 		return;
 	}
-	group_of(st.st_gid, group, sizeof(group));
+	policy_group_name(st.st_gid, group, sizeof(group));
 	if (access(UBLK_CONTROL_PATH, R_OK | W_OK) == 0) {
 		d->control_ok = true;
 		add(d, "control", ST_OK, NULL,
@@ -479,7 +472,7 @@ static void check_control_rule(struct doctor *d)
 		    "%s is group %s mode %04o, the rule says group %s mode "
 		    "%s: udev has not applied it",
 		    UBLK_CONTROL_PATH,
-		    group_of(st.st_gid, group, sizeof(group)),
+		    policy_group_name(st.st_gid, group, sizeof(group)),
 		    (unsigned int)(st.st_mode & 07777), d->control_group,
 		    d->control_mode[0] ? d->control_mode : "(any)");
 }
@@ -582,23 +575,25 @@ static void check_handover(struct doctor *d)
 
 static void check_policy(struct doctor *d)
 {
+	struct policy_who who = { .uid = geteuid(), .gid = getegid() };
 	char rule[POLICY_VALUE_MAX + PATH_MAX + 128], files[64];
 	struct uerr err;
 
-	d->policy_valid = policy_load(&d->policy, POLICY_DIR, 0) == 0;
-	if (policy_user_get(&d->user, geteuid(), getegid(), &err) == 0)
-		d->have_user = true;
-	policy_eval(&d->policy, &d->user, &d->lim, &err);
-	if (!d->policy_valid) {
+	if (policy_ask(&d->ans, POLICY_DIR, 0, &who, &err) < 0) {
 		add(d, "policy", ST_FAIL,
-		    "run 'ublk-user policy check' and fix what it names", "%s",
-		    err.msg);
+		    d->ans.have_user ? "run 'ublk-user policy check' and fix "
+				       "what it "
+				       "names" :
+				       "check the user database (getent "
+				       "passwd, "
+				       "getent group)",
+		    "%s", err.msg);
 		return;
 	}
-	if (d->policy.nr_files)
+	if (d->ans.policy.nr_files)
 		snprintf(files, sizeof(files), "valid (%u file%s)",
-			 d->policy.nr_files,
-			 d->policy.nr_files == 1 ? "" : "s");
+			 d->ans.policy.nr_files,
+			 d->ans.policy.nr_files == 1 ? "" : "s");
 	else
 		snprintf(files, sizeof(files),
 			 "no policy files: the built-in default");
@@ -607,15 +602,17 @@ static void check_policy(struct doctor *d)
 		    files);
 		return;
 	}
-	if (!d->lim.allow) {
+	if (!d->ans.lim.allow) {
 		add(d, "policy", ST_WARN,
 		    "an administrator grants it in " POLICY_DIR "/policy.d",
 		    "valid, and you may not create devices: %s",
-		    policy_rule_str(&d->lim, POLICY_ALLOW, rule, sizeof(rule)));
+		    policy_rule_str(&d->ans.lim, POLICY_ALLOW, rule,
+				    sizeof(rule)));
 		return;
 	}
 	add(d, "policy", ST_OK, NULL, "%s; for you: %s", files,
-	    policy_rule_str(&d->lim, POLICY_MAX_DEVICES, rule, sizeof(rule)));
+	    policy_rule_str(&d->ans.lim, POLICY_MAX_DEVICES, rule,
+			    sizeof(rule)));
 }
 
 static void check_memlock(struct doctor *d)
@@ -636,20 +633,20 @@ static void check_memlock(struct doctor *d)
 		snprintf(max, sizeof(max), "unlimited");
 	else
 		format_size(rl.rlim_max, max, sizeof(max));
-	if (d->lim.max_locked == POLICY_UNLIMITED)
+	if (d->ans.lim.max_locked == POLICY_UNLIMITED)
 		snprintf(lock, sizeof(lock), "unlimited");
 	else
-		format_size(d->lim.max_locked, lock, sizeof(lock));
+		format_size(d->ans.lim.max_locked, lock, sizeof(lock));
 
 	if (caps_have_ipc_lock() || d->root) {
 		add(d, "memlock", ST_OK, NULL,
 		    "ublk-user holds CAP_IPC_LOCK: it locks I/O memory within "
 		    "the policy (mlock=%s, max_locked=%s per device)",
-		    d->lim.mlock ? "yes" : "no", lock);
+		    d->ans.lim.mlock ? "yes" : "no", lock);
 		return;
 	}
-	if (d->lim.mlock && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < d->lim.max_locked) {
+	if (d->ans.lim.mlock && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < d->ans.lim.max_locked) {
 		add(d, "memlock", ST_WARN,
 		    "install ublk-user with CAP_IPC_LOCK (make install "
 		    "SETCAP=1), or raise memlock in /etc/security/limits.conf",
@@ -662,7 +659,7 @@ static void check_memlock(struct doctor *d)
 	add(d, "memlock", ST_INFO, NULL,
 	    "no CAP_IPC_LOCK: locked memory is bounded by RLIMIT_MEMLOCK (%s, "
 	    "hard %s); the policy says mlock=%s",
-	    cur, max, d->lim.mlock ? "yes" : "no");
+	    cur, max, d->ans.lim.mlock ? "yes" : "no");
 }
 
 /* --- known kernel weaknesses (SECURITY.md) -------------------------------- */
@@ -722,15 +719,15 @@ static void check_regbuf(struct doctor *d)
 		    "the kernel has no UBLK_F_SHMEM_ZC (REG_BUF)");
 		return;
 	}
-	for (i = 0; i < d->policy.nr_sections; i++) {
-		const struct policy_section *s = &d->policy.sections[i];
+	for (i = 0; i < d->ans.policy.nr_sections; i++) {
+		const struct policy_section *s = &d->ans.policy.sections[i];
 		const struct policy_setting *z = &s->set[POLICY_SHMEM_ZC];
 
 		if (!z->line || !z->num)
 			continue;
 		if (!n++)
 			snprintf(where, sizeof(where), "%s:%u",
-				 d->policy.files[s->file], z->line);
+				 d->ans.policy.files[s->file], z->line);
 	}
 	if (n)
 		add(d, "weakness-regbuf", ST_WARN,
@@ -756,9 +753,9 @@ static void check_ublks_max(struct doctor *d)
 		    "ublk_drv's ublks_max is not visible");
 		return;
 	}
-	policy_rule_str(&d->lim, POLICY_MAX_DEVICES, rule, sizeof(rule));
-	if (d->lim.max_devices == POLICY_UNLIMITED ||
-	    d->lim.max_devices >= (uint64_t)max)
+	policy_rule_str(&d->ans.lim, POLICY_MAX_DEVICES, rule, sizeof(rule));
+	if (d->ans.lim.max_devices == POLICY_UNLIMITED ||
+	    d->ans.lim.max_devices >= (uint64_t)max)
 		add(d, "weakness-ublks-max", ST_WARN,
 		    "set max_devices well below ublks_max in the policy, or "
 		    "raise it (modprobe ublk_drv ublks_max=N)",
@@ -822,15 +819,16 @@ static int print_json(const struct doctor *d)
 	return failed ? EXIT_FAIL : EXIT_OK;
 }
 
-int cmd_doctor(int argc, char **argv)
+int cmd_doctor(struct cli_args *a)
 {
 	static struct doctor d;
 	bool json = false;
-	int ret;
+	int c, ret;
 
-	ret = cli_json_opts(argc, argv, "doctor", doctor_usage, &json);
-	if (ret >= 0)
-		return ret;
+	while ((c = cli_next_opt(a)) > 0)
+		json = true; /* --json, the only option */
+	if (c == CLI_EXIT)
+		return a->status;
 
 	memset(&d, 0, sizeof(d));
 	d.root = geteuid() == 0;
@@ -850,8 +848,6 @@ int cmd_doctor(int argc, char **argv)
 	check_regbuf(&d);
 	check_ublks_max(&d);
 	ret = json ? print_json(&d) : print_text(&d);
-	policy_free(&d.policy);
-	if (d.have_user)
-		policy_user_free(&d.user);
+	policy_answer_free(&d.ans);
 	return ret;
 }

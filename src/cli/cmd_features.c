@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* ublk-user features: what the running kernel's ublk driver offers. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -8,15 +7,22 @@
 #include "cli.h"
 #include "kernel/features.h"
 
-static const char features_usage[] = "Usage: ublk-user features [--json]\n"
-				     "\n"
-				     "Ask the kernel (UBLK_U_CMD_GET_FEATURES) "
-				     "which ublk features it has.\n"
-				     "\n"
-				     "      --json    print a JSON object\n"
-				     "  -h, --help    show this text\n";
+const struct cli_opts features_opts = {
+	.usage = "Usage: ublk-user features [--json]\n"
+		 "\n"
+		 "Ask the kernel (UBLK_U_CMD_GET_FEATURES) which ublk features "
+		 "it has.\n"
+		 "\n"
+		 "      --json    print a JSON object\n"
+		 "  -h, --help    show this text\n",
+	.longopts =
+		(const struct option[]){
+			{ "json", no_argument, NULL, 'j' },
+			{ 0 },
+		},
+};
 
-int cmd_features(int argc, char **argv)
+int cmd_features(struct cli_args *a)
 {
 	json_object *o, *names;
 	struct ublk_ctrl ctrl;
@@ -26,11 +32,12 @@ int cmd_features(int argc, char **argv)
 	struct uerr err;
 	unsigned int i;
 	char hex[24];
-	int ret;
+	int c, ret;
 
-	ret = cli_json_opts(argc, argv, "features", features_usage, &json);
-	if (ret >= 0)
-		return ret;
+	while ((c = cli_next_opt(a)) > 0)
+		json = true; /* --json, the only option */
+	if (c == CLI_EXIT)
+		return a->status;
 
 	uerr_clear(&err);
 	ret = ublk_ctrl_open(&ctrl, &err);

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +21,28 @@
 #include "host/idmap.h"
 #include "containers/ctrrec.h"
 
-static const char gc_usage[] =
-	"Usage: ublk-user gc [--container ID | --key KEY]\n"
-	"\n"
-	"Remove the disks the OCI hook made for containers that no longer\n"
-	"run: their devices, servers, records and backing files (unless\n"
-	"persist=yes).  Root also removes stale CDI specs.\n"
-	"\n"
-	"      --container ID  only this container's disks, running or not\n"
-	"      --key KEY       only the disks of this container record\n"
-	"  -h, --help          show this text\n";
+const struct cli_opts gc_opts = {
+	.usage = "Usage: ublk-user gc [--container ID | --key KEY]\n"
+		 "\n"
+		 "Remove the disks the OCI hook made for containers that no "
+		 "longer\n"
+		 "run: their devices, servers, records and backing files "
+		 "(unless\n"
+		 "persist=yes).  Root also removes stale CDI specs.\n"
+		 "\n"
+		 "      --container ID  only this container's disks, running "
+		 "or "
+		 "not\n"
+		 "      --key KEY       only the disks of this container "
+		 "record\n"
+		 "  -h, --help          show this text\n",
+	.longopts =
+		(const struct option[]){
+			{ "container", required_argument, NULL, 'c' },
+			{ "key", required_argument, NULL, 'k' },
+			{ 0 },
+		},
+};
 
 /* The uuid of a device record as the tag stored in the kernel */
 static bool uuid_tag(const char *s, uint64_t *tag)
@@ -232,14 +243,8 @@ static int gc_cdi(void)
 	return ret;
 }
 
-int cmd_gc(int argc, char **argv)
+int cmd_gc(struct cli_args *a)
 {
-	static const struct option longopts[] = {
-		{ "container", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	char(*keys)[CTRREC_KEY_LEN + 1] = NULL;
 	const char *container = NULL, *key = NULL;
 	struct ctr_record *r;
@@ -249,38 +254,26 @@ int cmd_gc(int argc, char **argv)
 	struct uerr err;
 	int c, ret = 0;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = cli_next_opt(a)) > 0) {
 		switch (c) {
 		case 'c':
 			container = optarg;
 			break;
 		case 'k':
 			if (!ctrrec_key_ok(optarg))
-				return cli_usage_error("gc",
+				return cli_usage_error(a,
 						       "--key: '%s' is not a "
 						       "record key",
 						       optarg);
 			key = optarg;
 			break;
-		case 'h':
-			fputs(gc_usage, stdout);
-			return EXIT_OK;
-		case ':':
-			return cli_usage_error("gc", "option %s needs a value",
-					       cli_opt_name(argv));
-		default:
-			return cli_usage_error("gc", "unknown option %s",
-					       cli_opt_name(argv));
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("gc", "unexpected argument '%s'",
-				       argv[optind]);
+	if (c == CLI_EXIT)
+		return a->status;
 	if (container && key)
-		return cli_usage_error("gc", "give --container or --key, not "
-					     "both");
+		return cli_usage_error(a, "give --container or --key, not "
+					  "both");
 
 	uerr_clear(&err);
 	r = malloc(sizeof(*r));
@@ -308,8 +301,8 @@ int cmd_gc(int argc, char **argv)
 	}
 	free(keys);
 	free(r);
-	if (!container && !key && host_euid(&host, &err) == 0 && host == 0 &&
-	    gc_cdi() < 0)
+	if (!container && !key && idmap_host_euid(&host, &err) == 0 &&
+	    host == 0 && gc_cdi() < 0)
 		ret = -1;
 	return ret < 0 ? EXIT_FAIL : EXIT_OK;
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* ublk-user list: the devices this caller can see, and stale records. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,16 +8,24 @@
 #include "cli.h"
 #include "base/size.h"
 
-static const char list_usage[] = "Usage: ublk-user list [-n ID] [--json]\n"
-				 "\n"
-				 "Show the ublk devices you may use (the "
-				 "kernel checks your access\n"
-				 "to each /dev/ublkcN), merged with "
-				 "ublk-user's own records.\n"
-				 "\n"
-				 "  -n, --id ID   only this device\n"
-				 "      --json    print a JSON array\n"
-				 "  -h, --help    show this text\n";
+const struct cli_opts list_opts = {
+	.usage = "Usage: ublk-user list [-n ID] [--json]\n"
+		 "\n"
+		 "Show the ublk devices you may use (the kernel checks your "
+		 "access\n"
+		 "to each /dev/ublkcN), merged with ublk-user's own records.\n"
+		 "\n"
+		 "  -n, --id ID   only this device\n"
+		 "      --json    print a JSON array\n"
+		 "  -h, --help    show this text\n",
+	.shortopts = "n:",
+	.longopts =
+		(const struct option[]){
+			{ "id", required_argument, NULL, 'n' },
+			{ "json", no_argument, NULL, 'j' },
+			{ 0 },
+		},
+};
 
 static void print_row(const struct dev_view *v)
 {
@@ -41,14 +48,8 @@ static bool id_in(uint32_t id, const uint32_t *ids, unsigned int n)
 	return false;
 }
 
-int cmd_list(int argc, char **argv)
+int cmd_list(struct cli_args *a)
 {
-	static const struct option longopts[] = {
-		{ "id", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	uint32_t *kids = NULL, *rids = NULL, *shown = NULL;
 	unsigned int nk = 0, nr = 0, ns = 0, i;
 	unsigned long only = 0;
@@ -60,34 +61,21 @@ int cmd_list(int argc, char **argv)
 	struct uerr err;
 	int c, ret, status = EXIT_OK;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
+	while ((c = cli_next_opt(a)) > 0) {
 		switch (c) {
 		case 'n':
 			if (parse_uint(optarg, "--id", 0, UINT32_MAX, &only,
 				       &err))
-				return cli_usage_error("list", "%s", err.msg);
+				return cli_usage_error(a, "%s", err.msg);
 			have_only = true;
 			break;
 		case 'j':
 			json = true;
 			break;
-		case 'h':
-			fputs(list_usage, stdout);
-			return EXIT_OK;
-		case ':':
-			return cli_usage_error("list",
-					       "option %s needs a value",
-					       cli_opt_name(argv));
-		default:
-			return cli_usage_error("list", "unknown option %s",
-					       cli_opt_name(argv));
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("list", "unexpected argument '%s'",
-				       argv[optind]);
+	if (c == CLI_EXIT)
+		return a->status;
 
 	if (ublk_ctrl_open(&ctrl, &err) < 0 ||
 	    dev_ids_in_dev(&kids, &nk, &err) < 0 ||

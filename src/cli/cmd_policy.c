@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* ublk-user policy check|show: the administrator's policy, read as is. */
 #include <errno.h>
-#include <getopt.h>
-#include <grp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +22,19 @@ static const char policy_usage[] =
 	"      --json       print a JSON object\n"
 	"  -h, --help       show this text\n";
 
+const struct cli_opts policy_opts = { .usage = policy_usage };
+const struct cli_opts policy_check_opts = { .usage = policy_usage };
+const struct cli_opts policy_show_opts = {
+	.usage = policy_usage,
+	.shortopts = "u:",
+	.longopts =
+		(const struct option[]){
+			{ "user", required_argument, NULL, 'u' },
+			{ "json", no_argument, NULL, 'j' },
+			{ 0 },
+		},
+};
+
 static void print_errors(const struct policy *p)
 {
 	unsigned int i;
@@ -35,23 +46,28 @@ static void print_errors(const struct policy *p)
 			p->nr_errors - POLICY_MAX_ERRORS);
 }
 
-static int policy_check_cmd(int argc, char **argv)
+int cmd_policy_check(struct cli_args *a)
 {
 	struct policy p;
 	unsigned int i;
-	int ret;
+	int c, ret;
 
-	if (argc > 0)
-		ret = policy_load_files(&p, argv, argc);
+	while ((c = cli_next_opt(a)) > 0)
+		;
+	if (c == CLI_EXIT)
+		return a->status;
+	if (a->nargs > 0)
+		ret = policy_load_files(&p, a->args, a->nargs);
 	else
 		ret = policy_load(&p, POLICY_DIR, 0);
 	if (ret < 0) {
 		print_errors(&p);
 		fprintf(stderr, "%s: %u error%s: %s\n", prog_name, p.nr_errors,
 			p.nr_errors == 1 ? "" : "s",
-			argc > 0 ? "not a valid policy" :
-				   "the policy is invalid, so every request "
-				   "is refused until it is fixed");
+			a->nargs > 0 ? "not a valid policy" :
+				       "the policy is invalid, so every "
+				       "request "
+				       "is refused until it is fixed");
 		policy_free(&p);
 		return EXIT_FAIL;
 	}
@@ -63,17 +79,6 @@ static int policy_check_cmd(int argc, char **argv)
 		printf("%s: ok\n", p.files[i]);
 	policy_free(&p);
 	return EXIT_OK;
-}
-
-static const char *group_name(gid_t gid, char *buf, size_t len)
-{
-	struct group *gr = getgrgid(gid);
-
-	if (gr)
-		snprintf(buf, len, "%s", gr->gr_name);
-	else
-		snprintf(buf, len, "%u", (unsigned int)gid);
-	return buf;
 }
 
 /* The value of key as JSON: bool, number, "unlimited", "any" or a list */
@@ -130,7 +135,7 @@ static json_object *user_json(json_object *o, const struct policy_user *u)
 	json_object_object_add(o, "uid", json_object_new_int64(u->uid));
 	for (i = 0; i < u->nr_groups; i++)
 		json_object_array_add(
-			groups, json_object_new_string(group_name(
+			groups, json_object_new_string(policy_group_name(
 					u->groups[i], name, sizeof(name))));
 	json_object_object_add(o, "groups", groups);
 	return o;
@@ -206,7 +211,8 @@ static void show_text(const struct policy *p, const struct policy_user *u,
 	printf("policy for %s (uid %u; groups", u->known ? u->name : "?",
 	       (unsigned int)u->uid);
 	for (i = 0; i < u->nr_groups; i++)
-		printf(" %s", group_name(u->groups[i], name, sizeof(name)));
+		printf(" %s",
+		       policy_group_name(u->groups[i], name, sizeof(name)));
 	printf(")\n");
 	if (!p->nr_files)
 		printf("no policy files in %s: the built-in default "
@@ -228,101 +234,42 @@ static void show_text(const struct policy *p, const struct policy_user *u,
 	}
 }
 
-static int policy_show_cmd(int argc, char **argv)
+int cmd_policy_show(struct cli_args *a)
 {
-	static const struct option longopts[] = {
-		{ "user", required_argument, NULL, 'u' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *user = NULL;
-	struct policy_limits lim;
-	struct policy_user u;
-	struct policy p;
-	bool json = false, valid;
+	struct policy_who who = { .uid = geteuid(), .gid = getegid() };
+	struct policy_answer ans;
+	bool json = false;
 	struct uerr err;
 	int c, ret;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":u:h", longopts, NULL)) != -1) {
+	while ((c = cli_next_opt(a)) > 0) {
 		switch (c) {
 		case 'u':
-			user = optarg;
+			who.name = optarg;
 			break;
 		case 'j':
 			json = true;
 			break;
-		case 'h':
-			fputs(policy_usage, stdout);
-			return EXIT_OK;
-		case ':':
-			return cli_usage_error("policy show",
-					       "option %s needs a value",
-					       cli_opt_name(argv));
-		default:
-			return cli_usage_error("policy show",
-					       "unknown option %s",
-					       cli_opt_name(argv));
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("policy show",
-				       "unexpected argument '%s'",
-				       argv[optind]);
+	if (c == CLI_EXIT)
+		return a->status;
 
 	uerr_clear(&err);
-	if (user)
-		ret = policy_user_by_name(&u, user, &err);
-	else
-		ret = policy_user_get(&u, geteuid(), getegid(), &err);
-	if (ret < 0) {
+	/* An invalid policy is shown with its errors, not just refused. */
+	if (policy_ask(&ans, POLICY_DIR, 0, &who, &err) < 0 && !ans.have_user) {
 		cli_error(&err);
-		return EXIT_FAIL;
-	}
-	valid = policy_load(&p, POLICY_DIR, 0) == 0;
-	policy_eval(&p, &u, &lim, &err);
-	if (json) {
-		ret = show_json(&p, &u, &lim, valid);
-	} else if (!valid) {
-		print_errors(&p);
+		ret = EXIT_FAIL;
+	} else if (json) {
+		ret = show_json(&ans.policy, &ans.user, &ans.lim, ans.valid);
+	} else if (!ans.valid) {
+		print_errors(&ans.policy);
 		cli_error(&err);
 		ret = EXIT_FAIL;
 	} else {
-		show_text(&p, &u, &lim);
+		show_text(&ans.policy, &ans.user, &ans.lim);
 		ret = EXIT_OK;
 	}
-	policy_user_free(&u);
-	policy_free(&p);
+	policy_answer_free(&ans);
 	return ret;
-}
-
-int cmd_policy(int argc, char **argv)
-{
-	if (argc < 2) {
-		fputs(policy_usage, stderr);
-		return EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fputs(policy_usage, stdout);
-		return EXIT_OK;
-	}
-	if (!strcmp(argv[1], "check")) {
-		if (argc > 2 &&
-		    (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
-			fputs(policy_usage, stdout);
-			return EXIT_OK;
-		}
-		if (argc > 2 && argv[2][0] == '-' && strcmp(argv[2], "--"))
-			return cli_usage_error("policy check",
-					       "unknown option %s", argv[2]);
-		if (argc > 2 && !strcmp(argv[2], "--"))
-			return policy_check_cmd(argc - 3, argv + 3);
-		return policy_check_cmd(argc - 2, argv + 2);
-	}
-	if (!strcmp(argv[1], "show"))
-		return policy_show_cmd(argc - 1, argv + 1);
-	return cli_usage_error(
-		"policy", "unknown subcommand '%s' (check, show)", argv[1]);
 }

@@ -18,20 +18,6 @@
 
 #define CTRREC_MAX_BYTES (256 << 10)
 
-int host_euid(uint32_t *uid, struct uerr *err)
-{
-	struct idmap m;
-	int ret;
-
-	ret = idmap_read_self(&m, false, err);
-	if (ret < 0)
-		return ret;
-	if (!idmap_to_outside(&m, geteuid(), uid))
-		return uerr_set(err, EINVAL, "uid %u is not mapped",
-				(unsigned int)geteuid());
-	return 0;
-}
-
 /* mkdir path 0700 unless there, then insist it is ours and 0700 */
 static int own_dir(const char *path, bool create, struct uerr *err)
 {
@@ -57,7 +43,7 @@ int ctrrec_dir(char *buf, size_t len, bool create, struct uerr *err)
 	struct stat st;
 	int ret;
 
-	ret = host_euid(&host, err);
+	ret = idmap_host_euid(&host, err);
 	if (ret < 0)
 		return ret;
 	if (host == 0) {

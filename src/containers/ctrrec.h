@@ -69,7 +69,4 @@ uint64_t proc_start_time(int pid);
 /* Does the container (or its creator, before it has a pid) still run? */
 bool ctrrec_alive(const struct ctr_record *r);
 
-/* The host's id of our effective uid (through /proc/self/uid_map) */
-int host_euid(uint32_t *uid, struct uerr *err);
-
 #endif

@@ -179,24 +179,28 @@ uid_t idmap_host_root_here(void)
 	return v;
 }
 
-static uint32_t host_id(bool gid, uint32_t id)
+static int host_id(bool gid, uint32_t id, uint32_t *out, struct uerr *err)
 {
 	struct idmap m;
-	struct uerr err;
-	uint32_t out;
+	int ret;
 
-	if (idmap_read_self(&m, gid, &err) < 0 ||
-	    !idmap_to_outside(&m, id, &out))
-		return id;
-	return out;
+	ret = idmap_read_self(&m, gid, err);
+	if (ret < 0)
+		return ret;
+	if (!idmap_to_outside(&m, id, out))
+		return uerr_set(
+			err, EINVAL, "our %s %u has no id on the host (%s)",
+			gid ? "gid" : "uid", (unsigned int)id,
+			gid ? "/proc/self/gid_map" : "/proc/self/uid_map");
+	return 0;
 }
 
-uid_t idmap_host_euid(void)
+int idmap_host_euid(uint32_t *uid, struct uerr *err)
 {
-	return host_id(false, geteuid());
+	return host_id(false, geteuid(), uid, err);
 }
 
-gid_t idmap_host_egid(void)
+int idmap_host_egid(uint32_t *gid, struct uerr *err)
 {
-	return host_id(true, getegid());
+	return host_id(true, getegid(), gid, err);
 }

@@ -49,8 +49,12 @@ bool idmap_to_inside(const struct idmap *m, uint32_t id, uint32_t *out);
  * that the kernel shows for it (also for every other unmapped uid).
  */
 uid_t idmap_host_root_here(void);
-/* Our effective uid and gid on the host (as the kernel records owners) */
-uid_t idmap_host_euid(void);
-gid_t idmap_host_egid(void);
+/*
+ * Our effective uid and gid on the host, as the kernel records owners:
+ * through /proc/self/uid_map (gid_map); an error when it cannot be read or
+ * does not map ours.
+ */
+int idmap_host_euid(uint32_t *uid, struct uerr *err);
+int idmap_host_egid(uint32_t *gid, struct uerr *err);
 
 #endif

@@ -20,7 +20,9 @@
  *
  * This file (policy.c) parses and evaluates, with no I/O except the
  * realpath() of backing directories; policy_file.c reads the files with
- * their security checks, policy_names.c resolves names (NSS, targets).
+ * their security checks, policy_names.c resolves names (NSS, targets);
+ * policy_ask.c puts the three together for a decision: policy_ask() is
+ * the one way to learn what a user may do.
  */
 #ifndef UBLK_USER_POLICY_H
 #define UBLK_USER_POLICY_H
@@ -35,6 +37,37 @@
 
 #ifndef UBLK_USER_SYSCONFDIR
 #define UBLK_USER_SYSCONFDIR "/etc"
+/* --- policy_ask.c: what may this user do -------------------------------- */
+
+/* Whom a question is about: by name (or uid as text), else by ids */
+struct policy_who {
+	const char *name; /* `policy show --user`; NULL: uid and gid */
+	uid_t uid;
+	gid_t gid; /* the primary group, as the kernel records it */
+};
+
+/* The answer, with what it rests on (for `policy show` and doctor) */
+struct policy_answer {
+	bool have_user; /* the user was looked up (known or not) */
+	bool valid;	/* and the policy loaded without an error */
+	struct policy_user user;
+	struct policy policy;	  /* its files and errors */
+	struct policy_limits lim; /* allows nothing unless policy_ask() = 0 */
+};
+
+/*
+ * Find the user, load the policy from dir (its files owned by owner: see
+ * policy_load), evaluate it for the user.  0 when a->lim holds the user's
+ * limits.  Else negative with err: the user could not be looked up
+ * (!a->have_user; the policy is not read), or the policy is invalid
+ * (-EACCES, !a->valid: every request is refused).  Call
+ * policy_answer_free() in every case.
+ */
+int policy_ask(struct policy_answer *a, const char *dir, uid_t owner,
+	       const struct policy_who *who, struct uerr *err)
+	__attribute__((warn_unused_result));
+void policy_answer_free(struct policy_answer *a);
+
 #endif
 #define POLICY_DIR UBLK_USER_SYSCONFDIR "/ublk-user"
 
@@ -241,5 +274,38 @@ int policy_user_by_name(struct policy_user *u, const char *name,
 void policy_user_free(struct policy_user *u);
 /* "alice" or "uid 2001" */
 const char *policy_user_str(const struct policy_user *u, char *buf, size_t len);
+/* The group's name, or its number when it has none: "ublk", "2001" */
+const char *policy_group_name(gid_t gid, char *buf, size_t len);
+
+/* --- policy_ask.c: what may this user do -------------------------------- */
+
+/* Whom a question is about: by name (or uid as text), else by ids */
+struct policy_who {
+	const char *name; /* `policy show --user`; NULL: uid and gid */
+	uid_t uid;
+	gid_t gid; /* the primary group, as the kernel records it */
+};
+
+/* The answer, with what it rests on (for `policy show` and doctor) */
+struct policy_answer {
+	bool have_user; /* the user was looked up (known or not) */
+	bool valid;	/* and the policy loaded without an error */
+	struct policy_user user;
+	struct policy policy;	  /* its files and errors */
+	struct policy_limits lim; /* allows nothing unless policy_ask() = 0 */
+};
+
+/*
+ * Find the user, load the policy from dir (its files owned by owner: see
+ * policy_load), evaluate it for the user.  0 when a->lim holds the user's
+ * limits.  Else negative with err: the user could not be looked up
+ * (!a->have_user; the policy is not read), or the policy is invalid
+ * (-EACCES, !a->valid: every request is refused).  Call
+ * policy_answer_free() in every case.
+ */
+int policy_ask(struct policy_answer *a, const char *dir, uid_t owner,
+	       const struct policy_who *who, struct uerr *err)
+	__attribute__((warn_unused_result));
+void policy_answer_free(struct policy_answer *a);
 
 #endif

@@ -161,3 +161,14 @@ void policy_user_free(struct policy_user *u)
 	u->groups = NULL;
 	u->nr_groups = 0;
 }
+
+const char *policy_group_name(gid_t gid, char *buf, size_t len)
+{
+	struct group *gr = getgrgid(gid);
+
+	if (gr)
+		snprintf(buf, len, "%s", gr->gr_name);
+	else
+		snprintf(buf, len, "%u", (unsigned int)gid);
+	return buf;
+}

@@ -93,25 +93,19 @@ int admission_decide(struct ublk_ctrl *ctrl, const struct admission *a,
 		     struct uerr *err)
 {
 	const struct ublksrv_ctrl_dev_info *info = a->info;
+	struct policy_who who = { .uid = info->owner_uid,
+				  .gid = info->owner_gid };
 	struct policy_request req = { 0 };
-	struct policy_limits lim;
-	struct policy_user u;
-	struct policy policy;
+	struct policy_answer ans;
 	long others;
 	int ret;
 
-	if (policy_load(&policy, POLICY_DIR, 0) < 0) {
-		policy_invalid_error(&policy, err);
-		policy_free(&policy);
-		return -EACCES;
-	}
-	ret = policy_user_get(&u, info->owner_uid, info->owner_gid, err);
+	ret = policy_ask(&ans, POLICY_DIR, 0, &who, err);
 	if (ret < 0) {
-		uerr_prefix(err, "cannot decide");
-		policy_free(&policy);
-		return -EACCES;
+		if (!ans.have_user)
+			uerr_prefix(err, "cannot decide");
+		goto out;
 	}
-	policy_eval(&policy, &u, &lim, err);
 
 	req.flags = info->flags;
 	req.nr_queues = info->nr_hw_queues;
@@ -127,9 +121,8 @@ int admission_decide(struct ublk_ctrl *ctrl, const struct admission *a,
 		}
 		req.nr_devices = others + 1;
 	}
-	ret = policy_check(&lim, &u, &req, err);
+	ret = policy_check(&ans.lim, &ans.user, &req, err);
 out:
-	policy_user_free(&u);
-	policy_free(&policy);
+	policy_answer_free(&ans);
 	return ret < 0 ? -EACCES : 0;
 }

@@ -10,7 +10,7 @@ int main(void)
 {
 	struct idmap m;
 	struct uerr err;
-	uint32_t v = 0;
+	uint32_t v = 0, host = 0;
 
 	ok(idmap_parse_proc(&m, "         0          0 4294967295\n", "map",
 			    &err) == 0,
@@ -68,6 +68,12 @@ int main(void)
 
 	ok(idmap_read_self(&m, false, &err) == 0, "our own uid_map reads");
 	ok(idmap_to_outside(&m, geteuid(), &v), "and maps our uid");
-	is_int(idmap_host_euid(), v, "idmap_host_euid agrees");
+	ok(idmap_host_euid(&host, &err) == 0 && host == v, "idmap_host_euid "
+							   "agrees");
+	ok(idmap_read_self(&m, true, &err) == 0 &&
+		   idmap_to_outside(&m, getegid(), &v),
+	   "our gid_map maps our gid");
+	ok(idmap_host_egid(&host, &err) == 0 && host == v, "idmap_host_egid "
+							   "agrees");
 	return done_testing();
 }
