@@ -40,60 +40,52 @@
 #define ADD_IO_BUF_BYTES (512U << 10)
 #define UBLK_MAX_DEV_ID ((1U << 20) - 1)
 
+static const char add_usage[] =
+	"Usage: ublk-user add -t TARGET [OPTIONS]\n"
+	"\n"
+	"Create a ublk device served by a process of yours.\n"
+	"\n"
+	"  -t, --target TARGET  null, loop or mem\n"
+	"  -f, --file FILE      backing file or block device (loop)\n"
+	"  -s, --size SIZE      device size, K/M/G/T suffixes (mem: needed;\n"
+	"                       loop: at most the file's size)\n"
+	"  -q, --queues N       number of queues (default 1)\n"
+	"  -d, --depth N        queue depth, 1..4096 (default 128)\n"
+	"  -n, --id ID          device id to ask for (default: any free)\n"
+	"      --mlock          lock the server's I/O buffers in memory\n"
+	"      --shmem-zc       zero copy with clients' shared memory\n"
+	"                       (UBLK_F_SHMEM_ZC; memfds over dev-N.sock)\n"
+	"      --shmem FILE     also share FILE (hugetlbfs or tmpfs) with\n"
+	"                       clients that map it; implies --shmem-zc\n"
+	"      --user USER      (root) create the device as USER (a name, a\n"
+	"                       uid, or UID:GID), keeping only CAP_IPC_LOCK\n"
+	"      --cdi NAME       also write a CDI spec: podman run --device\n"
+	"                       ublk-user.io/disk=NAME (removed by del)\n"
+	"      --container KEY  a per-container disk (used by the OCI hook)\n"
+	"      --json           print the device as one JSON object\n"
+	"  -h, --help           show this text\n";
+
+static const struct option add_longopts[] = {
+	{ "target", required_argument, NULL, 't' },
+	{ "file", required_argument, NULL, 'f' },
+	{ "size", required_argument, NULL, 's' },
+	{ "queues", required_argument, NULL, 'q' },
+	{ "depth", required_argument, NULL, 'd' },
+	{ "id", required_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "mlock", no_argument, NULL, 'l' },
+	{ "shmem-zc", no_argument, NULL, 'z' },
+	{ "shmem", required_argument, NULL, 'm' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "container", required_argument, NULL, 'C' },
+	{ "cdi", required_argument, NULL, 'D' },
+	{ 0 },
+};
+
 const struct cli_opts add_opts = {
-	.usage = "Usage: ublk-user add -t TARGET [OPTIONS]\n"
-		 "\n"
-		 "Create a ublk device served by a process of yours.\n"
-		 "\n"
-		 "  -t, --target TARGET  null, loop or mem\n"
-		 "  -f, --file FILE      backing file or block device (loop)\n"
-		 "  -s, --size SIZE      device size, K/M/G/T suffixes (mem: "
-		 "needed;\n"
-		 "                       loop: at most the file's size)\n"
-		 "  -q, --queues N       number of queues (default 1)\n"
-		 "  -d, --depth N        queue depth, 1..4096 (default 128)\n"
-		 "  -n, --id ID          device id to ask for (default: any "
-		 "free)\n"
-		 "      --mlock          lock the server's I/O buffers in "
-		 "memory\n"
-		 "      --shmem-zc       zero copy with clients' shared "
-		 "memory\n"
-		 "                       (UBLK_F_SHMEM_ZC; memfds over "
-		 "dev-N.sock)\n"
-		 "      --shmem FILE     also share FILE (hugetlbfs or tmpfs) "
-		 "with\n"
-		 "                       clients that map it; implies "
-		 "--shmem-zc\n"
-		 "      --user USER      (root) create the device as USER (a "
-		 "name, a\n"
-		 "                       uid, or UID:GID), keeping only "
-		 "CAP_IPC_LOCK\n"
-		 "      --cdi NAME       also write a CDI spec: podman run "
-		 "--device\n"
-		 "                       ublk-user.io/disk=NAME (removed by "
-		 "del)\n"
-		 "      --container KEY  a per-container disk (used by the OCI "
-		 "hook)\n"
-		 "      --json           print the device as one JSON object\n"
-		 "  -h, --help           show this text\n",
+	.usage = add_usage,
 	.shortopts = "t:f:s:q:d:n:",
-	.longopts =
-		(const struct option[]){
-			{ "target", required_argument, NULL, 't' },
-			{ "file", required_argument, NULL, 'f' },
-			{ "size", required_argument, NULL, 's' },
-			{ "queues", required_argument, NULL, 'q' },
-			{ "depth", required_argument, NULL, 'd' },
-			{ "id", required_argument, NULL, 'n' },
-			{ "json", no_argument, NULL, 'j' },
-			{ "mlock", no_argument, NULL, 'l' },
-			{ "shmem-zc", no_argument, NULL, 'z' },
-			{ "shmem", required_argument, NULL, 'm' },
-			{ "user", required_argument, NULL, 'u' },
-			{ "container", required_argument, NULL, 'C' },
-			{ "cdi", required_argument, NULL, 'D' },
-			{ 0 },
-		},
+	.longopts = add_longopts,
 };
 
 /* What the command line asks for */

@@ -10,21 +10,25 @@
 #include "containers/cdi.h"
 #include "base/size.h"
 
+static const char del_usage[] = "Usage: ublk-user del -n ID | -a\n"
+				"\n"
+				"Stop a device, end its server and delete it.\n"
+				"\n"
+				"  -n, --id ID   this device\n"
+				"  -a, --all     all of your devices (and "
+				"stale records)\n"
+				"  -h, --help    show this text\n";
+
+static const struct option del_longopts[] = {
+	{ "id", required_argument, NULL, 'n' },
+	{ "all", no_argument, NULL, 'a' },
+	{ 0 },
+};
+
 const struct cli_opts del_opts = {
-	.usage = "Usage: ublk-user del -n ID | -a\n"
-		 "\n"
-		 "Stop a device, end its server and delete it.\n"
-		 "\n"
-		 "  -n, --id ID   this device\n"
-		 "  -a, --all     all of your devices (and stale records)\n"
-		 "  -h, --help    show this text\n",
+	.usage = del_usage,
 	.shortopts = "n:a",
-	.longopts =
-		(const struct option[]){
-			{ "id", required_argument, NULL, 'n' },
-			{ "all", no_argument, NULL, 'a' },
-			{ 0 },
-		},
+	.longopts = del_longopts,
 };
 
 /* CDI specs (add --cdi) that name device id go with it. */

@@ -34,24 +34,25 @@
 #define RULE_NAME "70-ublk-user.rules"
 #define MAX_FINDINGS 32
 
+static const char doctor_usage[] =
+	"Usage: ublk-user doctor [--json]\n"
+	"\n"
+	"Check the kernel, the ublk driver, /dev/ublk-control, io_uring, the\n"
+	"udev rule and its helper (as a user: with a test device), the\n"
+	"policy, locked memory, and known kernel weaknesses; say how to fix\n"
+	"what is wrong.  Exit status 1 when a check failed.\n"
+	"\n"
+	"      --json    print a JSON object\n"
+	"  -h, --help    show this text\n";
+
+static const struct option doctor_longopts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ 0 },
+};
+
 const struct cli_opts doctor_opts = {
-	.usage = "Usage: ublk-user doctor [--json]\n"
-		 "\n"
-		 "Check the kernel, the ublk driver, /dev/ublk-control, "
-		 "io_uring, the\n"
-		 "udev rule and its helper (as a user: with a test device), "
-		 "the\n"
-		 "policy, locked memory, and known kernel weaknesses; say how "
-		 "to fix\n"
-		 "what is wrong.  Exit status 1 when a check failed.\n"
-		 "\n"
-		 "      --json    print a JSON object\n"
-		 "  -h, --help    show this text\n",
-	.longopts =
-		(const struct option[]){
-			{ "json", no_argument, NULL, 'j' },
-			{ 0 },
-		},
+	.usage = doctor_usage,
+	.longopts = doctor_longopts,
 };
 
 enum status { ST_OK, ST_INFO, ST_WARN, ST_FAIL, ST_SKIP };

@@ -7,19 +7,22 @@
 #include "cli.h"
 #include "kernel/features.h"
 
+static const char features_usage[] = "Usage: ublk-user features [--json]\n"
+				     "\n"
+				     "Ask the kernel (UBLK_U_CMD_GET_FEATURES) "
+				     "which ublk features it has.\n"
+				     "\n"
+				     "      --json    print a JSON object\n"
+				     "  -h, --help    show this text\n";
+
+static const struct option features_longopts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ 0 },
+};
+
 const struct cli_opts features_opts = {
-	.usage = "Usage: ublk-user features [--json]\n"
-		 "\n"
-		 "Ask the kernel (UBLK_U_CMD_GET_FEATURES) which ublk features "
-		 "it has.\n"
-		 "\n"
-		 "      --json    print a JSON object\n"
-		 "  -h, --help    show this text\n",
-	.longopts =
-		(const struct option[]){
-			{ "json", no_argument, NULL, 'j' },
-			{ 0 },
-		},
+	.usage = features_usage,
+	.longopts = features_longopts,
 };
 
 int cmd_features(struct cli_args *a)

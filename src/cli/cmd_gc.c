@@ -21,27 +21,26 @@
 #include "host/idmap.h"
 #include "containers/ctrrec.h"
 
+static const char gc_usage[] =
+	"Usage: ublk-user gc [--container ID | --key KEY]\n"
+	"\n"
+	"Remove the disks the OCI hook made for containers that no longer\n"
+	"run: their devices, servers, records and backing files (unless\n"
+	"persist=yes).  Root also removes stale CDI specs.\n"
+	"\n"
+	"      --container ID  only this container's disks, running or not\n"
+	"      --key KEY       only the disks of this container record\n"
+	"  -h, --help          show this text\n";
+
+static const struct option gc_longopts[] = {
+	{ "container", required_argument, NULL, 'c' },
+	{ "key", required_argument, NULL, 'k' },
+	{ 0 },
+};
+
 const struct cli_opts gc_opts = {
-	.usage = "Usage: ublk-user gc [--container ID | --key KEY]\n"
-		 "\n"
-		 "Remove the disks the OCI hook made for containers that no "
-		 "longer\n"
-		 "run: their devices, servers, records and backing files "
-		 "(unless\n"
-		 "persist=yes).  Root also removes stale CDI specs.\n"
-		 "\n"
-		 "      --container ID  only this container's disks, running "
-		 "or "
-		 "not\n"
-		 "      --key KEY       only the disks of this container "
-		 "record\n"
-		 "  -h, --help          show this text\n",
-	.longopts =
-		(const struct option[]){
-			{ "container", required_argument, NULL, 'c' },
-			{ "key", required_argument, NULL, 'k' },
-			{ 0 },
-		},
+	.usage = gc_usage,
+	.longopts = gc_longopts,
 };
 
 /* The uuid of a device record as the tag stored in the kernel */

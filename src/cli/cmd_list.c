@@ -8,23 +8,27 @@
 #include "cli.h"
 #include "base/size.h"
 
+static const char list_usage[] = "Usage: ublk-user list [-n ID] [--json]\n"
+				 "\n"
+				 "Show the ublk devices you may use (the "
+				 "kernel checks your access\n"
+				 "to each /dev/ublkcN), merged with "
+				 "ublk-user's own records.\n"
+				 "\n"
+				 "  -n, --id ID   only this device\n"
+				 "      --json    print a JSON array\n"
+				 "  -h, --help    show this text\n";
+
+static const struct option list_longopts[] = {
+	{ "id", required_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, 'j' },
+	{ 0 },
+};
+
 const struct cli_opts list_opts = {
-	.usage = "Usage: ublk-user list [-n ID] [--json]\n"
-		 "\n"
-		 "Show the ublk devices you may use (the kernel checks your "
-		 "access\n"
-		 "to each /dev/ublkcN), merged with ublk-user's own records.\n"
-		 "\n"
-		 "  -n, --id ID   only this device\n"
-		 "      --json    print a JSON array\n"
-		 "  -h, --help    show this text\n",
+	.usage = list_usage,
 	.shortopts = "n:",
-	.longopts =
-		(const struct option[]){
-			{ "id", required_argument, NULL, 'n' },
-			{ "json", no_argument, NULL, 'j' },
-			{ 0 },
-		},
+	.longopts = list_longopts,
 };
 
 static void print_row(const struct dev_view *v)

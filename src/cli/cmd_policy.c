@@ -24,15 +24,16 @@ static const char policy_usage[] =
 
 const struct cli_opts policy_opts = { .usage = policy_usage };
 const struct cli_opts policy_check_opts = { .usage = policy_usage };
+static const struct option policy_show_longopts[] = {
+	{ "user", required_argument, NULL, 'u' },
+	{ "json", no_argument, NULL, 'j' },
+	{ 0 },
+};
+
 const struct cli_opts policy_show_opts = {
 	.usage = policy_usage,
 	.shortopts = "u:",
-	.longopts =
-		(const struct option[]){
-			{ "user", required_argument, NULL, 'u' },
-			{ "json", no_argument, NULL, 'j' },
-			{ 0 },
-		},
+	.longopts = policy_show_longopts,
 };
 
 static void print_errors(const struct policy *p)
