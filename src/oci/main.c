@@ -453,6 +453,7 @@ static int precreate(const struct hook *h, const char *text, size_t len)
 	char dir[PATH_MAX];
 	const char *key;
 	unsigned int nr;
+	bool stdout_lost = false;
 	struct uerr err;
 	int ret;
 
@@ -496,19 +497,19 @@ static int precreate(const struct hook *h, const char *text, size_t len)
 	r->creator_start = proc_start_time(r->creator_pid);
 	if (ret == 0)
 		ret = precreate_disks(h, cfg, disks, nr, r, dir, &err);
-	if (ret == 0 && !print_json(cfg))
+	if (ret == 0 && !print_json(cfg)) {
 		ret = uerr_sys(&err, errno ? errno : EPIPE,
 			       "cannot write the config to stdout");
+		stdout_lost = true;
+	}
 	if (ret < 0) {
 		/* Nothing stays behind: gc removes what the record names. */
 		if (access(dir, F_OK) == 0 && r->key[0] &&
 		    run_gc(h, "--key", r->key) < 0)
 			say("could not remove all of container record %s",
 			    r->key);
-		if (err.code == EPIPE || !strncmp(err.msg,
-						  "cannot write the "
-						  "config",
-						  22)) {
+		/* Without stdout no failing config reaches podman either. */
+		if (stdout_lost) {
 			say("%s", err.msg);
 			ret = 1;
 		} else {
