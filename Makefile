@@ -236,6 +236,14 @@ $(BUILD)/tests/unit/%.t: $(UNIT_OBJ)/%.o $(UNIT_TAP) \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(UNIT_LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
+# cli_table.t checks the command table and its parser: it links the
+# objects of ublk-user but its main().
+CLI_OBJS_BUT_MAIN := $(call obj,$(filter-out src/cli/main.c,$(CLI_SRCS)))
+$(BUILD)/tests/unit/cli_table.t: $(UNIT_OBJ)/cli_table.o $(UNIT_TAP) \
+		$(CLI_OBJS_BUT_MAIN) $(call layer_libs,$(ALL_LAYERS))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(UNIT_LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
 # ctrl_open.t makes the library's calloc fail on demand.
 # (UNIT_LDFLAGS, as check-asan sets LDFLAGS on the command line)
 $(BUILD)/tests/unit/ctrl_open.t: UNIT_LDFLAGS := -Wl,--wrap=calloc

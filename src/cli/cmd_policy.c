@@ -18,7 +18,7 @@ static const char policy_usage[] =
 	"show   the limits that apply to you (or USER: a name or uid), and\n"
 	"       the file and line that set each\n"
 	"\n"
-	"      --user USER  whose limits to show\n"
+	"  -u, --user USER  whose limits to show\n"
 	"      --json       print a JSON object\n"
 	"  -h, --help       show this text\n";
 

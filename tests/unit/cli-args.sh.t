@@ -160,6 +160,24 @@ done
 run add --help -t bogus -q 0
 is "$rc" 0 "add --help before bad options: help wins, exit 0"
 
+# Every command help lists has a --help of its own, which `help CMD` shows
+run help
+listed=$(sed -n 's/^  \([a-z]\+\) .*/\1/p' <<<"$out")
+like "$(echo $listed)" "^add list del features policy doctor gc help version$" \
+	"help lists the commands of the table, in its order"
+for c in $listed; do
+	run $c --help
+	is "$rc" 0 "$c --help: exit 0"
+	like "$out" "^Usage: ublk-user $c" "$c --help: its usage"
+	help_text=$out
+	run help $c
+	is "$out" "$help_text" "help $c: the same text"
+done
+run help frobnicate
+is "$rc" 2 "help of an unknown command: exit 2"
+is "$err1" "ublk-user help: unknown command 'frobnicate'" \
+	"help of an unknown command: says so"
+
 # --- unknown options, missing values, extra arguments -------------------
 note "unknown options"
 usage_error add "--frob" "unknown option --frob"
