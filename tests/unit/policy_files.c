@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Reading the policy from a directory (src/policy/policy_file.c) with its
- * security checks, name resolution (policy_names.c) and the denial
- * records of the udev helper (denial.c), in a fresh temporary directory.
+ * security checks, name resolution (policy_names.c), the one question
+ * "what may this user do" (policy_ask.c) and the denial records of the
+ * udev helper (denial.c), in a fresh temporary directory.
  * The files' required owner is our own uid here (root in production).
  */
 #include <errno.h>
@@ -284,6 +285,55 @@ static void test_names(void)
 	is_str(err.msg, "no user 'no-such-user-ublk'", "  says so");
 }
 
+/* policy_ask: the user, the policy, the limits; nothing allowed on error */
+static void test_ask(void)
+{
+	struct policy_who root = { .uid = 0, .gid = 0 };
+	struct policy_who nobody = { .name = "no-such-user-ublk" };
+	struct policy_answer a;
+	struct uerr err;
+
+	note("policy_ask");
+	reset();
+	put("policy.conf",
+	    "[default]\nallow = no\n[user:root]\nallow = yes\n"
+	    "max_devices = 3\n",
+	    0644);
+	uerr_clear(&err);
+	is_int(policy_ask(&a, dir, me, &root, &err), 0, "a valid policy: 0");
+	ok(a.have_user && a.valid, "  the user and the policy are there");
+	ok(a.user.known && !strcmp(a.user.name, "root"), "  the user: root");
+	ok(a.lim.allow && a.lim.max_devices == 3, "  root's limits");
+	is_int(a.policy.nr_files, 1, "  the file it rests on");
+	is_str(err.msg, "", "  no error");
+	policy_answer_free(&a);
+
+	put("policy.conf", "[user:root]\nallow = yes\nbogus = 1\n", 0644);
+	is_int(policy_ask(&a, dir, me, &root, &err), -EACCES,
+	       "an invalid policy: -EACCES");
+	ok(a.have_user && !a.valid, "  the user found, the policy invalid");
+	ok(!a.lim.allow, "  and nothing is allowed");
+	like(err.msg,
+	     "^the ublk-user policy is invalid, so every request is "
+	     "refused: .*policy.conf:3: unknown key 'bogus'",
+	     "  says so, naming the first error");
+	is_int(a.policy.nr_errors, 1, "  the errors are kept for show");
+	policy_answer_free(&a);
+
+	put("policy.conf", "[default]\nallow = yes\n", 0644);
+	is_int(policy_ask(&a, dir, me, &nobody, &err), -ENOENT,
+	       "an unknown user: refused");
+	ok(!a.have_user && !a.valid && !a.lim.allow, "  no user, no policy "
+						     "read, nothing allowed");
+	is_str(err.msg, "no user 'no-such-user-ublk'", "  says so");
+	policy_answer_free(&a);
+
+	is_int(policy_ask(&a, dir, me + 1, &root, &err), -EACCES,
+	       "files of another owner: refused");
+	ok(!a.valid && !a.lim.allow, "  the policy is invalid");
+	policy_answer_free(&a);
+}
+
 static void test_denial(void)
 {
 	struct denial d = { .dev_id = 7, .tag = 0xabcdef0123456789ULL };
@@ -347,6 +397,7 @@ int main(void)
 	snprintf(dir, sizeof(dir), "%s/ublk-user", base);
 	test_dir();
 	test_names();
+	test_ask();
 	test_denial();
 	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return done_testing();
