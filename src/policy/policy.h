@@ -37,37 +37,6 @@
 
 #ifndef UBLK_USER_SYSCONFDIR
 #define UBLK_USER_SYSCONFDIR "/etc"
-/* --- policy_ask.c: what may this user do -------------------------------- */
-
-/* Whom a question is about: by name (or uid as text), else by ids */
-struct policy_who {
-	const char *name; /* `policy show --user`; NULL: uid and gid */
-	uid_t uid;
-	gid_t gid; /* the primary group, as the kernel records it */
-};
-
-/* The answer, with what it rests on (for `policy show` and doctor) */
-struct policy_answer {
-	bool have_user; /* the user was looked up (known or not) */
-	bool valid;	/* and the policy loaded without an error */
-	struct policy_user user;
-	struct policy policy;	  /* its files and errors */
-	struct policy_limits lim; /* allows nothing unless policy_ask() = 0 */
-};
-
-/*
- * Find the user, load the policy from dir (its files owned by owner: see
- * policy_load), evaluate it for the user.  0 when a->lim holds the user's
- * limits.  Else negative with err: the user could not be looked up
- * (!a->have_user; the policy is not read), or the policy is invalid
- * (-EACCES, !a->valid: every request is refused).  Call
- * policy_answer_free() in every case.
- */
-int policy_ask(struct policy_answer *a, const char *dir, uid_t owner,
-	       const struct policy_who *who, struct uerr *err)
-	__attribute__((warn_unused_result));
-void policy_answer_free(struct policy_answer *a);
-
 #endif
 #define POLICY_DIR UBLK_USER_SYSCONFDIR "/ublk-user"
 
