@@ -103,6 +103,9 @@ void cli_error(const struct uerr *err);
 int cli_usage_error(const struct cli_args *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* --json, for commands that have no other option (and --help) */
+extern const struct option cli_json_longopts[];
+
 /* The options of each command, in its file */
 extern const struct cli_opts add_opts, list_opts, del_opts, features_opts,
 	policy_opts, policy_check_opts, policy_show_opts, doctor_opts, gc_opts;

@@ -45,14 +45,9 @@ static const char doctor_usage[] =
 	"      --json    print a JSON object\n"
 	"  -h, --help    show this text\n";
 
-static const struct option doctor_longopts[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ 0 },
-};
-
 const struct cli_opts doctor_opts = {
 	.usage = doctor_usage,
-	.longopts = doctor_longopts,
+	.longopts = cli_json_longopts,
 };
 
 enum status { ST_OK, ST_INFO, ST_WARN, ST_FAIL, ST_SKIP };

@@ -15,14 +15,9 @@ static const char features_usage[] = "Usage: ublk-user features [--json]\n"
 				     "      --json    print a JSON object\n"
 				     "  -h, --help    show this text\n";
 
-static const struct option features_longopts[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ 0 },
-};
-
 const struct cli_opts features_opts = {
 	.usage = features_usage,
-	.longopts = features_longopts,
+	.longopts = cli_json_longopts,
 };
 
 int cmd_features(struct cli_args *a)

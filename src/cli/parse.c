@@ -12,6 +12,11 @@
 
 const char *prog_name = "ublk-user";
 
+const struct option cli_json_longopts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ 0 },
+};
+
 static const char help_head[] = "Usage: ublk-user COMMAND [OPTIONS]\n"
 				"\n"
 				"Userspace block devices (ublk) for "
