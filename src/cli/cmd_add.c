@@ -383,20 +383,27 @@ static long count_own_devices(struct ublk_ctrl *ctrl, uint32_t host_uid,
 	return n;
 }
 
-/* What must hold before ADD_DEV: directories, features, limits */
-static int add_preflight(struct add *c, struct ublk_ctrl *ctrl,
-			 struct uerr *err)
+/* The directories the record and the CDI spec go to */
+static int add_check_dirs(const struct add *c, struct uerr *err)
 {
 	char dir[PATH_MAX];
-	uint64_t features;
-	long own;
 	int ret;
 
 	ret = state_dir(dir, sizeof(dir), 1, err);
 	if (ret == 0 && c->req.cdi)
 		ret = cdi_check_dir(CDI_DIR, err);
-	if (ret == 0)
-		ret = ublk_ctrl_get_features(ctrl, &features, err);
+	return ret;
+}
+
+/* What the kernel must offer and the policy allow before ADD_DEV */
+static int add_preflight(struct add *c, struct ublk_ctrl *ctrl,
+			 struct uerr *err)
+{
+	uint64_t features;
+	long own;
+	int ret;
+
+	ret = ublk_ctrl_get_features(ctrl, &features, err);
 	if (ret == 0 && !caps_have_sys_admin())
 		ret = ublk_features_require(features, UBLK_F_UNPRIVILEGED_DEV,
 					    err);
@@ -419,7 +426,9 @@ static int add_kernel_device(struct add *c, struct uerr *err)
 	struct ublksrv_ctrl_dev_info *info = &c->info;
 	int ret;
 
-	ret = ublk_ctrl_open(&ctrl, err);
+	ret = add_check_dirs(c, err);
+	if (ret == 0)
+		ret = ublk_ctrl_open(&ctrl, err);
 	if (ret == 0)
 		ret = add_preflight(c, &ctrl, err);
 	if (ret < 0)
