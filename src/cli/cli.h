@@ -32,8 +32,10 @@ extern const char *prog_name;
 
 enum cli_flags {
 	CLI_HIDDEN = 1 << 0, /* an alias ("--help"): not listed by help */
-	/* Options end at the first operand, so later ones may start with
-	 * '-' ("policy check FILE..."); else they may come anywhere. */
+	/*
+	 * Options end at the first operand, so later ones may start with
+	 * '-' ("policy check FILE..."); else they may come anywhere.
+	 */
 	CLI_OPTIONS_FIRST = 1 << 1,
 };
 
@@ -62,7 +64,7 @@ struct cli_cmd {
 /* The commands of ublk-user; the last row has no name */
 extern const struct cli_cmd cli_cmds[];
 
-#define CLI_MAX_LONGOPTS 24
+#define CLI_MAX_LONGOPTS 24 /* of one command (cli_table.t checks) */
 
 /* One command's words as cli_next_opt() goes through them */
 struct cli_args {
@@ -80,7 +82,10 @@ struct cli_args {
 #define CLI_DONE (-1) /* no more options; the operands are in args */
 #define CLI_EXIT (-2) /* --help shown or a usage error said: return status */
 
-/* Find the command, parse nothing yet; exit status of the command run */
+/*
+ * Run the command argv[1] names (or its subcommand, argv[2]); the exit
+ * status.  An unknown name is a usage error, said here.
+ */
 int cli_main(const struct cli_cmd *cmds, int argc, char **argv);
 /* The row named name, or NULL */
 const struct cli_cmd *cli_find(const struct cli_cmd *cmds, const char *name);

@@ -68,6 +68,10 @@ static void check_options_documented(const struct cli_cmd *cmd,
 	const char *s;
 	char want[64];
 
+	for (lo = o->longopts; lo && lo->name; lo++)
+		;
+	ok(!o->longopts || lo - o->longopts <= CLI_MAX_LONGOPTS,
+	   "%s has at most CLI_MAX_LONGOPTS long options", name);
 	for (lo = o->longopts; lo && lo->name; lo++) {
 		snprintf(want, sizeof(want), "--%s", lo->name);
 		contains(o->usage, want, "%s --help documents %s", name, want);
