@@ -26,7 +26,7 @@ int ujson_parse(const char *text, size_t len, const char *what,
 	tok = json_tokener_new();
 	if (!tok)
 		return uerr_sys(err, ENOMEM, "%s", what);
-	/* JSON as RFC 8259 has it (no trailing commas, no single quotes) */
+	/* Strict: no trailing commas, single-quoted values, leading zeros, NaN */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 					    JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	o = json_tokener_parse_ex(tok, text, (int)len);

@@ -116,50 +116,46 @@ struct ujson_field {
 	ujson_write_fn write;
 };
 
+/*
+ * The member's size, where the member has the type the field says;
+ * anything else does not compile.
+ */
+// clang-format off
 #define UJSON_MEMBER_(T, m) (((T *)0)->m)
-#define UJSON_F_STR(T, m, name_, flags_)                                 \
-	{                                                                \
-		.name = (name_), .kind = UJSON_K_STR, .flags = (flags_), \
-		.offset = offsetof(T, m),                                \
-		.size = _Generic(&UJSON_MEMBER_(T, m),                   \
-				 char(*)[sizeof(UJSON_MEMBER_(T, m))]    \
-				 : sizeof(UJSON_MEMBER_(T, m)))          \
-	}
-#define UJSON_F_INT(T, m, name_, flags_, min_, max_)                         \
-	{                                                                    \
-		.name = (name_), .kind = UJSON_K_INT, .flags = (flags_),     \
-		.offset = offsetof(T, m),                                    \
-		.size = _Generic(UJSON_MEMBER_(T, m), signed char : 1, short \
-				 : sizeof(short), int                        \
-				 : sizeof(int), long                         \
-				 : sizeof(long), long long                   \
-				 : sizeof(long long)),                       \
-		.min = (min_), .max = (max_)                                 \
-	}
-#define UJSON_F_UINT(T, m, name_, flags_, max_)                           \
-	{                                                                 \
-		.name = (name_), .kind = UJSON_K_UINT, .flags = (flags_), \
-		.offset = offsetof(T, m),                                 \
-		.size = _Generic(UJSON_MEMBER_(T, m), unsigned char : 1,  \
-				 unsigned short                           \
-				 : sizeof(short), unsigned int            \
-				 : sizeof(int), unsigned long             \
-				 : sizeof(long), unsigned long long       \
-				 : sizeof(long long)),                    \
-		.umax = (max_)                                            \
-	}
-#define UJSON_F_BOOL(T, m, name_, flags_)                                 \
-	{                                                                 \
-		.name = (name_), .kind = UJSON_K_BOOL, .flags = (flags_), \
-		.offset = offsetof(T, m),                                 \
-		.size = _Generic(UJSON_MEMBER_(T, m), bool                \
-				 : sizeof(bool))                          \
-	}
-#define UJSON_F_CUSTOM(name_, flags_, read_, write_)                        \
-	{                                                                   \
-		.name = (name_), .kind = UJSON_K_CUSTOM, .flags = (flags_), \
-		.read = (read_), .write = (write_)                          \
-	}
+#define UJSON_STR_SIZE_(T, m)						\
+	_Generic(&UJSON_MEMBER_(T, m),					\
+		 char (*)[sizeof(UJSON_MEMBER_(T, m))]:			\
+			sizeof(UJSON_MEMBER_(T, m)))
+#define UJSON_INT_SIZE_(T, m)						\
+	_Generic(UJSON_MEMBER_(T, m),					\
+		 signed char: 1, short: sizeof(short), int: sizeof(int), \
+		 long: sizeof(long), long long: sizeof(long long))
+#define UJSON_UINT_SIZE_(T, m)						\
+	_Generic(UJSON_MEMBER_(T, m),					\
+		 unsigned char: 1, unsigned short: sizeof(short),	\
+		 unsigned int: sizeof(int), unsigned long: sizeof(long), \
+		 unsigned long long: sizeof(long long))
+#define UJSON_BOOL_SIZE_(T, m)						\
+	_Generic(UJSON_MEMBER_(T, m), bool: sizeof(bool))
+
+#define UJSON_F_STR(T, m, name_, flags_)				\
+	{ .name = (name_), .kind = UJSON_K_STR, .flags = (flags_),	\
+	  .offset = offsetof(T, m), .size = UJSON_STR_SIZE_(T, m) }
+#define UJSON_F_INT(T, m, name_, flags_, min_, max_)			\
+	{ .name = (name_), .kind = UJSON_K_INT, .flags = (flags_),	\
+	  .offset = offsetof(T, m), .size = UJSON_INT_SIZE_(T, m),	\
+	  .min = (min_), .max = (max_) }
+#define UJSON_F_UINT(T, m, name_, flags_, max_)				\
+	{ .name = (name_), .kind = UJSON_K_UINT, .flags = (flags_),	\
+	  .offset = offsetof(T, m), .size = UJSON_UINT_SIZE_(T, m),	\
+	  .umax = (max_) }
+#define UJSON_F_BOOL(T, m, name_, flags_)				\
+	{ .name = (name_), .kind = UJSON_K_BOOL, .flags = (flags_),	\
+	  .offset = offsetof(T, m), .size = UJSON_BOOL_SIZE_(T, m) }
+#define UJSON_F_CUSTOM(name_, flags_, read_, write_)			\
+	{ .name = (name_), .kind = UJSON_K_CUSTOM, .flags = (flags_),	\
+	  .read = (read_), .write = (write_) }
+// clang-format on
 #define UJSON_NR(table) (sizeof(table) / sizeof((table)[0]))
 
 /*
