@@ -160,20 +160,37 @@ int ujson_bad(const struct ujson_where *w, const char *key, struct uerr *err,
 			ujson_at(field, sizeof(field), w, key, -1), what);
 }
 
-/* o.key, or NULL: 1 when missing and optional, <0 when missing */
+static const char *type_said(json_type type)
+{
+	switch (type) {
+	case json_type_string:
+		return "a string";
+	case json_type_int:
+		return "an integer";
+	case json_type_boolean:
+		return "true or false";
+	case json_type_array:
+		return "an array";
+	default:
+		return "an object";
+	}
+}
+
+/* o.key of this type in *v: 0; missing and optional: 1; else <0 */
 static int lookup(json_object *o, const char *key, unsigned int flags,
-		  json_object **v, const struct ujson_where *w,
+		  json_type type, json_object **v, const struct ujson_where *w,
 		  struct uerr *err)
 {
 	if (!json_object_is_type(o, json_type_object))
 		return ujson_bad(w, key, err,
-				 "is in something that is not an "
-				 "object");
-	if (json_object_object_get_ex(o, key, v))
-		return 0;
-	if (flags & UJSON_REQUIRED)
-		return ujson_bad(w, key, err, "is missing");
-	return 1;
+				 "is in something that is not an object");
+	if (!json_object_object_get_ex(o, key, v))
+		return flags & UJSON_REQUIRED ?
+			       ujson_bad(w, key, err, "is missing") :
+			       1;
+	if (!json_object_is_type(*v, type))
+		return ujson_bad(w, key, err, "is not %s", type_said(type));
+	return 0;
 }
 
 int ujson_str(json_object *o, const char *key, unsigned int flags, char *buf,
@@ -184,11 +201,9 @@ int ujson_str(json_object *o, const char *key, unsigned int flags, char *buf,
 	size_t len;
 	int ret;
 
-	ret = lookup(o, key, flags, &v, w, err);
+	ret = lookup(o, key, flags, json_type_string, &v, w, err);
 	if (ret)
 		return ret;
-	if (!json_object_is_type(v, json_type_string))
-		return ujson_bad(w, key, err, "is not a string");
 	s = json_object_get_string(v);
 	len = json_object_get_string_len(v);
 	if (strlen(s) != len)
@@ -202,59 +217,67 @@ int ujson_str(json_object *o, const char *key, unsigned int flags, char *buf,
 	return 0;
 }
 
-/* An integer in range: a uint64 above INT64_MAX reads as INT64_MAX. */
-static bool int_in(json_object *v, int64_t min, int64_t max, int64_t *out)
-{
-	int64_t x = json_object_get_int64(v);
+/*
+ * An integer as json-c keeps it: an int64 or, above INT64_MAX, a uint64;
+ * what does not fit 64 bits saturates.  Its two readings (each clamped to
+ * its type) and how it is written.
+ */
+struct integer {
+	int64_t i;
+	uint64_t u;
+	const char *text;
+};
 
-	*out = x;
-	if (x == INT64_MAX && json_object_get_uint64(v) > INT64_MAX)
-		return false;
-	return x != INT64_MIN && x >= min && x <= max;
+static int get_integer(json_object *o, const char *key, unsigned int flags,
+		       struct integer *n, const struct ujson_where *w,
+		       struct uerr *err)
+{
+	json_object *v;
+	int ret;
+
+	ret = lookup(o, key, flags, json_type_int, &v, w, err);
+	if (ret == 0) {
+		n->i = json_object_get_int64(v);
+		n->u = json_object_get_uint64(v);
+		n->text = json_object_to_json_string(v);
+	}
+	return ret;
 }
 
 int ujson_int(json_object *o, const char *key, unsigned int flags, int64_t min,
 	      int64_t max, int64_t *out, const struct ujson_where *w,
 	      struct uerr *err)
 {
-	json_object *v;
-	int64_t x;
+	struct integer n;
 	int ret;
 
-	ret = lookup(o, key, flags, &v, w, err);
+	ret = get_integer(o, key, flags, &n, w, err);
 	if (ret)
 		return ret;
-	if (!json_object_is_type(v, json_type_int))
-		return ujson_bad(w, key, err, "is not an integer");
-	if (!int_in(v, min, max, &x))
+	if (n.i == INT64_MIN || n.i < min || n.i > max ||
+	    (n.i >= 0 && n.u > INT64_MAX))
 		return ujson_bad(w, key, err,
 				 "is out of range (%s, not %" PRId64
 				 "..%" PRId64 ")",
-				 json_object_to_json_string(v), min, max);
-	*out = x;
+				 n.text, min, max);
+	*out = n.i;
 	return 0;
 }
 
 int ujson_u64(json_object *o, const char *key, unsigned int flags, uint64_t max,
 	      uint64_t *out, const struct ujson_where *w, struct uerr *err)
 {
-	json_object *v;
-	uint64_t x;
+	struct integer n;
 	int ret;
 
-	ret = lookup(o, key, flags, &v, w, err);
+	ret = get_integer(o, key, flags, &n, w, err);
 	if (ret)
 		return ret;
-	if (!json_object_is_type(v, json_type_int))
-		return ujson_bad(w, key, err, "is not an integer");
-	/* negative numbers read as 0 */
-	x = json_object_get_int64(v) < 0 ? UINT64_MAX :
-					   json_object_get_uint64(v);
-	if (x == UINT64_MAX || x > max)
+	if (n.i < 0 || n.u == UINT64_MAX || n.u > max)
 		return ujson_bad(w, key, err,
 				 "is out of range (%s, not 0..%" PRIu64 ")",
-				 json_object_to_json_string(v), max);
-	*out = x;
+				 n.text, max);
+	*out = n.u;
 	return 0;
 }
 
@@ -264,31 +287,17 @@ int ujson_bool(json_object *o, const char *key, unsigned int flags, bool *out,
 	json_object *v;
 	int ret;
 
-	ret = lookup(o, key, flags, &v, w, err);
-	if (ret)
-		return ret;
-	if (!json_object_is_type(v, json_type_boolean))
-		return ujson_bad(w, key, err, "is not true or false");
-	*out = json_object_get_boolean(v);
-	return 0;
+	ret = lookup(o, key, flags, json_type_boolean, &v, w, err);
+	if (ret == 0)
+		*out = json_object_get_boolean(v);
+	return ret;
 }
 
 int ujson_child(json_object *o, const char *key, unsigned int flags,
 		json_type type, json_object **out, const struct ujson_where *w,
 		struct uerr *err)
 {
-	json_object *v;
-	int ret;
-
-	ret = lookup(o, key, flags, &v, w, err);
-	if (ret)
-		return ret;
-	if (!json_object_is_type(v, type))
-		return ujson_bad(w, key, err, "is not %s",
-				 type == json_type_array ? "an array" :
-							   "an object");
-	*out = v;
-	return 0;
+	return lookup(o, key, flags, type, out, w, err);
 }
 
 int ujson_array(json_object *o, const char *key, unsigned int flags, size_t max,
@@ -308,72 +317,43 @@ int ujson_array(json_object *o, const char *key, unsigned int flags, size_t max,
 	return 0;
 }
 
-/* Integers of the member's size, in and out */
-static void store_int(void *p, size_t size, uint64_t v)
-{
-	uint8_t u8 = v;
-	uint16_t u16 = v;
-	uint32_t u32 = v;
-
-	switch (size) {
-	case 1:
-		memcpy(p, &u8, 1);
-		break;
-	case 2:
-		memcpy(p, &u16, 2);
-		break;
-	case 4:
-		memcpy(p, &u32, 4);
-		break;
-	default:
-		memcpy(p, &v, 8);
-	}
-}
-
-static int64_t load_int(const void *p, size_t size)
-{
-	int8_t i8;
-	int16_t i16;
-	int32_t i32;
-	int64_t i64;
-
-	switch (size) {
-	case 1:
-		memcpy(&i8, p, 1);
-		return i8;
-	case 2:
-		memcpy(&i16, p, 2);
-		return i16;
-	case 4:
-		memcpy(&i32, p, 4);
-		return i32;
-	default:
-		memcpy(&i64, p, 8);
-		return i64;
-	}
-}
-
-static uint64_t load_uint(const void *p, size_t size)
-{
+/*
+ * Integers of the member's size, in and out.  Each member of the union
+ * starts at its first byte, so this holds on either byte order.
+ */
+union int_bits {
 	uint8_t u8;
 	uint16_t u16;
 	uint32_t u32;
 	uint64_t u64;
+};
 
-	switch (size) {
-	case 1:
-		memcpy(&u8, p, 1);
-		return u8;
-	case 2:
-		memcpy(&u16, p, 2);
-		return u16;
-	case 4:
-		memcpy(&u32, p, 4);
-		return u32;
-	default:
-		memcpy(&u64, p, 8);
-		return u64;
-	}
+static void store_int(void *p, size_t size, uint64_t v)
+{
+	union int_bits b;
+
+	if (size == 1)
+		b.u8 = v;
+	else if (size == 2)
+		b.u16 = v;
+	else if (size == 4)
+		b.u32 = v;
+	else
+		b.u64 = v;
+	memcpy(p, &b, size);
+}
+
+/* The member's bits, zero-extended (or sign-extended when is_signed) */
+static uint64_t load_int(const void *p, size_t size, bool is_signed)
+{
+	union int_bits b;
+	uint64_t v;
+
+	memcpy(&b, p, size);
+	v = size == 1 ? b.u8 : size == 2 ? b.u16 : size == 4 ? b.u32 : b.u64;
+	if (is_signed && size < 8 && (v >> (8 * size - 1)))
+		v |= UINT64_MAX << (8 * size);
+	return v;
 }
 
 /* The member's own range, so that a table can never truncate a value */
@@ -459,15 +439,41 @@ static json_object *field_value(const struct ujson_field *f, const void *rec)
 	case UJSON_K_STR:
 		return json_object_new_string(p);
 	case UJSON_K_INT:
-		return json_object_new_int64(load_int(p, f->size));
+		return json_object_new_int64(
+			(int64_t)load_int(p, f->size, true));
 	case UJSON_K_UINT:
-		return json_object_new_uint64(load_uint(p, f->size));
+		return json_object_new_uint64(load_int(p, f->size, false));
 	case UJSON_K_BOOL:
 		memcpy(&b, p, sizeof(b));
 		return json_object_new_boolean(b);
 	default:
 		return NULL;
 	}
+}
+
+json_object *ujson_new_object(const struct ujson_field *f, size_t n,
+			      const void *rec)
+{
+	json_object *o = json_object_new_object();
+
+	if (o && ujson_write_fields(o, f, n, rec) < 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+int ujson_write_record(const char *path, const struct ujson_field *f, size_t n,
+		       const void *rec, struct uerr *err)
+{
+	json_object *o = ujson_new_object(f, n, rec);
+	int ret;
+
+	if (!o)
+		return uerr_sys(err, ENOMEM, "cannot write %s", path);
+	ret = ujson_write_file(path, o, err);
+	json_object_put(o);
+	return ret;
 }
 
 int ujson_write_fields(json_object *o, const struct ujson_field *f, size_t n,

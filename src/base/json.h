@@ -168,5 +168,11 @@ int ujson_read_fields(json_object *o, const struct ujson_field *f, size_t n,
 /* Add rec's fields to object o in table order; 0 or -ENOMEM */
 int ujson_write_fields(json_object *o, const struct ujson_field *f, size_t n,
 		       const void *rec);
+/* A new object of rec's fields, or NULL when out of memory */
+json_object *ujson_new_object(const struct ujson_field *f, size_t n,
+			      const void *rec);
+/* rec's fields written to path as ujson_write_file does */
+int ujson_write_record(const char *path, const struct ujson_field *f, size_t n,
+		       const void *rec, struct uerr *err);
 
 #endif

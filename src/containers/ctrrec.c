@@ -210,14 +210,7 @@ static const struct ujson_field record_fields[] = {
 
 json_object *ctrrec_json(const struct ctr_record *r)
 {
-	json_object *o = json_object_new_object();
-
-	if (o && ujson_write_fields(o, record_fields, UJSON_NR(record_fields),
-				    r) < 0) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return ujson_new_object(record_fields, UJSON_NR(record_fields), r);
 }
 
 int ctrrec_parse(json_object *o, const char *key, struct ctr_record *r,
@@ -264,18 +257,12 @@ int ctrrec_parse_added(const char *text, size_t len, struct ctr_disk *d,
 int ctrrec_write(const char *dir, const struct ctr_record *r, struct uerr *err)
 {
 	char path[PATH_MAX];
-	json_object *o;
-	int ret;
 
 	if (!ctrrec_key_ok(r->key))
 		return uerr_set(err, EINVAL, "bad record key '%s'", r->key);
 	snprintf(path, sizeof(path), "%s/%s.json", dir, r->key);
-	o = ctrrec_json(r);
-	if (!o)
-		return uerr_sys(err, ENOMEM, "cannot write %s", path);
-	ret = ujson_write_file(path, o, err);
-	json_object_put(o);
-	return ret;
+	return ujson_write_record(path, record_fields, UJSON_NR(record_fields),
+				  r, err);
 }
 
 int ctrrec_read(const char *dir, const char *key, struct ctr_record *r,

@@ -196,14 +196,7 @@ static const struct ujson_field record_fields[] = {
 
 json_object *record_json(const struct dev_record *r)
 {
-	json_object *o = json_object_new_object();
-
-	if (o && ujson_write_fields(o, record_fields, UJSON_NR(record_fields),
-				    r) < 0) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return ujson_new_object(record_fields, UJSON_NR(record_fields), r);
 }
 
 int record_parse(json_object *o, uint32_t dev_id, struct dev_record *r,
@@ -227,18 +220,13 @@ int record_parse(json_object *o, uint32_t dev_id, struct dev_record *r,
 int record_write(const struct dev_record *r, struct uerr *err)
 {
 	char path[PATH_MAX];
-	json_object *o;
 	int ret;
 
 	ret = state_path(path, sizeof(path), r->dev_id, "json", err);
 	if (ret < 0)
 		return ret;
-	o = record_json(r);
-	if (!o)
-		return uerr_sys(err, ENOMEM, "cannot write %s", path);
-	ret = ujson_write_file(path, o, err);
-	json_object_put(o);
-	return ret;
+	return ujson_write_record(path, record_fields, UJSON_NR(record_fields),
+				  r, err);
 }
 
 int record_read(uint32_t dev_id, struct dev_record *r, struct uerr *err)
