@@ -7,8 +7,8 @@
 #   make check-uapi      src/uapi against the test kernel's ublk_cmd.h
 #   make check-vm        kernel tests only (QEMU TCG, Linux 7.x)
 #   make check-asan      unit tests built with AddressSanitizer + UBSan
-#   make fuzz            fuzz the policy parser (clang libFuzzer);
-#                        FUZZ_SECONDS=20 by default, as in make check
+#   make fuzz            fuzz the parsers of untrusted input (clang
+#                        libFuzzer), FUZZ_SECONDS=20 each, as in make check
 #   make demo            a rootless user's disk, end to end, in the VM
 #   make bench           ublk-user vs null_blk and the kernel's kublk, in one
 #                        VM (tests/bench/README.md; not part of check)
@@ -307,28 +307,55 @@ check-asan:
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" check-unit
 
-# The policy parser under libFuzzer (clang), with ASan and UBSan.  The seed
-# corpus is kept in tests/fuzz/corpus/policy; what the fuzzer finds goes
-# to $(FUZZ_DIR)/corpus.  make check runs it for FUZZ_SECONDS (20).
+# Parsers of untrusted input under libFuzzer (clang), with ASan and UBSan:
+# tests/fuzz/NAME_fuzz.c for each NAME in FUZZ_TARGETS, linked with
+# FUZZ_NAME_SRCS and the libraries FUZZ_NAME_PKGS, fed the words of
+# tests/fuzz/NAME.dict.  Seed corpora are kept in tests/fuzz/corpus/NAME;
+# what the fuzzer finds goes to $(FUZZ_DIR)/corpus/NAME.  make fuzz (and
+# make check) runs each target for FUZZ_SECONDS (20), one after the other.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
 FUZZ_DIR     := $(BUILD)/fuzz
-FUZZ_SRCS    := tests/fuzz/policy_fuzz.c src/policy/policy.c \
-		src/base/size.c src/base/err.c
-FUZZ_BIN     := $(FUZZ_DIR)/policy_fuzz
+FUZZ_TARGETS := policy records
+#  policy: a policy file, as the root udev helper reads it
+FUZZ_policy_SRCS  := src/policy/policy.c src/base/size.c src/base/err.c
+FUZZ_policy_PKGS  :=
+FUZZ_policy_LEN   := 4096
+#  records: container records, CDI specs, the OCI config and state, what
+#  `ublk-user add` prints, device records (root reads them all somewhere)
+FUZZ_records_SRCS := src/base/json.c src/base/err.c src/base/size.c \
+		src/base/dirids.c src/host/state.c src/host/idmap.c \
+		src/containers/ctrrec.c src/containers/cdi.c \
+		src/containers/ocicfg.c src/containers/annot.c
+FUZZ_records_PKGS := json-c uuid
+FUZZ_records_LEN  := 8192
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%_fuzz)
 
-$(FUZZ_BIN): $(FUZZ_SRCS) src/policy/policy.h src/base/size.h src/base/err.h
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Isrc -g -O1 \
+define fuzz_target
+$(FUZZ_DIR)/$(1)_fuzz: tests/fuzz/$(1)_fuzz.c $(FUZZ_$(1)_SRCS) \
+		$(wildcard src/*/*.h)
+	@mkdir -p $$(dir $$@)
+	$$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Isrc -g -O1 \
+		$(if $(FUZZ_$(1)_PKGS),$$(call pkgs_cflags,$(FUZZ_$(1)_PKGS))) \
 		-fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all $(WARN) -o $@ $(FUZZ_SRCS)
+		-fno-sanitize-recover=all $$(WARN) -o $$@ \
+		tests/fuzz/$(1)_fuzz.c $(FUZZ_$(1)_SRCS) \
+		$(if $(FUZZ_$(1)_PKGS),$$(call pkgs_libs,$(FUZZ_$(1)_PKGS)))
 
-fuzz: $(FUZZ_BIN)
-	@mkdir -p $(FUZZ_DIR)/corpus
-	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-		-dict=tests/fuzz/policy.dict \
-		$(FUZZ_DIR)/corpus tests/fuzz/corpus/policy
+.PHONY: fuzz-$(1)
+fuzz-$(1): $(FUZZ_DIR)/$(1)_fuzz
+	@mkdir -p $(FUZZ_DIR)/corpus/$(1)
+	$(FUZZ_DIR)/$(1)_fuzz -max_total_time=$$(FUZZ_SECONDS) \
+		-max_len=$(FUZZ_$(1)_LEN) -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 -dict=tests/fuzz/$(1).dict \
+		$(FUZZ_DIR)/corpus/$(1) tests/fuzz/corpus/$(1)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(t))))
+
+# One target after the other, also under make -j
+fuzz: $(FUZZ_BINS)
+	for t in $(FUZZ_TARGETS); do \
+		$(MAKE) fuzz-$$t FUZZ_SECONDS=$(FUZZ_SECONDS) || exit 1; done
 
 check-fuzz:
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)

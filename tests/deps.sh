@@ -11,7 +11,7 @@ packages=(
 	perl fio e2fsprogs util-linux passwd procps
 	# make check-format: the C style and the shell scripts
 	clang-format shellcheck
-	# the policy parser's fuzz target (libFuzzer)
+	# the fuzz targets (libFuzzer)
 	clang libclang-rt-14-dev
 	# the VM harness: QEMU (TCG), a tiny initramfs, the guest's udevd
 	qemu-system-x86 busybox-static cpio kmod xz-utils udev jq

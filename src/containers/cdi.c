@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "containers/cdi.h"
+#include "base/dirids.h"
 #include "base/json.h"
 
 #define CDI_PREFIX "ublk-user-"
@@ -84,50 +85,64 @@ json_object *cdi_spec_json(const char *name, uint32_t dev_id, const char *uuid,
 	return spec;
 }
 
-static json_object *get(json_object *o, const char *key, json_type t)
+/* The one element of o.key, an array that must have exactly one */
+static int only(json_object *o, const char *key, json_object **out,
+		const struct ujson_where *w, struct uerr *err)
 {
-	json_object *v;
+	json_object *arr;
+	int ret;
 
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, t))
-		return NULL;
-	return v;
+	ret = ujson_array(o, key, UJSON_REQUIRED, 1, &arr, w, err);
+	if (ret)
+		return ret;
+	if (json_object_array_length(arr) != 1)
+		return ujson_bad(w, key, err, "is empty");
+	*out = json_object_array_get_idx(arr, 0);
+	return 0;
 }
 
-static json_object *first(json_object *arr)
-{
-	if (!arr || json_object_array_length(arr) != 1)
-		return NULL;
-	return json_object_array_get_idx(arr, 0);
-}
-
+/* Ours: one device, one node /dev/ublkbN, one env entry with the uuid. */
 int cdi_spec_parse(json_object *o, struct cdi_spec *s, struct uerr *err)
 {
-	json_object *kind, *dev, *name, *edits, *node, *path, *env;
-	char want[128];
+	struct ujson_where w = { .src = "CDI spec" };
+	json_object *dev, *edits, *node, *env;
+	char kind[sizeof(CDI_KIND)], path[32], want[128], at[64];
 	unsigned int id;
 	const char *e;
 	char extra;
 
 	memset(s, 0, sizeof(*s));
-	kind = get(o, "kind", json_type_string);
-	dev = first(get(o, "devices", json_type_array));
-	name = get(dev, "name", json_type_string);
-	edits = get(dev, "containerEdits", json_type_object);
-	node = first(get(edits, "deviceNodes", json_type_array));
-	path = get(node, "path", json_type_string);
-	env = first(get(edits, "env", json_type_array));
-	if (!kind || strcmp(json_object_get_string(kind), CDI_KIND) || !name ||
-	    !cdi_name_ok(json_object_get_string(name)) || !path || !env ||
-	    !json_object_is_type(env, json_type_string) ||
-	    sscanf(json_object_get_string(path), "/dev/ublkb%u%c", &id,
-		   &extra) != 1)
+	if (ujson_str(o, "kind", UJSON_REQUIRED, kind, sizeof(kind), &w, err) <
+		    0 ||
+	    strcmp(kind, CDI_KIND))
 		return uerr_set(err, EINVAL, "not a CDI spec of ublk-user");
-	snprintf(s->name, sizeof(s->name), "%s", json_object_get_string(name));
+	if (only(o, "devices", &dev, &w, err) < 0)
+		return -EINVAL;
+	w.at = "devices[0]";
+	if (ujson_str(dev, "name", UJSON_REQUIRED, s->name, sizeof(s->name), &w,
+		      err) < 0 ||
+	    ujson_child(dev, "containerEdits", UJSON_REQUIRED, json_type_object,
+			&edits, &w, err) < 0)
+		return -EINVAL;
+	if (!cdi_name_ok(s->name))
+		return ujson_bad(&w, "name", err, "is not a CDI name");
+	w.at = ujson_at(at, sizeof(at), &w, "containerEdits", -1);
+	if (only(edits, "deviceNodes", &node, &w, err) < 0 ||
+	    only(edits, "env", &env, &w, err) < 0)
+		return -EINVAL;
+	w.at = "devices[0].containerEdits.deviceNodes[0]";
+	if (ujson_str(node, "path", UJSON_REQUIRED, path, sizeof(path), &w,
+		      err) < 0)
+		return -EINVAL;
+	if (sscanf(path, "/dev/ublkb%u%c", &id, &extra) != 1)
+		return ujson_bad(&w, "path", err, "is not /dev/ublkbN");
 	s->dev_id = id;
+	/* NAME=UUID, with no NUL in it that would hide a longer value */
 	env_name(want, sizeof(want), s->name);
 	e = json_object_get_string(env);
-	if (strncmp(e, want, strlen(want)) || e[strlen(want)] != '=' ||
+	if (!json_object_is_type(env, json_type_string) ||
+	    strlen(e) != (size_t)json_object_get_string_len(env) ||
+	    strncmp(e, want, strlen(want)) || e[strlen(want)] != '=' ||
 	    strlen(e + strlen(want) + 1) != 36)
 		return uerr_set(err, EINVAL, "spec %s has no disk uuid",
 				s->name);
@@ -201,56 +216,46 @@ out:
 	return ret;
 }
 
+struct spec_pick {
+	const char *dir;
+};
+
+/* ublk-user-NAME.json holding the spec of NAME; other files are not ours */
+static int pick_spec(const char *name, void *elem, void *ctx, struct uerr *err)
+{
+	const struct spec_pick *p = ctx;
+	size_t len = strlen(name), pre = strlen(CDI_PREFIX);
+	struct cdi_spec *s = elem;
+	char path[PATH_MAX];
+	json_object *o;
+	struct uerr e;
+	bool ours;
+
+	(void)err;
+	if (strncmp(name, CDI_PREFIX, pre) || len < pre + 5 ||
+	    strcmp(name + len - 5, ".json"))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", p->dir, name);
+	if (ujson_read_file(path, CDI_SPEC_MAX, &o, &e) < 0)
+		return 0;
+	ours = cdi_spec_parse(o, s, &e) == 0 &&
+	       len == pre + strlen(s->name) + 5 &&
+	       !strncmp(name + pre, s->name, strlen(s->name));
+	json_object_put(o);
+	return ours;
+}
+
 int cdi_list(const char *dir, struct cdi_spec **specs, unsigned int *nr,
 	     struct uerr *err)
 {
-	struct cdi_spec *v = NULL, *nv, s;
-	unsigned int n = 0, cap = 0;
-	char path[PATH_MAX];
-	struct dirent *de;
-	json_object *o;
-	struct uerr e;
-	size_t len;
-	DIR *d;
+	struct spec_pick p = { dir };
+	void *v;
+	int ret;
 
-	*specs = NULL;
-	*nr = 0;
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ?
-			       0 :
-			       uerr_sys(err, errno, "cannot read %s", dir);
-	while ((de = readdir(d))) {
-		len = strlen(de->d_name);
-		if (strncmp(de->d_name, CDI_PREFIX, strlen(CDI_PREFIX)) ||
-		    len < 5 || strcmp(de->d_name + len - 5, ".json"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (json_read_file(path, CDI_SPEC_MAX, &o, &e) < 0)
-			continue;
-		if (cdi_spec_parse(o, &s, &e) == 0 &&
-		    !strncmp(de->d_name + strlen(CDI_PREFIX), s.name,
-			     strlen(s.name)) &&
-		    len == strlen(CDI_PREFIX) + strlen(s.name) + 5) {
-			if (n == cap) {
-				cap = cap ? 2 * cap : 8;
-				nv = realloc(v, cap * sizeof(*v));
-				if (!nv) {
-					json_object_put(o);
-					free(v);
-					closedir(d);
-					return uerr_sys(err, ENOMEM, "specs");
-				}
-				v = nv;
-			}
-			v[n++] = s;
-		}
-		json_object_put(o);
-	}
-	closedir(d);
+	ret = dir_collect(dir, sizeof(**specs), pick_spec, &p, NULL, &v, nr,
+			  err);
 	*specs = v;
-	*nr = n;
-	return 0;
+	return ret == -ENOENT ? 0 : ret;
 }
 
 int cdi_remove(const char *dir, const char *name, struct uerr *err)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 
 #include "containers/ctrrec.h"
 #include "host/idmap.h"
+#include "base/dirids.h"
 #include "base/json.h"
 
 #define CTRREC_MAX_BYTES (256 << 10)
@@ -95,127 +96,166 @@ bool ctrrec_key_ok(const char *key)
 	return i == CTRREC_KEY_LEN;
 }
 
-static json_object *disk_json(const struct ctr_disk *d)
+/* A file name only: gc unlinks it in data_dir, as root for rootful podman */
+static bool file_name_ok(const char *name)
 {
-	json_object *o = json_object_new_object();
+	return !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
+}
 
-	json_object_object_add(o, "name", json_object_new_string(d->name));
-	json_object_object_add(o, "dev_id", json_object_new_int64(d->dev_id));
-	json_object_object_add(o, "uuid", json_object_new_string(d->uuid));
-	json_object_object_add(o, "file", json_object_new_string(d->file));
-	json_object_object_add(o, "persist",
-			       json_object_new_boolean(d->persist));
-	return o;
+/*
+ * Records are written by the hook and read by the hook and gc, as root
+ * for rootful podman: every field is required and checked, and what gc
+ * acts on (file names, directories) is checked for what it may name.
+ */
+#define D struct ctr_disk
+static const struct ujson_field disk_fields[] = {
+	UJSON_F_STR(D, name, "name", UJSON_REQUIRED),
+	UJSON_F_INT(D, dev_id, "dev_id", UJSON_REQUIRED, -1, UINT32_MAX),
+	UJSON_F_STR(D, uuid, "uuid", UJSON_REQUIRED),
+	UJSON_F_STR(D, file, "file", UJSON_REQUIRED),
+	UJSON_F_BOOL(D, persist, "persist", UJSON_REQUIRED),
+};
+
+/* What `ublk-user add --json` prints that the hook keeps */
+static const struct ujson_field added_fields[] = {
+	UJSON_F_INT(D, dev_id, "dev_id", UJSON_REQUIRED, 0, UINT32_MAX),
+	UJSON_F_STR(D, uuid, "uuid", UJSON_REQUIRED | UJSON_NONEMPTY),
+};
+#undef D
+
+static int read_disks(json_object *o, const struct ujson_field *f, void *rec,
+		      const struct ujson_where *w, struct uerr *err)
+{
+	struct ctr_record *r = rec;
+	struct ujson_where dw = { .src = w->src };
+	json_object *arr;
+	char at[64];
+	size_t i;
+	int ret;
+
+	ret = ujson_array(o, f->name, f->flags, ANNOT_MAX_DISKS, &arr, w, err);
+	if (ret)
+		return ret;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		dw.at = ujson_at(at, sizeof(at), w, f->name, i);
+		ret = ujson_read_fields(json_object_array_get_idx(arr, i),
+					disk_fields, UJSON_NR(disk_fields),
+					&r->disks[i], &dw, err);
+		if (ret < 0)
+			return ret;
+		if (!file_name_ok(r->disks[i].file))
+			return ujson_bad(&dw, "file", err,
+					 "is not a file name");
+		r->nr_disks = i + 1;
+	}
+	return 0;
+}
+
+static int write_disks(json_object *o, const struct ujson_field *f,
+		       const void *rec)
+{
+	const struct ctr_record *r = rec;
+	json_object *disks, *d;
+	unsigned int i;
+
+	disks = json_object_new_array();
+	if (!disks || json_object_object_add(o, f->name, disks) < 0) {
+		json_object_put(disks);
+		return -ENOMEM;
+	}
+	for (i = 0; i < r->nr_disks; i++) {
+		d = json_object_new_object();
+		if (!d || json_object_array_add(disks, d) < 0) {
+			json_object_put(d);
+			return -ENOMEM;
+		}
+		if (ujson_write_fields(d, disk_fields, UJSON_NR(disk_fields),
+				       &r->disks[i]) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+#define R struct ctr_record
+static const struct ujson_field record_fields[] = {
+	UJSON_F_STR(R, key, "key", UJSON_REQUIRED),
+	UJSON_F_STR(R, id, "id", UJSON_REQUIRED),
+	UJSON_F_INT(R, pid, "pid", UJSON_REQUIRED, 0, INT32_MAX),
+	UJSON_F_UINT(R, pid_start, "pid_start", UJSON_REQUIRED, INT64_MAX),
+	UJSON_F_INT(R, creator_pid, "creator_pid", UJSON_REQUIRED, 0,
+		    INT32_MAX),
+	UJSON_F_UINT(R, creator_start, "creator_start", UJSON_REQUIRED,
+		     INT64_MAX),
+	UJSON_F_UINT(R, owner_uid, "owner_uid", UJSON_REQUIRED, UINT32_MAX - 1),
+	UJSON_F_UINT(R, owner_gid, "owner_gid", UJSON_REQUIRED, UINT32_MAX - 1),
+	UJSON_F_STR(R, runtime_dir, "runtime_dir", UJSON_REQUIRED),
+	UJSON_F_STR(R, data_dir, "data_dir", UJSON_REQUIRED),
+	UJSON_F_CUSTOM("disks", UJSON_REQUIRED, read_disks, write_disks),
+};
+#undef R
+
+json_object *ctrrec_json(const struct ctr_record *r)
+{
+	return ujson_new_object(record_fields, UJSON_NR(record_fields), r);
+}
+
+int ctrrec_parse(json_object *o, const char *key, struct ctr_record *r,
+		 const char *src, struct uerr *err)
+{
+	const struct ujson_where w = { .src = src };
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = ujson_read_fields(o, record_fields, UJSON_NR(record_fields), r,
+				&w, err);
+	if (ret < 0)
+		return ret;
+	if (strcmp(r->key, key))
+		return ujson_bad(&w, "key", err, "does not match the name");
+	if (r->runtime_dir[0] != '/')
+		return ujson_bad(&w, "runtime_dir", err, "is not absolute");
+	if (r->data_dir[0] && r->data_dir[0] != '/')
+		return ujson_bad(&w, "data_dir", err, "is not absolute");
+	return 0;
+}
+
+int ctrrec_parse_added(const char *text, size_t len, struct ctr_disk *d,
+		       struct uerr *err)
+{
+	const struct ujson_where w = { .src = "the output of ublk-user add" };
+	struct ctr_disk got = { 0 };
+	json_object *o;
+	int ret;
+
+	ret = ujson_parse(text, len, w.src, &o, err);
+	if (ret < 0)
+		return ret;
+	ret = ujson_read_fields(o, added_fields, UJSON_NR(added_fields), &got,
+				&w, err);
+	json_object_put(o);
+	if (ret < 0)
+		return ret;
+	d->dev_id = got.dev_id;
+	memcpy(d->uuid, got.uuid, sizeof(d->uuid));
+	return 0;
 }
 
 int ctrrec_write(const char *dir, const struct ctr_record *r, struct uerr *err)
 {
 	char path[PATH_MAX];
-	json_object *o, *disks;
-	unsigned int i;
-	int ret;
 
 	if (!ctrrec_key_ok(r->key))
 		return uerr_set(err, EINVAL, "bad record key '%s'", r->key);
 	snprintf(path, sizeof(path), "%s/%s.json", dir, r->key);
-	o = json_object_new_object();
-	disks = json_object_new_array();
-	json_object_object_add(o, "key", json_object_new_string(r->key));
-	json_object_object_add(o, "id", json_object_new_string(r->id));
-	json_object_object_add(o, "pid", json_object_new_int(r->pid));
-	json_object_object_add(o, "pid_start",
-			       json_object_new_int64((int64_t)r->pid_start));
-	json_object_object_add(o, "creator_pid",
-			       json_object_new_int(r->creator_pid));
-	json_object_object_add(
-		o, "creator_start",
-		json_object_new_int64((int64_t)r->creator_start));
-	json_object_object_add(o, "owner_uid",
-			       json_object_new_int64(r->owner_uid));
-	json_object_object_add(o, "owner_gid",
-			       json_object_new_int64(r->owner_gid));
-	json_object_object_add(o, "runtime_dir",
-			       json_object_new_string(r->runtime_dir));
-	json_object_object_add(o, "data_dir",
-			       json_object_new_string(r->data_dir));
-	for (i = 0; i < r->nr_disks; i++)
-		json_object_array_add(disks, disk_json(&r->disks[i]));
-	json_object_object_add(o, "disks", disks);
-	ret = json_write_file(path, o, err);
-	json_object_put(o);
-	return ret;
-}
-
-static int get_str(json_object *o, const char *key, char *buf, size_t len,
-		   const char *path, struct uerr *err)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    (size_t)json_object_get_string_len(v) >= len)
-		return uerr_set(err, EINVAL,
-				"%s: %s is not a string of at most "
-				"%zu bytes",
-				path, key, len - 1);
-	snprintf(buf, len, "%s", json_object_get_string(v));
-	return 0;
-}
-
-static int get_num(json_object *o, const char *key, int64_t min, int64_t max,
-		   int64_t *out, const char *path, struct uerr *err)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_int))
-		return uerr_set(err, EINVAL, "%s: %s is not an integer", path,
-				key);
-	*out = json_object_get_int64(v);
-	if (*out < min || *out > max)
-		return uerr_set(err, EINVAL, "%s: %s is out of range", path,
-				key);
-	return 0;
-}
-
-static int read_disk(json_object *o, struct ctr_disk *d, const char *path,
-		     struct uerr *err)
-{
-	json_object *v;
-	int ret;
-
-	if (!json_object_is_type(o, json_type_object))
-		return uerr_set(err, EINVAL, "%s: a disk is not an object",
-				path);
-	ret = get_str(o, "name", d->name, sizeof(d->name), path, err);
-	if (ret == 0)
-		ret = get_num(o, "dev_id", -1, UINT32_MAX, &d->dev_id, path,
-			      err);
-	if (ret == 0)
-		ret = get_str(o, "uuid", d->uuid, sizeof(d->uuid), path, err);
-	if (ret == 0)
-		ret = get_str(o, "file", d->file, sizeof(d->file), path, err);
-	if (ret < 0)
-		return ret;
-	if (!json_object_object_get_ex(o, "persist", &v) ||
-	    !json_object_is_type(v, json_type_boolean))
-		return uerr_set(err, EINVAL, "%s: persist is not a boolean",
-				path);
-	d->persist = json_object_get_boolean(v);
-	/* A file name only: it is unlinked in data_dir later. */
-	if (strchr(d->file, '/') || !strcmp(d->file, ".") ||
-	    !strcmp(d->file, ".."))
-		return uerr_set(err, EINVAL, "%s: bad file name", path);
-	return 0;
+	return ujson_write_record(path, record_fields, UJSON_NR(record_fields),
+				  r, err);
 }
 
 int ctrrec_read(const char *dir, const char *key, struct ctr_record *r,
 		struct uerr *err)
 {
 	char path[PATH_MAX];
-	json_object *o, *disks;
-	int64_t v;
-	size_t i;
+	json_object *o;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
@@ -224,58 +264,10 @@ int ctrrec_read(const char *dir, const char *key, struct ctr_record *r,
 	snprintf(path, sizeof(path), "%s/%s.json", dir, key);
 	if (access(path, F_OK) < 0)
 		return uerr_sys(err, errno, "container record %s", path);
-	ret = json_read_file(path, CTRREC_MAX_BYTES, &o, err);
+	ret = ujson_read_file(path, CTRREC_MAX_BYTES, &o, err);
 	if (ret < 0)
 		return ret;
-	ret = -EINVAL;
-	if (!json_object_is_type(o, json_type_object)) {
-		uerr_set(err, EINVAL, "%s is not a JSON object", path);
-		goto out;
-	}
-	if (get_str(o, "key", r->key, sizeof(r->key), path, err) < 0 ||
-	    get_str(o, "id", r->id, sizeof(r->id), path, err) < 0 ||
-	    get_str(o, "runtime_dir", r->runtime_dir, sizeof(r->runtime_dir),
-		    path, err) < 0 ||
-	    get_str(o, "data_dir", r->data_dir, sizeof(r->data_dir), path,
-		    err) < 0)
-		goto out;
-	if (strcmp(r->key, key)) {
-		uerr_set(err, EINVAL, "%s: the key does not match the name",
-			 path);
-		goto out;
-	}
-	if (get_num(o, "pid", 0, INT32_MAX, &v, path, err) < 0)
-		goto out;
-	r->pid = v;
-	if (get_num(o, "pid_start", 0, INT64_MAX, &v, path, err) < 0)
-		goto out;
-	r->pid_start = v;
-	if (get_num(o, "creator_pid", 0, INT32_MAX, &v, path, err) < 0)
-		goto out;
-	r->creator_pid = v;
-	if (get_num(o, "creator_start", 0, INT64_MAX, &v, path, err) < 0)
-		goto out;
-	r->creator_start = v;
-	if (get_num(o, "owner_uid", 0, UINT32_MAX - 1, &v, path, err) < 0)
-		goto out;
-	r->owner_uid = v;
-	if (get_num(o, "owner_gid", 0, UINT32_MAX - 1, &v, path, err) < 0)
-		goto out;
-	r->owner_gid = v;
-	if (!json_object_object_get_ex(o, "disks", &disks) ||
-	    !json_object_is_type(disks, json_type_array) ||
-	    json_object_array_length(disks) > ANNOT_MAX_DISKS) {
-		uerr_set(err, EINVAL, "%s: disks is not an array of at most %d",
-			 path, ANNOT_MAX_DISKS);
-		goto out;
-	}
-	for (i = 0; i < json_object_array_length(disks); i++)
-		if (read_disk(json_object_array_get_idx(disks, i), &r->disks[i],
-			      path, err) < 0)
-			goto out;
-	r->nr_disks = i;
-	ret = 0;
-out:
+	ret = ctrrec_parse(o, key, r, path, err);
 	json_object_put(o);
 	return ret;
 }
@@ -290,6 +282,21 @@ int ctrrec_remove(const char *dir, const char *key, struct uerr *err)
 	return 0;
 }
 
+/* KEY.json, KEY well formed */
+static int pick_key(const char *name, void *elem, void *ctx, struct uerr *err)
+{
+	char *key = elem;
+
+	(void)ctx;
+	(void)err;
+	if (strlen(name) != CTRREC_KEY_LEN + 5 ||
+	    strcmp(name + CTRREC_KEY_LEN, ".json"))
+		return 0;
+	memcpy(key, name, CTRREC_KEY_LEN);
+	key[CTRREC_KEY_LEN] = '\0';
+	return ctrrec_key_ok(key);
+}
+
 static int cmp_key(const void *a, const void *b)
 {
 	return strcmp(a, b);
@@ -298,45 +305,13 @@ static int cmp_key(const void *a, const void *b)
 int ctrrec_keys(const char *dir, char (**keys)[CTRREC_KEY_LEN + 1],
 		unsigned int *nr, struct uerr *err)
 {
-	char(*v)[CTRREC_KEY_LEN + 1] = NULL, (*nv)[CTRREC_KEY_LEN + 1];
-	unsigned int n = 0, cap = 0;
-	char name[CTRREC_KEY_LEN + 1];
-	struct dirent *de;
-	size_t len;
-	DIR *d;
+	void *v;
+	int ret;
 
-	*keys = NULL;
-	*nr = 0;
-	d = opendir(dir);
-	if (!d)
-		return uerr_sys(err, errno, "cannot read %s", dir);
-	while ((de = readdir(d))) {
-		len = strlen(de->d_name);
-		if (len != CTRREC_KEY_LEN + 5 ||
-		    strcmp(de->d_name + CTRREC_KEY_LEN, ".json"))
-			continue;
-		memcpy(name, de->d_name, CTRREC_KEY_LEN);
-		name[CTRREC_KEY_LEN] = '\0';
-		if (!ctrrec_key_ok(name))
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				closedir(d);
-				return uerr_sys(err, ENOMEM, "records");
-			}
-			v = nv;
-		}
-		memcpy(v[n++], name, sizeof(name));
-	}
-	closedir(d);
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_key);
+	ret = dir_collect(dir, sizeof(**keys), pick_key, NULL, cmp_key, &v, nr,
+			  err);
 	*keys = v;
-	*nr = n;
-	return 0;
+	return ret;
 }
 
 uint64_t proc_start_time(int pid)

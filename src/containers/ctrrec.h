@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <json-c/json.h>
+
 #include "containers/annot.h"
 #include "base/err.h"
 
@@ -59,6 +61,16 @@ bool ctrrec_key_ok(const char *key);
 int ctrrec_write(const char *dir, const struct ctr_record *r, struct uerr *err);
 int ctrrec_read(const char *dir, const char *key, struct ctr_record *r,
 		struct uerr *err);
+/* The record as JSON (NULL when out of memory), and back; src names it */
+json_object *ctrrec_json(const struct ctr_record *r);
+int ctrrec_parse(json_object *o, const char *key, struct ctr_record *r,
+		 const char *src, struct uerr *err);
+/*
+ * The dev_id and uuid that `ublk-user add --json` printed into d.  The
+ * hook runs add as the disk's owner: its output is the owner's to shape.
+ */
+int ctrrec_parse_added(const char *text, size_t len, struct ctr_disk *d,
+		       struct uerr *err);
 int ctrrec_remove(const char *dir, const char *key, struct uerr *err);
 /* Keys of all records, sorted; caller frees *keys */
 int ctrrec_keys(const char *dir, char (**keys)[CTRREC_KEY_LEN + 1],

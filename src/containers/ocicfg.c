@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "containers/ocicfg.h"
+#include "base/json.h"
 #include "host/idmap.h"
 
 /* o.key as an object (created when create is set); NULL if not one */
@@ -89,63 +90,58 @@ int ocicfg_disks(json_object *cfg, struct disk_spec *disks, unsigned int *nr,
 	return annot_check_disks(disks, *nr, err);
 }
 
+/* config.json comes from whoever runs the container, read by root. */
+static const struct ujson_where cfg_top = { .src = "config.json" };
+
 /* An id field: an integer 0..2^32-2 */
 static int get_id(json_object *o, const char *key, const char *where,
-		  bool required, uint32_t *out, struct uerr *err)
+		  uint32_t *out, struct uerr *err)
 {
-	json_object *v;
-	int64_t x;
+	const struct ujson_where w = { .src = "config.json", .at = where };
+	uint64_t v;
+	int ret;
 
-	if (!json_object_object_get_ex(o, key, &v)) {
-		if (!required)
-			return 1;
-		return uerr_set(err, EINVAL, "config.json: %s.%s is missing",
-				where, key);
-	}
-	if (!json_object_is_type(v, json_type_int))
-		return uerr_set(err, EINVAL,
-				"config.json: %s.%s is not an integer", where,
-				key);
-	x = json_object_get_int64(v);
-	if (x < 0 || x >= UINT32_MAX)
-		return uerr_set(err, EINVAL,
-				"config.json: %s.%s is out of range (%lld)",
-				where, key, (long long)x);
-	*out = x;
-	return 0;
+	ret = ujson_u64(o, key, UJSON_REQUIRED, UINT32_MAX - 1, &v, &w, err);
+	if (ret == 0)
+		*out = v;
+	return ret;
 }
 
 /* linux.<key> as a map; identity when the config has none. */
 static int read_mappings(json_object *cfg, const char *key, struct idmap *m,
 			 struct uerr *err)
 {
-	json_object *linux_o, *arr, *e;
-	uint32_t c, h, n;
+	const struct ujson_where lw = { .src = "config.json", .at = "linux" };
+	json_object *linux_o = NULL, *arr = NULL, *e;
+	uint32_t c = 0, h = 0, n = 0;
 	char where[64];
 	size_t i;
 	int ret;
 
-	linux_o = child(cfg, "linux", json_type_object, false);
-	if (!linux_o || !json_object_object_get_ex(linux_o, key, &arr)) {
+	ret = ujson_child(cfg, "linux", 0, json_type_object, &linux_o, &cfg_top,
+			  err);
+	if (ret == 0)
+		ret = ujson_child(linux_o, key, 0, json_type_array, &arr, &lw,
+				  err);
+	if (ret < 0)
+		return ret;
+	if (ret > 0) {
 		idmap_identity(m);
 		return 0;
 	}
-	if (!json_object_is_type(arr, json_type_array))
-		return uerr_set(err, EINVAL,
-				"config.json: linux.%s is not an array", key);
 	m->nr = 0;
 	for (i = 0; i < json_object_array_length(arr); i++) {
 		e = json_object_array_get_idx(arr, i);
-		snprintf(where, sizeof(where), "linux.%s[%zu]", key, i);
+		ujson_at(where, sizeof(where), &lw, key, i);
 		if (!json_object_is_type(e, json_type_object))
 			return uerr_set(err, EINVAL,
 					"config.json: %s is not an object",
 					where);
-		ret = get_id(e, "containerID", where, true, &c, err);
+		ret = get_id(e, "containerID", where, &c, err);
 		if (ret == 0)
-			ret = get_id(e, "hostID", where, true, &h, err);
+			ret = get_id(e, "hostID", where, &h, err);
 		if (ret == 0)
-			ret = get_id(e, "size", where, true, &n, err);
+			ret = get_id(e, "size", where, &n, err);
 		if (ret < 0)
 			return ret;
 		if (idmap_add(m, c, h, n, where, err) < 0)
@@ -158,23 +154,20 @@ static int read_mappings(json_object *cfg, const char *key, struct idmap *m,
 
 int ocicfg_user(json_object *cfg, struct oci_user *u, struct uerr *err)
 {
+	const struct ujson_where pw = { .src = "config.json", .at = "process" };
 	json_object *proc, *user;
 	struct idmap m;
 	int ret;
 
-	proc = child(cfg, "process", json_type_object, false);
-	if (!proc)
-		return uerr_set(err, EINVAL,
-				"config.json: process is missing or not an "
-				"object");
-	user = child(proc, "user", json_type_object, false);
-	if (!user)
-		return uerr_set(err, EINVAL,
-				"config.json: process.user is missing or not "
-				"an object");
-	ret = get_id(user, "uid", "process.user", true, &u->uid, err);
+	ret = ujson_child(cfg, "process", UJSON_REQUIRED, json_type_object,
+			  &proc, &cfg_top, err);
 	if (ret == 0)
-		ret = get_id(user, "gid", "process.user", true, &u->gid, err);
+		ret = ujson_child(proc, "user", UJSON_REQUIRED,
+				  json_type_object, &user, &pw, err);
+	if (ret == 0)
+		ret = get_id(user, "uid", "process.user", &u->uid, err);
+	if (ret == 0)
+		ret = get_id(user, "gid", "process.user", &u->gid, err);
 	if (ret < 0)
 		return ret;
 	ret = read_mappings(cfg, "uidMappings", &m, err);
@@ -330,50 +323,34 @@ int ocicfg_add_failure(json_object *cfg, const char *msg, struct uerr *err)
 	return add_mount(cfg, "/.ublk-user-oci-hook-failed", src, err);
 }
 
+/* The OCI state comes from the runtime; its annotations from the user. */
 int ocistate_parse(json_object *st, struct oci_state *s, struct uerr *err)
 {
-	json_object *v, *a;
-	int64_t pid;
+	const struct ujson_where w = { .src = "the OCI state" };
+	const struct ujson_where aw = { .src = "the OCI state",
+					.at = "annotations" };
+	json_object *a = NULL;
+	int64_t pid = 0;
+	int ret;
 
 	memset(s, 0, sizeof(*s));
 	if (!json_object_is_type(st, json_type_object))
 		return uerr_set(err, EINVAL,
 				"the OCI state is not a JSON object");
-	if (!json_object_object_get_ex(st, "id", &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    !json_object_get_string_len(v))
-		return uerr_set(err, EINVAL,
-				"the OCI state has no id (a string)");
-	if ((size_t)json_object_get_string_len(v) >= sizeof(s->id))
-		return uerr_set(err, EINVAL, "the OCI state's id is too long");
-	snprintf(s->id, sizeof(s->id), "%s", json_object_get_string(v));
-	if (json_object_object_get_ex(st, "pid", &v)) {
-		if (!json_object_is_type(v, json_type_int))
-			return uerr_set(err, EINVAL,
-					"the OCI state's pid is not an "
-					"integer");
-		pid = json_object_get_int64(v);
-		if (pid < 0 || pid > INT32_MAX)
-			return uerr_set(err, EINVAL,
-					"the OCI state's pid is out of range");
-		s->pid = pid;
-	}
-	if (json_object_object_get_ex(st, "annotations", &a)) {
-		if (!json_object_is_type(a, json_type_object))
-			return uerr_set(err, EINVAL,
-					"the OCI state's annotations are not "
-					"an object");
-		if (json_object_object_get_ex(a, ANNOT_KEY, &v)) {
-			if (!json_object_is_type(v, json_type_string) ||
-			    (size_t)json_object_get_string_len(v) >=
-				    sizeof(s->key))
-				return uerr_set(err, EINVAL,
-						"the OCI state's annotation "
-						"%s is not a short string",
-						ANNOT_KEY);
-			snprintf(s->key, sizeof(s->key), "%s",
-				 json_object_get_string(v));
-		}
-	}
+	if (!json_object_object_get_ex(st, "id", NULL))
+		return uerr_set(err, EINVAL, "the OCI state has no id");
+	if (ujson_str(st, "id", UJSON_NONEMPTY, s->id, sizeof(s->id), &w, err) <
+	    0)
+		return -EINVAL;
+	ret = ujson_int(st, "pid", 0, 0, INT32_MAX, &pid, &w, err);
+	if (ret == 0)
+		ret = ujson_child(st, "annotations", 0, json_type_object, &a,
+				  &w, err);
+	if (ret == 0)
+		ret = ujson_str(a, ANNOT_KEY, 0, s->key, sizeof(s->key), &aw,
+				err);
+	if (ret < 0)
+		return ret;
+	s->pid = pid;
 	return 0;
 }

@@ -135,99 +135,116 @@ void record_new_identity(struct dev_record *r)
 	r->created = time(NULL);
 }
 
+/* The tag as written since the first version: 16 lowercase hex digits */
+static int read_tag(json_object *o, const struct ujson_field *f, void *rec,
+		    const struct ujson_where *w, struct uerr *err)
+{
+	struct dev_record *r = rec;
+	char hex[24];
+	int ret;
+
+	ret = ujson_str(o, f->name, f->flags, hex, sizeof(hex), w, err);
+	if (ret)
+		return ret;
+	if (strlen(hex) != 16 || strspn(hex, "0123456789abcdef") != 16)
+		return ujson_bad(w, f->name, err, "is not 16 hex digits");
+	r->tag = strtoull(hex, NULL, 16);
+	return 0;
+}
+
+static int write_tag(json_object *o, const struct ujson_field *f,
+		     const void *rec)
+{
+	const struct dev_record *r = rec;
+	json_object *v;
+	char hex[24];
+
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)r->tag);
+	v = json_object_new_string(hex);
+	if (!v || json_object_object_add(o, f->name, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * A record is the user's own file, read by the user's own commands; root
+ * reads only root's.  Every field may be missing (the kernel is the truth,
+ * a record only adds to it, and older records lack the newer fields), but
+ * a field that is there must have its type and range: a pid is never
+ * negative (del signals it), a name never longer than its buffer.
+ */
+#define R struct dev_record
+static const struct ujson_field record_fields[] = {
+	UJSON_F_UINT(R, dev_id, "dev_id", 0, UINT32_MAX),
+	UJSON_F_STR(R, uuid, "uuid", 0),
+	UJSON_F_CUSTOM("tag", 0, read_tag, write_tag),
+	UJSON_F_STR(R, target, "target", 0),
+	UJSON_F_STR(R, backing, "backing", 0),
+	UJSON_F_UINT(R, size, "size", 0, UINT64_MAX),
+	UJSON_F_UINT(R, nr_queues, "nr_queues", 0, UINT32_MAX),
+	UJSON_F_UINT(R, queue_depth, "queue_depth", 0, UINT32_MAX),
+	UJSON_F_INT(R, server_pid, "server_pid", 0, 0, INT32_MAX),
+	UJSON_F_INT(R, created, "created", 0, INT64_MIN, INT64_MAX),
+	UJSON_F_BOOL(R, fixed_buffers, "fixed_buffers", 0),
+	UJSON_F_BOOL(R, mlock, "mlock", 0),
+	UJSON_F_STR(R, container, "container", UJSON_OMITEMPTY),
+	UJSON_F_STR(R, cdi, "cdi", UJSON_OMITEMPTY),
+};
+#undef R
+
+json_object *record_json(const struct dev_record *r)
+{
+	return ujson_new_object(record_fields, UJSON_NR(record_fields), r);
+}
+
+int record_parse(json_object *o, uint32_t dev_id, struct dev_record *r,
+		 const char *src, struct uerr *err)
+{
+	const struct ujson_where w = { .src = src };
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->dev_id = dev_id;
+	ret = ujson_read_fields(o, record_fields, UJSON_NR(record_fields), r,
+				&w, err);
+	if (ret < 0)
+		return ret;
+	if (r->dev_id != dev_id)
+		return ujson_bad(&w, "dev_id", err, "is %u, not %u", r->dev_id,
+				 dev_id);
+	return 0;
+}
+
 int record_write(const struct dev_record *r, struct uerr *err)
 {
-	char path[PATH_MAX], tag[24];
-	json_object *o;
+	char path[PATH_MAX];
 	int ret;
 
 	ret = state_path(path, sizeof(path), r->dev_id, "json", err);
 	if (ret < 0)
 		return ret;
-	snprintf(tag, sizeof(tag), "%016llx", (unsigned long long)r->tag);
-
-	o = json_object_new_object();
-	json_object_object_add(o, "dev_id", json_object_new_int64(r->dev_id));
-	json_object_object_add(o, "uuid", json_object_new_string(r->uuid));
-	json_object_object_add(o, "tag", json_object_new_string(tag));
-	json_object_object_add(o, "target", json_object_new_string(r->target));
-	json_object_object_add(o, "backing",
-			       json_object_new_string(r->backing));
-	json_object_object_add(o, "size", json_object_new_int64(r->size));
-	json_object_object_add(o, "nr_queues",
-			       json_object_new_int(r->nr_queues));
-	json_object_object_add(o, "queue_depth",
-			       json_object_new_int(r->queue_depth));
-	json_object_object_add(o, "server_pid",
-			       json_object_new_int(r->server_pid));
-	json_object_object_add(o, "created", json_object_new_int64(r->created));
-	json_object_object_add(o, "fixed_buffers",
-			       json_object_new_boolean(r->fixed_buffers));
-	json_object_object_add(o, "mlock", json_object_new_boolean(r->mlock));
-	if (r->container[0])
-		json_object_object_add(o, "container",
-				       json_object_new_string(r->container));
-	if (r->cdi[0])
-		json_object_object_add(o, "cdi",
-				       json_object_new_string(r->cdi));
-	ret = json_write_file(path, o, err);
-	json_object_put(o);
-	return ret;
-}
-
-static int64_t get_int(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return -1;
-	return json_object_get_int64(v);
-}
-
-static void get_str(json_object *o, const char *key, char *buf, size_t len)
-{
-	json_object *v;
-
-	buf[0] = '\0';
-	if (json_object_object_get_ex(o, key, &v) &&
-	    json_object_is_type(v, json_type_string))
-		snprintf(buf, len, "%s", json_object_get_string(v));
+	return ujson_write_record(path, record_fields, UJSON_NR(record_fields),
+				  r, err);
 }
 
 int record_read(uint32_t dev_id, struct dev_record *r, struct uerr *err)
 {
-	char path[PATH_MAX], tag[24];
+	char path[PATH_MAX];
 	json_object *o;
+	int ret;
 
 	memset(r, 0, sizeof(*r));
 	if (state_path(path, sizeof(path), dev_id, "json", err) < 0)
 		return -err->code;
 	if (access(path, F_OK) < 0)
 		return uerr_sys(err, errno, "record %s", path);
-	if (json_read_file(path, RECORD_MAX_BYTES, &o, err) < 0)
+	if (ujson_read_file(path, RECORD_MAX_BYTES, &o, err) < 0)
 		return -EINVAL;
-	if (!json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		return uerr_set(err, EINVAL, "record %s is not a JSON object",
-				path);
-	}
-	r->dev_id = dev_id;
-	get_str(o, "uuid", r->uuid, sizeof(r->uuid));
-	get_str(o, "tag", tag, sizeof(tag));
-	r->tag = strtoull(tag, NULL, 16);
-	get_str(o, "target", r->target, sizeof(r->target));
-	get_str(o, "backing", r->backing, sizeof(r->backing));
-	r->size = get_int(o, "size");
-	r->nr_queues = get_int(o, "nr_queues");
-	r->queue_depth = get_int(o, "queue_depth");
-	r->server_pid = get_int(o, "server_pid");
-	r->created = get_int(o, "created");
-	r->fixed_buffers = get_int(o, "fixed_buffers") == 1;
-	r->mlock = get_int(o, "mlock") == 1;
-	get_str(o, "container", r->container, sizeof(r->container));
-	get_str(o, "cdi", r->cdi, sizeof(r->cdi));
+	ret = record_parse(o, dev_id, r, path, err);
 	json_object_put(o);
-	return 0;
+	return ret;
 }
 
 void record_remove_json(uint32_t dev_id)

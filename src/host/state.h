@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <json-c/json.h>
+
 #include "base/err.h"
 
 struct dev_record {
@@ -64,6 +66,10 @@ void record_new_identity(struct dev_record *r);
 int record_write(const struct dev_record *r, struct uerr *err);
 /* -ENOENT without a record */
 int record_read(uint32_t dev_id, struct dev_record *r, struct uerr *err);
+/* The record as JSON (NULL when out of memory), and back; src names it */
+json_object *record_json(const struct dev_record *r);
+int record_parse(json_object *o, uint32_t dev_id, struct dev_record *r,
+		 const char *src, struct uerr *err);
 /* Also removes the device's server log */
 void record_remove(uint32_t dev_id);
 /* Only the record: the log stays for the user to read */

@@ -300,7 +300,6 @@ static int add_disk(const struct hook *h, const struct ctr_record *r,
 	char ids[32], size[32], file[PATH_MAX + ANNOT_FILE_MAX];
 	char *argv[16];
 	struct runcli_out *o;
-	json_object *j = NULL, *v;
 	unsigned int n = 0;
 	int ret;
 
@@ -331,21 +330,10 @@ static int add_disk(const struct hook *h, const struct ctr_record *r,
 	if (ret == 0 && o->status)
 		ret = uerr_set(err, EIO, "%s", runcli_reason(o));
 	if (ret == 0)
-		ret = json_parse_strict(o->out, strlen(o->out),
-					"the output of ublk-user add", &j, err);
-	if (ret == 0 && (!json_object_object_get_ex(j, "dev_id", &v) ||
-			 !json_object_is_type(v, json_type_int)))
-		ret = uerr_set(err, EIO, "ublk-user add printed no dev_id");
-	if (ret == 0) {
-		d->dev_id = json_object_get_int64(v);
-		if (json_object_object_get_ex(j, "uuid", &v) &&
-		    json_object_is_type(v, json_type_string))
-			snprintf(d->uuid, sizeof(d->uuid), "%s",
-				 json_object_get_string(v));
+		ret = ctrrec_parse_added(o->out, strlen(o->out), d, err);
+	if (ret == 0)
 		snprintf(block, block_len, "/dev/ublkb%lld",
 			 (long long)d->dev_id);
-	}
-	json_object_put(j);
 	free(o);
 	if (ret < 0)
 		return uerr_prefix(err, "disk %s", spec->name);
@@ -458,7 +446,7 @@ static int precreate(const struct hook *h, const char *text, size_t len)
 	int ret;
 
 	uerr_clear(&err);
-	if (json_parse_strict(text, len, "config.json (stdin)", &cfg, &err) < 0)
+	if (ujson_parse(text, len, "config.json (stdin)", &cfg, &err) < 0)
 		return precreate_fail(h, NULL, &err);
 	if (ocicfg_disks(cfg, disks, &nr, &err) < 0) {
 		ret = precreate_fail(h, cfg, &err);
@@ -528,7 +516,7 @@ static int read_state(const char *text, size_t len, struct oci_state *s,
 	json_object *st;
 	int ret;
 
-	ret = json_parse_strict(text, len, "the OCI state (stdin)", &st, err);
+	ret = ujson_parse(text, len, "the OCI state (stdin)", &st, err);
 	if (ret < 0)
 		return ret;
 	ret = ocistate_parse(st, s, err);

@@ -5,15 +5,16 @@
  * owned by root, not writable by group or others, readable by everyone
  * (so a user's `add` sees the policy the root udev helper enforces).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/dirids.h"
 #include "policy/policy.h"
 
 static int check_stat(struct policy *p, const char *path, const struct stat *st,
@@ -152,59 +153,37 @@ static void read_and_parse(struct policy *p, int fd, const char *path)
 	free(buf);
 }
 
+typedef char conf_name[NAME_MAX + 1];
+
 static int cmp_names(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(a, b);
 }
 
-static bool is_conf_name(const char *name)
+/* *.conf, not hidden */
+static int pick_conf(const char *name, void *elem, void *ctx, struct uerr *err)
 {
 	size_t n = strlen(name);
 
-	return name[0] != '.' && n > 5 && !strcmp(name + n - 5, ".conf");
+	(void)ctx;
+	(void)err;
+	if (name[0] == '.' || n <= 5 || strcmp(name + n - 5, ".conf") ||
+	    n > NAME_MAX)
+		return 0;
+	memcpy(elem, name, n + 1);
+	return 1;
 }
 
 /* The *.conf names in dirfd, sorted; NULL and *nr = 0 when none. */
-static char **conf_names(struct policy *p, int dirfd, const char *path,
-			 unsigned int *nr)
+static conf_name *conf_names(struct policy *p, int dirfd, const char *path,
+			     unsigned int *nr)
 {
-	char **names = NULL, **nn;
-	unsigned int n = 0;
-	struct dirent *de;
-	DIR *d;
-	int fd;
+	struct uerr err;
+	void *names;
 
-	*nr = 0;
-	fd = dup(dirfd);
-	d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		policy_error(p, path, 0, "cannot read the directory: %s",
-			     strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (!is_conf_name(de->d_name))
-			continue;
-		nn = realloc(names, (n + 1) * sizeof(*nn));
-		if (!nn || !(nn[n] = strdup(de->d_name))) {
-			policy_error(p, path, 0, "out of memory");
-			names = nn ? nn : names;
-			break;
-		}
-		names = nn;
-		n++;
-		errno = 0;
-	}
-	if (errno)
-		policy_error(p, path, 0, "cannot read the directory: %s",
-			     strerror(errno));
-	closedir(d);
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_names);
-	*nr = n;
+	if (dir_collect_fd(dirfd, "the directory", sizeof(conf_name), pick_conf,
+			   NULL, cmp_names, &names, nr, &err) < 0)
+		policy_error(p, path, 0, "%s", err.msg);
 	return names;
 }
 
@@ -223,7 +202,8 @@ static void load_one(struct policy *p, int dirfd, const char *name,
 static void load_dropins(struct policy *p, int dirfd, const char *dir,
 			 uid_t owner)
 {
-	char path[PATH_MAX], **names;
+	char path[PATH_MAX];
+	conf_name *names;
 	unsigned int n, i;
 	int dfd;
 
@@ -235,7 +215,6 @@ static void load_dropins(struct policy *p, int dirfd, const char *dir,
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/policy.d/%s", dir, names[i]);
 		load_one(p, dfd, names[i], path, owner);
-		free(names[i]);
 	}
 	free(names);
 	close(dfd);

@@ -15,7 +15,7 @@ static json_object *parse(const char *text)
 	json_object *o;
 	struct uerr err;
 
-	if (json_parse_strict(text, strlen(text), "test", &o, &err) < 0)
+	if (ujson_parse(text, strlen(text), "test", &o, &err) < 0)
 		bail_out("bad test JSON: %s", err.msg);
 	return o;
 }

@@ -335,6 +335,129 @@ static void test_ids_remove(void)
 	free(got);
 }
 
+/* dev-7.json as every version so far has written it */
+static const char old_record[] =
+	"{\n"
+	"  \"dev_id\":77,\n"
+	"  \"uuid\":\"0123abcd-0000-4000-8000-00000000beef\",\n"
+	"  \"tag\":\"00ff00ff12345678\",\n"
+	"  \"target\":\"loop\",\n"
+	"  \"backing\":\"/home/alice/a \\\"b\\\"\\\\c/\xc3\xa9.img\",\n"
+	"  \"size\":1099511627776,\n"
+	"  \"nr_queues\":2,\n"
+	"  \"queue_depth\":128,\n"
+	"  \"server_pid\":4242,\n"
+	"  \"created\":1700000000,\n"
+	"  \"fixed_buffers\":true,\n"
+	"  \"mlock\":false,\n"
+	"  \"container\":\"0123456789abcdef0123456789abcdef\",\n"
+	"  \"cdi\":\"data\"\n"
+	"}\n";
+
+static void read_text(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		bail_out("cannot read %s", path);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* dev-77.json with the field of field's name set to field, or added */
+static int read_with(const char *field, struct dev_record *r, struct uerr *err)
+{
+	char path[PATH_MAX + 16], text[2048], key[64];
+	char *start, *end;
+
+	snprintf(path, sizeof(path), "%s/dev-77.json", dir);
+	snprintf(text, sizeof(text), "%s", old_record);
+	snprintf(key, sizeof(key), "%.*s", (int)strcspn(field, ":") + 1, field);
+	start = strstr(text, key);
+	if (start) {
+		/* replace the value, keep the comma after it */
+		end = strchr(start, '\n');
+		if (end[-1] == ',')
+			end--;
+		memmove(start + strlen(field), end, strlen(end) + 1);
+		memcpy(start, field, strlen(field));
+	} else {
+		/* add it first */
+		start = strchr(text, '{') + 1;
+		memmove(start + strlen(field) + 1, start, strlen(start) + 1);
+		memcpy(start, field, strlen(field));
+		start[strlen(field)] = ',';
+	}
+	write_file(path, text);
+	return record_read(77, r, err);
+}
+
+static void test_record_format(void)
+{
+	static const struct {
+		const char *field, *msg;
+	} bad[] = {
+		{ "\"server_pid\":-1", "server_pid is out of range" },
+		{ "\"server_pid\":\"4242\"", "server_pid is not an integer" },
+		{ "\"server_pid\":4242.0", "server_pid is not an integer" },
+		{ "\"server_pid\":2147483648", "server_pid is out of range" },
+		{ "\"nr_queues\":4294967296", "nr_queues is out of range" },
+		{ "\"size\":-4096", "size is out of range" },
+		{ "\"size\":99999999999999999999999", "size is out of range" },
+		{ "\"tag\":\"00ff00ff1234567\"", "tag is not 16 hex digits" },
+		{ "\"tag\":\"00FF00FF12345678\"", "tag is not 16 hex digits" },
+		{ "\"tag\":\"-0ff00ff12345678\"", "tag is not 16 hex digits" },
+		{ "\"tag\":12345678", "tag is not a string" },
+		{ "\"target\":\"a target name too long\"", "target is longer "
+							   "than 15 bytes" },
+		{ "\"uuid\":\"a\\u0000b\"", "uuid holds a NUL character" },
+		{ "\"mlock\":1", "mlock is not true or false" },
+		{ "\"cdi\":null", "cdi is not a string" },
+		{ "\"dev_id\":78", "dev_id is 78, not 77" },
+	};
+	char path[PATH_MAX + 16], text[2048];
+	struct dev_record r, w;
+	struct uerr err;
+	unsigned int i;
+
+	note("records written before still read, and are written the same");
+	snprintf(path, sizeof(path), "%s/dev-77.json", dir);
+	write_file(path, old_record);
+	uerr_clear(&err);
+	if (!is_int(record_read(77, &r, &err), 0, "an existing record reads"))
+		diag("%s", err.msg);
+	ok(r.dev_id == 77 && r.tag == 0x00ff00ff12345678ULL &&
+		   !strcmp(r.backing, "/home/alice/a \"b\"\\c/\xc3\xa9.img") &&
+		   r.size == 1ULL << 40 && r.nr_queues == 2 &&
+		   r.queue_depth == 128 && r.server_pid == 4242 &&
+		   r.created == 1700000000 && r.fixed_buffers && !r.mlock &&
+		   !strcmp(r.container, "0123456789abcdef0123456789abcdef") &&
+		   !strcmp(r.cdi, "data"),
+	   "  with every value");
+	w = r;
+	unlink(path);
+	is_int(record_write(&w, &err), 0, "write it again");
+	read_text(path, text, sizeof(text));
+	is_str(text, old_record, "  byte for byte the same file");
+
+	note("a field that is there has its type and range");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uerr_clear(&err);
+		is_int(read_with(bad[i].field, &r, &err), -EINVAL, "%s",
+		       bad[i].field);
+		contains(err.msg, bad[i].msg, "  %s", err.msg);
+		contains(err.msg, "dev-77.json: ", "  names the file");
+	}
+	ok(read_with("\"server_pid\":0", &r, &err) == 0 && r.server_pid == 0,
+	   "server_pid 0 (no server) is fine");
+	ok(read_with("\"extra\":{\"x\":[1]}", &r, &err) == 0 &&
+		   r.server_pid == 4242,
+	   "a field we do not know is passed over");
+	record_remove(77);
+}
+
 int main(void)
 {
 	snprintf(base, sizeof(base), "/tmp/ublk-user-state.XXXXXX");
@@ -348,6 +471,7 @@ int main(void)
 	test_dir();
 	test_records();
 	test_ids_remove();
+	test_record_format();
 	cleanup();
 	ok(!exists(base), "the test's directory is cleaned up");
 	return done_testing();
