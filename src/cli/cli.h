@@ -44,6 +44,8 @@ struct cli_opts {
 	const char *usage;	       /* --help: "Usage: ublk-user NAME ..." */
 	const char *shortopts;	       /* getopt letters besides h: "n:a" */
 	const struct option *longopts; /* besides --help; NULL: none */
+	/* After usage, what comes from a table (add: the targets); or NULL */
+	void (*usage_more)(FILE *f);
 };
 
 struct cli_args;
@@ -91,6 +93,8 @@ int cli_main(const struct cli_cmd *cmds, int argc, char **argv);
 const struct cli_cmd *cli_find(const struct cli_cmd *cmds, const char *name);
 /* `ublk-user help`: the commands with their summaries */
 void cli_print_help(FILE *f, const struct cli_cmd *cmds);
+/* A command's --help text: its usage, then usage_more() */
+void cli_print_usage(FILE *f, const struct cli_opts *opts);
 /*
  * The next option of a's command: getopt_long's value for it; CLI_DONE
  * after the last, with the number of operands checked; CLI_EXIT when the

@@ -45,10 +45,9 @@ static const char add_usage[] =
 	"\n"
 	"Create a ublk device served by a process of yours.\n"
 	"\n"
-	"  -t, --target TARGET  null, loop or mem\n"
+	"  -t, --target TARGET  one of the targets below\n"
 	"  -f, --file FILE      backing file or block device (loop)\n"
-	"  -s, --size SIZE      device size, K/M/G/T suffixes (mem: needed;\n"
-	"                       loop: at most the file's size)\n"
+	"  -s, --size SIZE      device size, K/M/G/T suffixes\n"
 	"  -q, --queues N       number of queues (default 1)\n"
 	"  -d, --depth N        queue depth, 1..4096 (default 128)\n"
 	"  -n, --id ID          device id to ask for (default: any free)\n"
@@ -84,6 +83,7 @@ static const struct option add_longopts[] = {
 
 const struct cli_opts add_opts = {
 	.usage = add_usage,
+	.usage_more = target_print_help, /* each target's line */
 	.shortopts = "t:f:s:q:d:n:",
 	.longopts = add_longopts,
 };
@@ -291,7 +291,7 @@ static int add_policy_check(const struct add *c, long nr_devices,
 		req.locked = (uint64_t)r->queues * r->depth * ADD_IO_BUF_BYTES;
 	if (c->tgt_open) {
 		req.size = c->tgt.size;
-		req.backing = c->tgt.backing[0] ? c->tgt.backing : NULL;
+		req.backing = target_backing(&c->tgt);
 	}
 	req.nr_devices = nr_devices >= 0 ? nr_devices + 1 : -1;
 	req.container = r->container != NULL;
@@ -468,7 +468,8 @@ static int add_write_record(struct add *c, struct uerr *err)
 
 	rec->dev_id = c->info.dev_id;
 	snprintf(rec->target, sizeof(rec->target), "%s", c->req.target);
-	snprintf(rec->backing, sizeof(rec->backing), "%s", c->tgt.backing);
+	snprintf(rec->backing, sizeof(rec->backing), "%s",
+		 target_backing(&c->tgt) ? target_backing(&c->tgt) : "");
 	rec->size = c->tgt.size;
 	rec->nr_queues = c->info.nr_hw_queues;
 	rec->queue_depth = c->info.queue_depth;

@@ -46,7 +46,7 @@ static int cmd_help(struct cli_args *a)
 	cmd = cli_find(cli_cmds, a->args[0]);
 	if (!cmd)
 		return cli_usage_error(a, "unknown command '%s'", a->args[0]);
-	fputs(cmd->opts->usage, stdout);
+	cli_print_usage(stdout, cmd->opts);
 	return EXIT_OK;
 }
 

@@ -76,6 +76,13 @@ const struct cli_cmd *cli_find(const struct cli_cmd *cmds, const char *name)
 	return NULL;
 }
 
+void cli_print_usage(FILE *f, const struct cli_opts *opts)
+{
+	fputs(opts->usage, f);
+	if (opts->usage_more)
+		opts->usage_more(f);
+}
+
 void cli_print_help(FILE *f, const struct cli_cmd *cmds)
 {
 	fputs(help_head, f);
@@ -171,7 +178,7 @@ int cli_next_opt(struct cli_args *a)
 		a->status = check_operands(a);
 		return a->status ? CLI_EXIT : CLI_DONE;
 	case 'h':
-		fputs(a->cmd->opts->usage, stdout);
+		cli_print_usage(stdout, a->cmd->opts);
 		a->status = EXIT_OK;
 		return CLI_EXIT;
 	case ':':
@@ -200,11 +207,11 @@ static int run_cmd(const struct cli_cmd *cmd, const char *parent, int argc,
 		return cmd->run(&a);
 	}
 	if (argc < 2) {
-		fputs(cmd->opts->usage, stderr);
+		cli_print_usage(stderr, cmd->opts);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fputs(cmd->opts->usage, stdout);
+		cli_print_usage(stdout, cmd->opts);
 		return EXIT_OK;
 	}
 	sub = cli_find(cmd->subcmds, argv[1]);

@@ -44,14 +44,43 @@ void queue_prep_io_cmd(struct io_uring_sqe *sqe, uint32_t cmd_op,
 	sqe->user_data = queue_ud(tag, QUEUE_UD_CMD, 0);
 }
 
-struct io_uring_sqe *queue_get_sqe(struct ublk_queue *q)
+/* The target has filled the SQE queue_tgt_sqe() gave it: make it valid. */
+static void queue_tgt_sqe_finish(struct ublk_queue *q)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+	if (!q->tgt_sqe)
+		return;
+	/* After the prep: io_uring_prep_*() clear the flags. */
+	q->tgt_sqe->flags |= IOSQE_FIXED_FILE;
+	q->tgt_sqe->user_data = q->tgt_sqe_ud;
+	q->tgt_sqe = NULL;
+}
 
+static struct io_uring_sqe *queue_get_sqe(struct ublk_queue *q)
+{
+	struct io_uring_sqe *sqe;
+
+	queue_tgt_sqe_finish(q); /* before anything may be submitted */
+	sqe = io_uring_get_sqe(&q->ring);
 	if (!sqe) {
 		/* Ring sized for 2 SQEs a tag; this is a safety net. */
 		io_uring_submit(&q->ring);
 		sqe = io_uring_get_sqe(&q->ring);
+	}
+	return sqe;
+}
+
+struct io_uring_sqe *queue_tgt_sqe(struct ublk_queue *q, unsigned int tag,
+				   uint32_t tgt_data)
+{
+	struct io_uring_sqe *sqe = queue_get_sqe(q);
+
+	if (!sqe)
+		return NULL;
+	q->tgt_sqe = sqe;
+	q->tgt_sqe_ud = queue_ud(tag, QUEUE_UD_TGT, tgt_data);
+	if (tag != QUEUE_NO_TAG) {
+		q->ios[tag].tgt_sqes++;
+		q->tgt_inflight++;
 	}
 	return sqe;
 }
@@ -103,33 +132,67 @@ static bool queue_locate_data(struct ublk_queue *q, unsigned int tag,
 	return true;
 }
 
+/* Commit tag once the target has its result and no SQE in flight. */
+static void queue_try_commit(struct ublk_queue *q, unsigned int tag)
+{
+	struct ublk_io *io = &q->ios[tag];
+
+	if (io->tgt_sqes || io->result == TARGET_IO_QUEUED)
+		return;
+	queue_commit(q, tag, io->result);
+	io->result = TARGET_IO_QUEUED;
+}
+
+void queue_complete_io(struct ublk_queue *q, unsigned int tag, int res)
+{
+	q->ios[tag].result = res;
+	queue_try_commit(q, tag);
+}
+
 static void queue_handle_io(struct ublk_queue *q, unsigned int tag)
 {
 	const struct ublksrv_io_desc *iod = &q->iods[tag];
+	struct ublk_io *io = &q->ios[tag];
 	int ret;
 
-	q->ios[tag].done = 0;
+	io->done = 0;
+	io->result = TARGET_IO_QUEUED;
 	stats_add(&q->stats->ios);
 	if (!queue_locate_data(q, tag, iod)) {
-		queue_commit(q, tag, -EIO);
+		queue_complete_io(q, tag, -EIO);
 		return;
 	}
 	ret = q->tgt->ops->queue_io(q, tag, iod);
+	queue_tgt_sqe_finish(q);
 	if (ret != TARGET_IO_QUEUED)
-		queue_commit(q, tag, ret);
+		queue_complete_io(q, tag, ret);
 }
 
-static void queue_handle_cqe(struct ublk_queue *q,
-			     const struct io_uring_cqe *cqe)
+static void queue_handle_tgt_cqe(struct ublk_queue *q, unsigned int tag,
+				 const struct io_uring_cqe *cqe)
 {
-	unsigned int tag = queue_ud_tag(cqe->user_data);
 	int ret;
 
+	if (tag == QUEUE_NO_TAG) {
+		q->tgt->ops->io_done(q, tag, cqe);
+		queue_tgt_sqe_finish(q);
+		return;
+	}
+	q->tgt_inflight--;
+	q->ios[tag].tgt_sqes--;
+	ret = q->tgt->ops->io_done(q, tag, cqe);
+	queue_tgt_sqe_finish(q);
+	if (ret != TARGET_IO_QUEUED)
+		q->ios[tag].result = ret;
+	queue_try_commit(q, tag);
+}
+
+void queue_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
+{
+	unsigned int tag = queue_ud_tag(cqe->user_data);
+
 	if (queue_ud_kind(cqe->user_data) == QUEUE_UD_TGT) {
-		q->tgt_inflight--;
-		ret = q->tgt->ops->io_done(q, tag, cqe);
-		if (ret != TARGET_IO_QUEUED)
-			queue_commit(q, tag, ret);
+		queue_handle_tgt_cqe(q, tag, cqe);
 		return;
 	}
 
@@ -199,9 +262,26 @@ static bool queue_register_buffers(struct ublk_queue *q)
 	return ret == 0;
 }
 
+/* The char device, then the files the target asks for */
+static int queue_register_files(struct ublk_queue *q, struct uerr *err)
+{
+	int files[1 + TARGET_MAX_FILES] = { q->char_fd };
+	int ret, nr = 0;
+
+	if (q->tgt->ops->queue_setup) {
+		nr = q->tgt->ops->queue_setup(q, files + 1, err);
+		if (nr < 0)
+			return uerr_prefix(err, "queue %u", q->q_id);
+	}
+	ret = io_uring_register_files(&q->ring, files, 1 + nr);
+	if (ret < 0)
+		return uerr_sys(err, -ret, "queue %u: registering files",
+				q->q_id);
+	return 0;
+}
+
 static int queue_setup_ring(struct ublk_queue *q, struct uerr *err)
 {
-	int files[2] = { q->char_fd, q->tgt->fd };
 	uint8_t ops[TARGET_MAX_RING_OPS + 1];
 	unsigned int nr_ops = 0;
 	int ret;
@@ -210,17 +290,15 @@ static int queue_setup_ring(struct ublk_queue *q, struct uerr *err)
 	if (ret < 0)
 		return uerr_sys(err, -ret, "queue %u: io_uring setup", q->q_id);
 	q->ring_ready = true;
-	ret = io_uring_register_files(&q->ring, files, q->tgt->fd >= 0 ? 2 : 1);
+	ret = queue_register_files(q, err);
 	if (ret < 0)
-		return uerr_sys(err, -ret, "queue %u: registering files",
-				q->q_id);
+		return ret;
 	if (q->tgt->ops->fixed_buffers)
 		q->fixed_bufs = queue_register_buffers(q);
 
 	ops[nr_ops++] = IORING_OP_URING_CMD;
 	if (q->tgt->ops->ring_ops)
-		nr_ops += q->tgt->ops->ring_ops(q->tgt, q->fixed_bufs,
-						ops + nr_ops);
+		nr_ops += q->tgt->ops->ring_ops(q, ops + nr_ops);
 	ret = sandbox_restrict_ring(&q->ring, ops, nr_ops, err);
 	if (ret < 0)
 		return uerr_prefix(err, "queue %u", q->q_id);
@@ -326,6 +404,7 @@ int queue_init(struct ublk_queue *q, unsigned int q_id, unsigned int depth,
 	q->buf_size = buf_size;
 	q->char_fd = char_fd;
 	q->tgt = tgt;
+	q->shmem = opts->shmem;
 	q->setup_status = -EINPROGRESS;
 	q->stats = &q->own_stats;
 

@@ -25,14 +25,19 @@
 #include "server/target.h"
 #include "uapi/ublk_abi.h"
 
-/* Fixed-file slots registered on every queue ring */
+/* Fixed-file slots of a queue ring: the char device, then the target's */
 #define QUEUE_FILE_CHAR 0
-#define QUEUE_FILE_BACKING 1
+#define QUEUE_FILE_TARGET 1
+
+/* The tag of a target SQE that belongs to no request (queue_tgt_sqe) */
+#define QUEUE_NO_TAG 0xffff
 
 struct ublk_io {
 	void *buf;     /* our own buffer, the kernel copies to and from it */
 	void *data;    /* where this I/O's data is: buf, or shared memory */
 	uint32_t done; /* bytes a target has moved so far (short I/O) */
+	int result;    /* the target's result, or TARGET_IO_QUEUED */
+	unsigned int tgt_sqes; /* this tag's target SQEs in flight */
 };
 
 /* Where queue threads wait until the server has confined the process. */
@@ -42,7 +47,8 @@ struct queue_gate {
 };
 
 struct queue_opts {
-	bool mlock; /* lock the I/O buffers in memory */
+	bool mlock;		   /* lock the I/O buffers in memory */
+	struct shmem_table *shmem; /* zero-copy buffers, or NULL */
 };
 
 struct ublk_queue {
@@ -61,7 +67,11 @@ struct ublk_queue {
 	bool mlocked;
 	struct io_uring ring;
 	unsigned int cmd_inflight; /* ublk commands the kernel holds */
-	unsigned int tgt_inflight; /* target SQEs not yet completed */
+	unsigned int tgt_inflight; /* target SQEs of a tag not yet completed */
+	void *tgt_priv;		   /* the target's, per queue */
+	/* the last SQE queue_tgt_sqe() gave, finished on the next call */
+	struct io_uring_sqe *tgt_sqe;
+	uint64_t tgt_sqe_ud;
 	bool aborting;
 	struct shmem_table *shmem;    /* zero-copy buffers, or NULL */
 	struct stats_queue *stats;    /* this queue's counters */
@@ -74,12 +84,12 @@ struct ublk_queue {
 	void *owner;
 };
 
-/* user_data: tag in bits 0-15, kind in 16-23, target data in 24-31 */
+/* user_data: tag in bits 0-15, kind in 16-23, target data in 24-55 */
 #define QUEUE_UD_CMD 0
 #define QUEUE_UD_TGT 1
 
 static inline uint64_t queue_ud(unsigned int tag, unsigned int kind,
-				unsigned int tgt_data)
+				uint32_t tgt_data)
 {
 	return tag | (uint64_t)kind << 16 | (uint64_t)tgt_data << 24;
 }
@@ -94,13 +104,36 @@ static inline unsigned int queue_ud_kind(uint64_t ud)
 	return (ud >> 16) & 0xff;
 }
 
-static inline unsigned int queue_ud_tgt_data(uint64_t ud)
+static inline uint32_t queue_ud_tgt_data(uint64_t ud)
 {
-	return (ud >> 24) & 0xff;
+	return ud >> 24;
 }
 
-/* An SQE for a target; submits the queue first if the ring is full. */
-struct io_uring_sqe *queue_get_sqe(struct ublk_queue *q);
+/*
+ * The target API's half in the queue.
+ *
+ * An SQE for the target's I/O on behalf of tag, counted until its CQE
+ * comes back to ops->io_done() with tgt_data in its user_data.  Fill it
+ * with an io_uring_prep_*() on a registered slot (QUEUE_FILE_TARGET + i)
+ * and set any flags of your own; the queue adds IOSQE_FIXED_FILE and
+ * user_data when the hook returns.  Several per request are fine (a send
+ * and a receive); tag QUEUE_NO_TAG is for SQEs of the queue's own, such
+ * as a receive of whichever reply comes next, which hold no request and
+ * do not keep a stopping queue alive.  NULL if the ring has no room even
+ * after a submit.
+ */
+struct io_uring_sqe *queue_tgt_sqe(struct ublk_queue *q, unsigned int tag,
+				   uint32_t tgt_data);
+
+/*
+ * Finish tag with res (bytes, or -errno) from outside its own hooks, e.g.
+ * when a reply for it arrives on a QUEUE_NO_TAG CQE.  The commit waits
+ * until none of tag's SQEs is in flight.
+ */
+void queue_complete_io(struct ublk_queue *q, unsigned int tag, int res);
+
+/* A CQE of this queue's ring (exposed for unit tests). */
+void queue_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe);
 
 /* Fill an SQE with a ublk I/O command (exposed for unit tests). */
 void queue_prep_io_cmd(struct io_uring_sqe *sqe, uint32_t cmd_op,

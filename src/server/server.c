@@ -210,8 +210,8 @@ static int server_setup(struct server *s, struct uerr *err)
 		return uerr_sys(err, errno, "cannot open %s", s->ref.path);
 
 	s->shmem_zc = info->flags & UBLK_F_SHMEM_ZC;
-	s->cfg->tgt->shmem_zc = s->shmem_zc;
 	s->shmem.budget = s->cfg->shmem_budget;
+	s->cfg->qopts.shmem = s->shmem_zc ? &s->shmem : NULL;
 
 	s->queues = calloc(info->nr_hw_queues, sizeof(*s->queues));
 	if (!s->queues)
@@ -224,7 +224,6 @@ static int server_setup(struct server *s, struct uerr *err)
 			return ret;
 		s->queues[i].owner = s;
 		s->queues[i].on_event = queue_event;
-		s->queues[i].shmem = s->shmem_zc ? &s->shmem : NULL;
 	}
 	ret = server_drop_caps(s, err);
 	if (ret < 0)

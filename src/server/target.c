@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "server/target.h"
 #include "server/targets/names.h"
@@ -15,11 +15,13 @@ static const struct target_ops *const targets[] = {
 #endif
 };
 
+#define NR_TARGETS (sizeof(targets) / sizeof(targets[0]))
+
 const struct target_ops *target_find(const char *name)
 {
 	unsigned int i;
 
-	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
+	for (i = 0; i < NR_TARGETS; i++)
 		if (!strcmp(targets[i]->name, name))
 			return targets[i];
 	return NULL;
@@ -30,25 +32,42 @@ const char *target_names(void)
 	return TARGET_NAMES_TEXT;
 }
 
+void target_print_help(FILE *f)
+{
+	unsigned int i;
+
+	fputs("\nTargets:\n", f);
+	for (i = 0; i < NR_TARGETS; i++)
+		fprintf(f, "  %-6s %s\n", targets[i]->name, targets[i]->help);
+}
+
 int target_open(struct target *t, const char *name, const struct target_opts *o,
 		struct uerr *err)
 {
 	memset(t, 0, sizeof(*t));
-	t->fd = -1;
 	t->lbs_shift = 9;
 	t->pbs_shift = 12;
 	t->ops = target_find(name);
 	if (!t->ops)
 		return uerr_set(err, EINVAL, "unknown target '%s' (known: %s)",
 				name, target_names());
+	if (t->ops->priv_size) {
+		t->priv = calloc(1, t->ops->priv_size);
+		if (!t->priv)
+			return uerr_sys(err, ENOMEM, "target %s", name);
+	}
 	return t->ops->open(t, o, err);
 }
 
 void target_close(struct target *t)
 {
-	if (t->ops && t->ops->close)
+	if (t->ops && t->ops->close && (t->priv || !t->ops->priv_size))
 		t->ops->close(t);
-	if (t->fd >= 0)
-		close(t->fd);
-	t->fd = -1;
+	free(t->priv);
+	t->priv = NULL;
+}
+
+const char *target_backing(const struct target *t)
+{
+	return t->ops->backing ? t->ops->backing(t) : NULL;
 }

@@ -76,12 +76,10 @@ static int fault_queue_io(struct ublk_queue *q, unsigned int tag,
 	if (iod->start_sector == FAULT_NEWRING_SECTOR)
 		return fault_new_ring();
 	if (iod->start_sector == FAULT_RINGOP_SECTOR) {
-		sqe = queue_get_sqe(q);
+		sqe = queue_tgt_sqe(q, tag, 0);
 		if (!sqe)
 			return -EBUSY;
 		io_uring_prep_openat(sqe, AT_FDCWD, "/etc/passwd", O_RDONLY, 0);
-		sqe->user_data = queue_ud(tag, QUEUE_UD_TGT, 0);
-		q->tgt_inflight++;
 		return TARGET_IO_QUEUED;
 	}
 	return iod->nr_sectors << 9;
@@ -99,6 +97,7 @@ static int fault_io_done(struct ublk_queue *q, unsigned int tag,
 
 const struct target_ops target_fault_ops = {
 	.name = "fault",
+	.help = "(test build) null with traps that break the confinement",
 	.open = fault_open,
 	.queue_io = fault_queue_io,
 	.io_done = fault_io_done,

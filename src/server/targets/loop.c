@@ -17,6 +17,12 @@
 #include "server/queue.h"
 #include "server/target.h"
 
+struct loop {
+	int fd;		     /* the backing, QUEUE_FILE_TARGET on the rings */
+	bool direct;	     /* opened with O_DIRECT */
+	char path[PATH_MAX]; /* absolute */
+};
+
 static unsigned int ilog2_u32(uint32_t v)
 {
 	unsigned int s = 0;
@@ -48,112 +54,166 @@ static uint32_t dio_align(int fd)
 	return 4096;
 }
 
-static int loop_open_backing(struct target *t, struct uerr *err)
+static int loop_open_backing(struct loop *l, struct uerr *err)
 {
 	int fd;
 
-	fd = open(t->backing, O_RDWR | O_CLOEXEC | O_DIRECT);
+	fd = open(l->path, O_RDWR | O_CLOEXEC | O_DIRECT);
 	if (fd >= 0) {
-		t->direct = true;
+		l->direct = true;
 	} else if (errno == EINVAL) {
 		/* This file system has no O_DIRECT: use the page cache. */
-		fd = open(t->backing, O_RDWR | O_CLOEXEC);
+		fd = open(l->path, O_RDWR | O_CLOEXEC);
 	}
 	if (fd < 0)
 		return uerr_sys(err, errno, "cannot open backing file %s",
-				t->backing);
-	t->fd = fd;
+				l->path);
+	l->fd = fd;
 	return 0;
 }
 
-static int loop_open(struct target *t, const struct target_opts *o,
-		     struct uerr *err)
+/* A block device's size and logical block size */
+static int loop_blockdev_geometry(struct target *t, const struct loop *l,
+				  uint64_t *bytes, struct uerr *err)
 {
-	uint64_t bytes, bs;
+	int lbs;
+
+	if (ioctl(l->fd, BLKGETSIZE64, bytes) < 0)
+		return uerr_sys(err, errno, "size of %s", l->path);
+	if (ioctl(l->fd, BLKSSZGET, &lbs) < 0)
+		return uerr_sys(err, errno, "block size of %s", l->path);
+	t->lbs_shift = ilog2_u32(lbs);
+	return 0;
+}
+
+/* A regular file's logical block size is the smallest direct I/O. */
+static int loop_file_geometry(struct target *t, struct loop *l,
+			      struct uerr *err)
+{
 	uint32_t align;
-	struct stat st;
-	int ret, lbs;
 
-	if (!o->backing)
-		return uerr_set(err, EINVAL,
-				"the loop target needs a backing file (-f)");
-	if (!realpath(o->backing, t->backing))
-		return uerr_sys(err, errno, "backing file %s", o->backing);
-	if (stat(t->backing, &st) < 0)
-		return uerr_sys(err, errno, "backing file %s", t->backing);
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		return uerr_set(err, EINVAL,
-				"backing %s is neither a regular file nor a "
-				"block device",
-				t->backing);
-	ret = loop_open_backing(t, err);
-	if (ret < 0)
-		return ret;
-	if (fstat(t->fd, &st) < 0)
-		return uerr_sys(err, errno, "stat %s", t->backing);
-
-	if (S_ISBLK(st.st_mode)) {
-		t->is_blockdev = true;
-		if (ioctl(t->fd, BLKGETSIZE64, &bytes) < 0)
-			return uerr_sys(err, errno, "size of %s", t->backing);
-		if (ioctl(t->fd, BLKSSZGET, &lbs) < 0)
-			return uerr_sys(err, errno, "block size of %s",
-					t->backing);
-		t->lbs_shift = ilog2_u32(lbs);
-	} else if (S_ISREG(st.st_mode)) {
-		bytes = st.st_size;
-		if (t->direct) {
-			align = dio_align(t->fd);
-			if (!align || align > 4096 || !is_pow2(align)) {
-				/* No usable direct I/O: go buffered. */
-				close(t->fd);
-				t->fd = open(t->backing, O_RDWR | O_CLOEXEC);
-				if (t->fd < 0)
-					return uerr_sys(err, errno,
-							"cannot open %s",
-							t->backing);
-				t->direct = false;
-			} else if (align > 512) {
-				t->lbs_shift = ilog2_u32(align);
-			}
-		}
-	} else {
-		return uerr_set(err, EINVAL,
-				"backing %s is neither a regular file nor a "
-				"block device",
-				t->backing);
+	if (!l->direct)
+		return 0;
+	align = dio_align(l->fd);
+	if (!align || align > 4096 || !is_pow2(align)) {
+		/* No usable direct I/O: go buffered. */
+		close(l->fd);
+		l->fd = open(l->path, O_RDWR | O_CLOEXEC);
+		if (l->fd < 0)
+			return uerr_sys(err, errno, "cannot open %s", l->path);
+		l->direct = false;
+	} else if (align > 512) {
+		t->lbs_shift = ilog2_u32(align);
 	}
-	if (t->pbs_shift < t->lbs_shift)
-		t->pbs_shift = t->lbs_shift;
+	return 0;
+}
 
-	bs = 1ULL << t->lbs_shift;
-	if (o->size) {
-		if (o->size > bytes)
+/* --size, or all of the backing's bytes, in whole logical blocks */
+static int loop_set_size(struct target *t, const struct loop *l, uint64_t bytes,
+			 uint64_t size, struct uerr *err)
+{
+	uint64_t bs = 1ULL << t->lbs_shift;
+
+	if (size) {
+		if (size > bytes)
 			return uerr_set(err, EINVAL,
 					"--size %llu is larger than %s (%llu "
 					"bytes)",
-					(unsigned long long)o->size, t->backing,
+					(unsigned long long)size, l->path,
 					(unsigned long long)bytes);
-		if (o->size % bs)
+		if (size % bs)
 			return uerr_set(err, EINVAL,
 					"--size must be a multiple of %llu "
 					"bytes",
 					(unsigned long long)bs);
-		bytes = o->size;
+		bytes = size;
 	}
 	t->size = bytes & ~(bs - 1);
 	if (!t->size)
 		return uerr_set(err, EINVAL,
 				"backing file %s is smaller than one %llu-byte "
 				"block",
-				t->backing, (unsigned long long)bs);
+				l->path, (unsigned long long)bs);
+	return 0;
+}
+
+static int loop_open(struct target *t, const struct target_opts *o,
+		     struct uerr *err)
+{
+	struct loop *l = t->priv;
+	uint64_t bytes = 0;
+	struct stat st;
+	int ret;
+
+	l->fd = -1;
+	if (!o->backing)
+		return uerr_set(err, EINVAL,
+				"the loop target needs a backing file (-f)");
+	if (!realpath(o->backing, l->path))
+		return uerr_sys(err, errno, "backing file %s", o->backing);
+	if (stat(l->path, &st) < 0)
+		return uerr_sys(err, errno, "backing file %s", l->path);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return uerr_set(err, EINVAL,
+				"backing %s is neither a regular file nor a "
+				"block device",
+				l->path);
+	ret = loop_open_backing(l, err);
+	if (ret < 0)
+		return ret;
+	if (fstat(l->fd, &st) < 0)
+		return uerr_sys(err, errno, "stat %s", l->path);
+
+	if (S_ISBLK(st.st_mode)) {
+		ret = loop_blockdev_geometry(t, l, &bytes, err);
+	} else if (S_ISREG(st.st_mode)) {
+		bytes = st.st_size;
+		ret = loop_file_geometry(t, l, err);
+	} else {
+		ret = uerr_set(err, EINVAL,
+			       "backing %s is neither a regular file nor a "
+			       "block device",
+			       l->path);
+	}
+	if (ret < 0)
+		return ret;
+	if (t->pbs_shift < t->lbs_shift)
+		t->pbs_shift = t->lbs_shift;
+	ret = loop_set_size(t, l, bytes, o->size, err);
+	if (ret < 0)
+		return ret;
 	/* Writes may sit in a cache below us: ask the kernel for FLUSH. */
 	t->attrs = UBLK_ATTR_VOLATILE_CACHE | UBLK_ATTR_FUA;
 	t->discard = true;
 	return 0;
 }
 
-/* Queue the rest of a read or write that is t->ios[tag].done bytes in. */
+static void loop_close(struct target *t)
+{
+	struct loop *l = t->priv;
+
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+}
+
+static const char *loop_backing(const struct target *t)
+{
+	const struct loop *l = t->priv;
+
+	return l->path;
+}
+
+static int loop_queue_setup(struct ublk_queue *q, int *files, struct uerr *err)
+{
+	const struct loop *l = q->tgt->priv;
+
+	(void)err;
+	files[0] = l->fd;
+	return 1;
+}
+
+/* Queue the rest of a read or write that is q->ios[tag].done bytes in. */
 static void loop_queue_rw(struct ublk_queue *q, unsigned int tag,
 			  const struct ublksrv_io_desc *iod,
 			  struct io_uring_sqe *sqe)
@@ -168,15 +228,15 @@ static void loop_queue_rw(struct ublk_queue *q, unsigned int tag,
 
 	/* Registered buffers save pinning the pages on every I/O. */
 	if (fixed && read)
-		io_uring_prep_read_fixed(sqe, QUEUE_FILE_BACKING, buf, len, off,
+		io_uring_prep_read_fixed(sqe, QUEUE_FILE_TARGET, buf, len, off,
 					 tag);
 	else if (fixed)
-		io_uring_prep_write_fixed(sqe, QUEUE_FILE_BACKING, buf, len,
-					  off, tag);
+		io_uring_prep_write_fixed(sqe, QUEUE_FILE_TARGET, buf, len, off,
+					  tag);
 	else if (read)
-		io_uring_prep_read(sqe, QUEUE_FILE_BACKING, buf, len, off);
+		io_uring_prep_read(sqe, QUEUE_FILE_TARGET, buf, len, off);
 	else
-		io_uring_prep_write(sqe, QUEUE_FILE_BACKING, buf, len, off);
+		io_uring_prep_write(sqe, QUEUE_FILE_TARGET, buf, len, off);
 	if (!read && (ublk_iod_flags(iod) & UBLK_IO_F_FUA))
 		sqe->rw_flags = RWF_DSYNC;
 }
@@ -197,7 +257,7 @@ static int loop_queue_io(struct ublk_queue *q, unsigned int tag,
 	    (off > q->tgt->size || len > q->tgt->size - off))
 		return -EIO;
 
-	sqe = queue_get_sqe(q);
+	sqe = queue_tgt_sqe(q, tag, 0);
 	if (!sqe)
 		return -EBUSY;
 	switch (op) {
@@ -206,18 +266,15 @@ static int loop_queue_io(struct ublk_queue *q, unsigned int tag,
 		loop_queue_rw(q, tag, iod, sqe);
 		break;
 	case UBLK_IO_OP_FLUSH:
-		io_uring_prep_fsync(sqe, QUEUE_FILE_BACKING, 0);
+		io_uring_prep_fsync(sqe, QUEUE_FILE_TARGET, 0);
 		break;
 	case UBLK_IO_OP_DISCARD:
 	case UBLK_IO_OP_WRITE_ZEROES:
 		io_uring_prep_fallocate(
-			sqe, QUEUE_FILE_BACKING,
+			sqe, QUEUE_FILE_TARGET,
 			FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
 		break;
 	}
-	sqe->flags |= IOSQE_FIXED_FILE;
-	sqe->user_data = queue_ud(tag, QUEUE_UD_TGT, 0);
-	q->tgt_inflight++;
 	return TARGET_IO_QUEUED;
 }
 
@@ -247,27 +304,23 @@ static int loop_io_done(struct ublk_queue *q, unsigned int tag,
 		return len;
 
 	/* Short transfer: queue the rest. */
-	sqe = queue_get_sqe(q);
+	sqe = queue_tgt_sqe(q, tag, 0);
 	if (!sqe)
 		return -EIO;
 	loop_queue_rw(q, tag, iod, sqe);
-	sqe->flags |= IOSQE_FIXED_FILE;
-	sqe->user_data = queue_ud(tag, QUEUE_UD_TGT, 0);
-	q->tgt_inflight++;
 	return TARGET_IO_QUEUED;
 }
 
-static unsigned int loop_ring_ops(const struct target *t, bool fixed_bufs,
-				  uint8_t *ops)
+static unsigned int loop_ring_ops(const struct ublk_queue *q, uint8_t *ops)
 {
 	unsigned int n = 0;
 
-	if (fixed_bufs) {
+	if (q->fixed_bufs) {
 		ops[n++] = IORING_OP_READ_FIXED;
 		ops[n++] = IORING_OP_WRITE_FIXED;
 	}
 	/* Plain reads and writes: without fixed buffers, or zero copy. */
-	if (!fixed_bufs || t->shmem_zc) {
+	if (!q->fixed_bufs || q->shmem) {
 		ops[n++] = IORING_OP_READ;
 		ops[n++] = IORING_OP_WRITE;
 	}
@@ -278,9 +331,14 @@ static unsigned int loop_ring_ops(const struct target *t, bool fixed_bufs,
 
 const struct target_ops target_loop_ops = {
 	.name = "loop",
+	.help = "a file or block device (-f FILE); --size: at most its size",
+	.priv_size = sizeof(struct loop),
 	.open = loop_open,
+	.close = loop_close,
+	.queue_setup = loop_queue_setup,
+	.ring_ops = loop_ring_ops,
 	.queue_io = loop_queue_io,
 	.io_done = loop_io_done,
-	.ring_ops = loop_ring_ops,
+	.backing = loop_backing,
 	.fixed_buffers = true,
 };

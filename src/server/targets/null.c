@@ -53,6 +53,7 @@ static int null_io_done(struct ublk_queue *q, unsigned int tag,
 
 const struct target_ops target_null_ops = {
 	.name = "null",
+	.help = "completes every I/O at once; --size: 250G unless given",
 	.open = null_open,
 	.queue_io = null_queue_io,
 	.io_done = null_io_done,
