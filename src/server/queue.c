@@ -44,36 +44,48 @@ void queue_prep_io_cmd(struct io_uring_sqe *sqe, uint32_t cmd_op,
 	sqe->user_data = queue_ud(tag, QUEUE_UD_CMD, 0);
 }
 
-/* The target has filled the SQE queue_tgt_sqe() gave it: make it valid. */
-static void queue_tgt_sqe_finish(struct ublk_queue *q)
+/*
+ * The target has filled the SQE queue_tgt_sqe() gave it: make it valid.
+ * After the target's prep, as io_uring_prep_*() clear the flags; at the
+ * latest before the ring is submitted.
+ */
+static inline void queue_tgt_sqe_finish(struct ublk_queue *q)
 {
-	if (!q->tgt_sqe)
-		return;
-	/* After the prep: io_uring_prep_*() clear the flags. */
-	q->tgt_sqe->flags |= IOSQE_FIXED_FILE;
-	q->tgt_sqe->user_data = q->tgt_sqe_ud;
-	q->tgt_sqe = NULL;
+	if (q->tgt_sqe) {
+		q->tgt_sqe->flags |= IOSQE_FIXED_FILE;
+		q->tgt_sqe->user_data = q->tgt_sqe_ud;
+		q->tgt_sqe = NULL;
+	}
 }
 
-static struct io_uring_sqe *queue_get_sqe(struct ublk_queue *q)
+void queue_sqes_ready(struct ublk_queue *q)
 {
-	struct io_uring_sqe *sqe;
+	queue_tgt_sqe_finish(q);
+}
 
-	queue_tgt_sqe_finish(q); /* before anything may be submitted */
-	sqe = io_uring_get_sqe(&q->ring);
-	if (!sqe) {
-		/* Ring sized for 2 SQEs a tag; this is a safety net. */
-		io_uring_submit(&q->ring);
-		sqe = io_uring_get_sqe(&q->ring);
-	}
-	return sqe;
+/* Ring sized for 2 SQEs a tag; this is a safety net. */
+static __attribute__((noinline, cold)) struct io_uring_sqe *
+queue_get_sqe_full(struct ublk_queue *q)
+{
+	queue_tgt_sqe_finish(q); /* it is submitted now */
+	io_uring_submit(&q->ring);
+	return io_uring_get_sqe(&q->ring);
+}
+
+static inline struct io_uring_sqe *queue_get_sqe(struct ublk_queue *q)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+
+	return sqe ? sqe : queue_get_sqe_full(q);
 }
 
 struct io_uring_sqe *queue_tgt_sqe(struct ublk_queue *q, unsigned int tag,
 				   uint32_t tgt_data)
 {
-	struct io_uring_sqe *sqe = queue_get_sqe(q);
+	struct io_uring_sqe *sqe;
 
+	queue_tgt_sqe_finish(q); /* the one before, if any */
+	sqe = queue_get_sqe(q);
 	if (!sqe)
 		return NULL;
 	q->tgt_sqe = sqe;
@@ -132,21 +144,26 @@ static bool queue_locate_data(struct ublk_queue *q, unsigned int tag,
 	return true;
 }
 
-/* Commit tag once the target has its result and no SQE in flight. */
-static void queue_try_commit(struct ublk_queue *q, unsigned int tag)
+/*
+ * The target's result for tag: commit it, or keep it until the last of
+ * tag's SQEs has completed (its buffer is in use until then).
+ */
+static inline void queue_result(struct ublk_queue *q, unsigned int tag, int res)
 {
 	struct ublk_io *io = &q->ios[tag];
 
-	if (io->tgt_sqes || io->result == TARGET_IO_QUEUED)
+	if (io->tgt_sqes) {
+		io->result = res;
+		io->kept = true;
 		return;
-	queue_commit(q, tag, io->result);
-	io->result = TARGET_IO_QUEUED;
+	}
+	io->kept = false; /* a result kept before is replaced */
+	queue_commit(q, tag, res);
 }
 
 void queue_complete_io(struct ublk_queue *q, unsigned int tag, int res)
 {
-	q->ios[tag].result = res;
-	queue_try_commit(q, tag);
+	queue_result(q, tag, res);
 }
 
 static void queue_handle_io(struct ublk_queue *q, unsigned int tag)
@@ -156,35 +173,51 @@ static void queue_handle_io(struct ublk_queue *q, unsigned int tag)
 	int ret;
 
 	io->done = 0;
-	io->result = TARGET_IO_QUEUED;
 	stats_add(&q->stats->ios);
 	if (!queue_locate_data(q, tag, iod)) {
-		queue_complete_io(q, tag, -EIO);
+		queue_commit(q, tag, -EIO);
 		return;
 	}
 	ret = q->tgt->ops->queue_io(q, tag, iod);
-	queue_tgt_sqe_finish(q);
-	if (ret != TARGET_IO_QUEUED)
-		queue_complete_io(q, tag, ret);
+	if (ret == TARGET_IO_QUEUED)
+		return;
+	/* Nothing is kept for a new request: no need to clear io->kept. */
+	if (io->tgt_sqes) {
+		io->result = ret;
+		io->kept = true;
+	} else {
+		queue_commit(q, tag, ret);
+	}
 }
 
 static void queue_handle_tgt_cqe(struct ublk_queue *q, unsigned int tag,
 				 const struct io_uring_cqe *cqe)
 {
+	struct ublk_io *io;
 	int ret;
 
 	if (tag == QUEUE_NO_TAG) {
 		q->tgt->ops->io_done(q, tag, cqe);
-		queue_tgt_sqe_finish(q);
 		return;
 	}
+	io = &q->ios[tag];
+	io->tgt_sqes--;
 	q->tgt_inflight--;
-	q->ios[tag].tgt_sqes--;
 	ret = q->tgt->ops->io_done(q, tag, cqe);
-	queue_tgt_sqe_finish(q);
-	if (ret != TARGET_IO_QUEUED)
-		q->ios[tag].result = ret;
-	queue_try_commit(q, tag);
+	if (ret != TARGET_IO_QUEUED) {
+		queue_result(q, tag, ret);
+	} else if (!io->tgt_sqes && io->kept) {
+		/* The last SQE is done: the result given earlier goes now. */
+		io->kept = false;
+		queue_commit(q, tag, io->result);
+	}
+}
+
+static __attribute__((noinline, cold)) void
+queue_cmd_failed(const struct ublk_queue *q, unsigned int tag, int res)
+{
+	fprintf(stderr, "queue %u: ublk command for tag %u failed: %s\n",
+		q->q_id, tag, strerror(-res));
 }
 
 void queue_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
@@ -202,13 +235,9 @@ void queue_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 		queue_handle_io(q, tag);
 		return;
 	}
-	if (cqe->res == UBLK_IO_RES_ABORT) {
-		/* The device is stopping: this tag is done for good. */
-		q->aborting = true;
-		return;
-	}
-	fprintf(stderr, "queue %u: ublk command for tag %u failed: %s\n",
-		q->q_id, tag, strerror(-cqe->res));
+	if (cqe->res != UBLK_IO_RES_ABORT)
+		queue_cmd_failed(q, tag, cqe->res);
+	/* The device is stopping: this tag is done for good. */
 	q->aborting = true;
 }
 
@@ -373,6 +402,7 @@ static void *queue_thread(void *arg)
 		return NULL;
 
 	while (q->cmd_inflight || q->tgt_inflight) {
+		queue_sqes_ready(q);
 		ret = io_uring_submit_and_wait(&q->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY) {
 			fprintf(stderr, "queue %u: io_uring_enter: %s\n",

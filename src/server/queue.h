@@ -36,8 +36,9 @@ struct ublk_io {
 	void *buf;     /* our own buffer, the kernel copies to and from it */
 	void *data;    /* where this I/O's data is: buf, or shared memory */
 	uint32_t done; /* bytes a target has moved so far (short I/O) */
-	int result;    /* the target's result, or TARGET_IO_QUEUED */
-	unsigned int tgt_sqes; /* this tag's target SQEs in flight */
+	uint16_t tgt_sqes; /* this tag's target SQEs in flight */
+	bool kept;	   /* result is given, waiting for tgt_sqes to be 0 */
+	int result;
 };
 
 /* Where queue threads wait until the server has confined the process. */
@@ -116,7 +117,7 @@ static inline uint32_t queue_ud_tgt_data(uint64_t ud)
  * comes back to ops->io_done() with tgt_data in its user_data.  Fill it
  * with an io_uring_prep_*() on a registered slot (QUEUE_FILE_TARGET + i)
  * and set any flags of your own; the queue adds IOSQE_FIXED_FILE and
- * user_data when the hook returns.  Several per request are fine (a send
+ * user_data before the ring is submitted.  Several per request are fine (a send
  * and a receive); tag QUEUE_NO_TAG is for SQEs of the queue's own, such
  * as a receive of whichever reply comes next, which hold no request and
  * do not keep a stopping queue alive.  NULL if the ring has no room even
@@ -134,6 +135,8 @@ void queue_complete_io(struct ublk_queue *q, unsigned int tag, int res);
 
 /* A CQE of this queue's ring (exposed for unit tests). */
 void queue_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe);
+/* Before a submit: the last SQE a target got is complete (the same). */
+void queue_sqes_ready(struct ublk_queue *q);
 
 /* Fill an SQE with a ublk I/O command (exposed for unit tests). */
 void queue_prep_io_cmd(struct io_uring_sqe *sqe, uint32_t cmd_op,

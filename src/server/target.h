@@ -19,9 +19,9 @@
  *  close()       in the CLI once the server runs, and in the server at exit.
  *
  * The queue does the bookkeeping (server/queue.h): queue_tgt_sqe() gives
- * a target an SQE for a tag, counted, with IOSQE_FIXED_FILE and user_data
- * set once the hook returns; a tag is committed when the target has given
- * its result and none of its SQEs is still in flight.
+ * a target an SQE for a tag, counted, and sets IOSQE_FIXED_FILE and
+ * user_data after the target's prep; a tag is committed when the target
+ * has given its result and none of its SQEs is still in flight.
  */
 #ifndef UBLK_USER_TARGET_H
 #define UBLK_USER_TARGET_H

@@ -89,6 +89,7 @@ static void request(unsigned int tag)
 	cqe.res = UBLK_IO_RES_OK;
 	q.cmd_inflight++; /* as FETCH_REQ did */
 	queue_handle_cqe(&q, &cqe);
+	queue_sqes_ready(&q); /* as the queue does before it submits */
 }
 
 static void target_cqe(unsigned int tag, uint32_t data, int res)
@@ -98,6 +99,7 @@ static void target_cqe(unsigned int tag, uint32_t data, int res)
 	cqe.user_data = queue_ud(tag, QUEUE_UD_TGT, data);
 	cqe.res = res;
 	queue_handle_cqe(&q, &cqe);
+	queue_sqes_ready(&q);
 }
 
 /* The one new SQE is a COMMIT_AND_FETCH of tag with result res */
@@ -124,7 +126,7 @@ static int one_queue_io(struct ublk_queue *qq, unsigned int tag,
 
 	if (!sqe)
 		return -EBUSY;
-	/* io_uring_prep_*() clear sqe->flags: the queue sets them after */
+	/* io_uring_prep_*() clear sqe->flags: the queue sets them later */
 	io_uring_prep_read(sqe, QUEUE_FILE_TARGET, qq->ios[tag].data,
 			   iod->nr_sectors << 9, iod->start_sector << 9);
 	return TARGET_IO_QUEUED;
@@ -203,7 +205,8 @@ static void test_now(void)
 #define NET_SEND 1
 #define NET_RECV 2
 
-static bool early_result; /* the send's CQE carries the result */
+/* Which CQE carries the result: the receive's, the send's, or neither */
+static enum { ON_RECV, ON_SEND, LATER } net_result;
 
 static int net_queue_io(struct ublk_queue *qq, unsigned int tag,
 			const struct ublksrv_io_desc *iod)
@@ -231,8 +234,8 @@ static int net_io_done(struct ublk_queue *qq, unsigned int tag,
 	if (cqe->res < 0)
 		return cqe->res;
 	if (queue_ud_tgt_data(cqe->user_data) == NET_SEND)
-		return early_result ? 4096 : TARGET_IO_QUEUED;
-	return early_result ? TARGET_IO_QUEUED : cqe->res;
+		return net_result == ON_SEND ? 4096 : TARGET_IO_QUEUED;
+	return net_result == ON_RECV ? cqe->res : TARGET_IO_QUEUED;
 }
 
 static const struct target_ops net_ops = {
@@ -246,7 +249,7 @@ static void test_send_recv(void)
 	struct io_uring_sqe *send, *recv;
 
 	note("a send and a receive per request");
-	early_result = false;
+	net_result = ON_RECV;
 	request(TAG);
 	if (!is_int(sq_new(), 2, "two SQEs"))
 		return;
@@ -271,7 +274,7 @@ static void test_send_recv(void)
 	is_int(q.tgt_inflight, 0, "  nothing in flight");
 
 	note("a result while the tag still has an SQE in flight");
-	early_result = true;
+	net_result = ON_SEND;
 	mark_sq();
 	request(TAG);
 	mark_sq();
@@ -281,7 +284,7 @@ static void test_send_recv(void)
 	is_commit(TAG, 4096, "then the tag is committed with it");
 
 	note("two results: the last one given is committed");
-	early_result = false;
+	net_result = ON_RECV;
 	mark_sq();
 	request(TAG);
 	mark_sq();
@@ -289,6 +292,17 @@ static void test_send_recv(void)
 	is_int(sq_new(), 0, "a failed send waits for its receive");
 	target_cqe(TAG, NET_RECV, -ECANCELED);
 	is_commit(TAG, -ECANCELED, "the last result given is committed");
+
+	note("no result from either CQE: the target finishes it later");
+	net_result = LATER;
+	mark_sq();
+	request(TAG);
+	mark_sq();
+	target_cqe(TAG, NET_SEND, 3);
+	target_cqe(TAG, NET_RECV, 4096);
+	is_int(sq_new(), 0, "no commit, nothing kept from before is used");
+	queue_complete_io(&q, TAG, 512);
+	is_commit(TAG, 512, "queue_complete_io() commits it");
 }
 
 /* --- a receive of whichever reply comes next ------------------------------ */
