@@ -63,7 +63,10 @@ void queue_sqes_ready(struct ublk_queue *q)
 	queue_tgt_sqe_finish(q);
 }
 
-/* Ring sized for 2 SQEs a tag; this is a safety net. */
+/*
+ * The ring is full (it has 2 SQEs a tag: a safety net): submit what is
+ * there.  Out of line, so that the usual path needs no stack frame.
+ */
 static __attribute__((noinline, cold)) struct io_uring_sqe *
 queue_get_sqe_full(struct ublk_queue *q)
 {
@@ -72,22 +75,11 @@ queue_get_sqe_full(struct ublk_queue *q)
 	return io_uring_get_sqe(&q->ring);
 }
 
-static inline struct io_uring_sqe *queue_get_sqe(struct ublk_queue *q)
+static inline struct io_uring_sqe *queue_tgt_sqe_count(struct ublk_queue *q,
+						       struct io_uring_sqe *sqe,
+						       unsigned int tag,
+						       uint32_t tgt_data)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
-
-	return sqe ? sqe : queue_get_sqe_full(q);
-}
-
-struct io_uring_sqe *queue_tgt_sqe(struct ublk_queue *q, unsigned int tag,
-				   uint32_t tgt_data)
-{
-	struct io_uring_sqe *sqe;
-
-	queue_tgt_sqe_finish(q); /* the one before, if any */
-	sqe = queue_get_sqe(q);
-	if (!sqe)
-		return NULL;
 	q->tgt_sqe = sqe;
 	q->tgt_sqe_ud = queue_ud(tag, QUEUE_UD_TGT, tgt_data);
 	if (tag != QUEUE_NO_TAG) {
@@ -97,17 +89,52 @@ struct io_uring_sqe *queue_tgt_sqe(struct ublk_queue *q, unsigned int tag,
 	return sqe;
 }
 
-static int queue_issue_cmd(struct ublk_queue *q, unsigned int tag, uint32_t op,
-			   int32_t result)
+static __attribute__((noinline, cold)) struct io_uring_sqe *
+queue_tgt_sqe_full(struct ublk_queue *q, unsigned int tag, uint32_t tgt_data)
 {
-	struct io_uring_sqe *sqe = queue_get_sqe(q);
+	struct io_uring_sqe *sqe = queue_get_sqe_full(q);
 
+	return sqe ? queue_tgt_sqe_count(q, sqe, tag, tgt_data) : NULL;
+}
+
+struct io_uring_sqe *queue_tgt_sqe(struct ublk_queue *q, unsigned int tag,
+				   uint32_t tgt_data)
+{
+	struct io_uring_sqe *sqe;
+
+	queue_tgt_sqe_finish(q); /* the one before, if any */
+	sqe = io_uring_get_sqe(&q->ring);
 	if (!sqe)
-		return -EBUSY;
+		return queue_tgt_sqe_full(q, tag, tgt_data);
+	return queue_tgt_sqe_count(q, sqe, tag, tgt_data);
+}
+
+static inline int queue_fill_cmd(struct ublk_queue *q, struct io_uring_sqe *sqe,
+				 unsigned int tag, uint32_t op, int32_t result)
+{
 	queue_prep_io_cmd(sqe, op, q->q_id, tag, result,
 			  (uint64_t)(uintptr_t)q->ios[tag].buf);
 	q->cmd_inflight++;
 	return 0;
+}
+
+static __attribute__((noinline, cold)) int
+queue_issue_cmd_full(struct ublk_queue *q, unsigned int tag, uint32_t op,
+		     int32_t result)
+{
+	struct io_uring_sqe *sqe = queue_get_sqe_full(q);
+
+	return sqe ? queue_fill_cmd(q, sqe, tag, op, result) : -EBUSY;
+}
+
+static int queue_issue_cmd(struct ublk_queue *q, unsigned int tag, uint32_t op,
+			   int32_t result)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+
+	if (!sqe)
+		return queue_issue_cmd_full(q, tag, op, result);
+	return queue_fill_cmd(q, sqe, tag, op, result);
 }
 
 static void queue_commit(struct ublk_queue *q, unsigned int tag, int result)

@@ -450,6 +450,24 @@ static void test_full_ring(void)
 	       queue_ud(TAG, QUEUE_UD_TGT, 4), "the fifth is finished too");
 }
 
+static void test_full_ring_commits(void)
+{
+	const struct io_uring_sqe *sqe;
+	const struct ublksrv_io_cmd *cmd;
+	unsigned int i;
+
+	note("five commits on a ring of four");
+	for (i = 0; i < 5; i++)
+		request(i % DEPTH);
+	is_int(q.cmd_inflight, 5, "all five committed");
+	is_int(io_uring_sq_ready(&q.ring), 1, "the fifth after a submit");
+	sqe = sq_at(q.ring.sq.sqe_tail - 1);
+	cmd = (const void *)sqe->cmd;
+	ok(sqe->cmd_op == UBLK_U_IO_COMMIT_AND_FETCH_REQ && cmd->tag == 0 &&
+		   cmd->result == 4096,
+	   "  it commits tag 0 with 4096");
+}
+
 int main(void)
 {
 	int ret;
@@ -472,6 +490,8 @@ int main(void)
 	test_resend();
 	if (queue_setup_test(&many_ops, 4) == 0)
 		test_full_ring();
+	if (queue_setup_test(&now_ops, 4) == 0)
+		test_full_ring_commits();
 	queue_teardown_test();
 	return done_testing();
 }

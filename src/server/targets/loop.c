@@ -214,9 +214,9 @@ static int loop_queue_setup(struct ublk_queue *q, int *files, struct uerr *err)
 }
 
 /* Queue the rest of a read or write that is q->ios[tag].done bytes in. */
-static void loop_queue_rw(struct ublk_queue *q, unsigned int tag,
-			  const struct ublksrv_io_desc *iod,
-			  struct io_uring_sqe *sqe)
+static inline __attribute__((always_inline)) void
+loop_queue_rw(struct ublk_queue *q, unsigned int tag,
+	      const struct ublksrv_io_desc *iod, struct io_uring_sqe *sqe)
 {
 	uint32_t done = q->ios[tag].done;
 	uint32_t len = (iod->nr_sectors << 9) - done;
@@ -241,40 +241,63 @@ static void loop_queue_rw(struct ublk_queue *q, unsigned int tag,
 		sqe->rw_flags = RWF_DSYNC;
 }
 
-static int loop_queue_io(struct ublk_queue *q, unsigned int tag,
-			 const struct ublksrv_io_desc *iod)
+/* FLUSH, DISCARD, WRITE_ZEROES, or an op we do not serve */
+static __attribute__((noinline)) int
+loop_queue_other(struct ublk_queue *q, unsigned int tag,
+		 const struct ublksrv_io_desc *iod)
 {
 	uint64_t off = iod->start_sector << 9;
 	uint64_t len = (uint64_t)iod->nr_sectors << 9;
-	struct io_uring_sqe *sqe;
 	uint8_t op = ublk_iod_op(iod);
+	struct io_uring_sqe *sqe;
 
-	if (op != UBLK_IO_OP_READ && op != UBLK_IO_OP_WRITE &&
-	    op != UBLK_IO_OP_FLUSH && op != UBLK_IO_OP_DISCARD &&
+	if (op != UBLK_IO_OP_FLUSH && op != UBLK_IO_OP_DISCARD &&
 	    op != UBLK_IO_OP_WRITE_ZEROES)
 		return -EOPNOTSUPP;
 	if (op != UBLK_IO_OP_FLUSH &&
 	    (off > q->tgt->size || len > q->tgt->size - off))
 		return -EIO;
-
 	sqe = queue_tgt_sqe(q, tag, 0);
 	if (!sqe)
 		return -EBUSY;
-	switch (op) {
-	case UBLK_IO_OP_READ:
-	case UBLK_IO_OP_WRITE:
-		loop_queue_rw(q, tag, iod, sqe);
-		break;
-	case UBLK_IO_OP_FLUSH:
+	if (op == UBLK_IO_OP_FLUSH)
 		io_uring_prep_fsync(sqe, QUEUE_FILE_TARGET, 0);
-		break;
-	case UBLK_IO_OP_DISCARD:
-	case UBLK_IO_OP_WRITE_ZEROES:
+	else
 		io_uring_prep_fallocate(
 			sqe, QUEUE_FILE_TARGET,
 			FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
-		break;
-	}
+	return TARGET_IO_QUEUED;
+}
+
+static int loop_queue_io(struct ublk_queue *q, unsigned int tag,
+			 const struct ublksrv_io_desc *iod)
+{
+	uint64_t off = iod->start_sector << 9;
+	uint64_t len = (uint64_t)iod->nr_sectors << 9;
+	uint8_t op = ublk_iod_op(iod);
+	struct io_uring_sqe *sqe;
+
+	if (op != UBLK_IO_OP_READ && op != UBLK_IO_OP_WRITE)
+		return loop_queue_other(q, tag, iod);
+	if (off > q->tgt->size || len > q->tgt->size - off)
+		return -EIO;
+	sqe = queue_tgt_sqe(q, tag, 0);
+	if (!sqe)
+		return -EBUSY;
+	loop_queue_rw(q, tag, iod, sqe);
+	return TARGET_IO_QUEUED;
+}
+
+/* A short transfer: queue the rest (rare, out of the way) */
+static __attribute__((noinline)) int
+loop_queue_rest(struct ublk_queue *q, unsigned int tag,
+		const struct ublksrv_io_desc *iod)
+{
+	struct io_uring_sqe *sqe = queue_tgt_sqe(q, tag, 0);
+
+	if (!sqe)
+		return -EIO;
+	loop_queue_rw(q, tag, iod, sqe);
 	return TARGET_IO_QUEUED;
 }
 
@@ -284,7 +307,6 @@ static int loop_io_done(struct ublk_queue *q, unsigned int tag,
 	const struct ublksrv_io_desc *iod = &q->iods[tag];
 	uint32_t len = iod->nr_sectors << 9;
 	uint8_t op = ublk_iod_op(iod);
-	struct io_uring_sqe *sqe;
 
 	if (cqe->res < 0)
 		return cqe->res;
@@ -302,13 +324,7 @@ static int loop_io_done(struct ublk_queue *q, unsigned int tag,
 	q->ios[tag].done += cqe->res;
 	if (q->ios[tag].done >= len)
 		return len;
-
-	/* Short transfer: queue the rest. */
-	sqe = queue_tgt_sqe(q, tag, 0);
-	if (!sqe)
-		return -EIO;
-	loop_queue_rw(q, tag, iod, sqe);
-	return TARGET_IO_QUEUED;
+	return loop_queue_rest(q, tag, iod); /* short: the rest */
 }
 
 static unsigned int loop_ring_ops(const struct ublk_queue *q, uint8_t *ops)
