@@ -114,14 +114,14 @@ static inline uint32_t queue_ud_tgt_data(uint64_t ud)
  * The target API's half in the queue.
  *
  * An SQE for the target's I/O on behalf of tag, counted until its CQE
- * comes back to ops->io_done() with tgt_data in its user_data.  Fill it
- * with an io_uring_prep_*() on a registered slot (QUEUE_FILE_TARGET + i)
- * and set any flags of your own; the queue adds IOSQE_FIXED_FILE and
- * user_data before the ring is submitted.  Several per request are fine (a send
- * and a receive); tag QUEUE_NO_TAG is for SQEs of the queue's own, such
- * as a receive of whichever reply comes next, which hold no request and
- * do not keep a stopping queue alive.  NULL if the ring has no room even
- * after a submit.
+ * comes back to ops->io_done() with tgt_data (32 bits) in its user_data.
+ * Fill it with an io_uring_prep_*() on a registered slot
+ * (QUEUE_FILE_TARGET + i) and set any flags of your own; the queue adds
+ * IOSQE_FIXED_FILE and user_data before the ring is submitted.  Several
+ * per request are fine (a send and a receive).  Tag QUEUE_NO_TAG is for
+ * SQEs of the queue's own, such as a receive of whichever reply comes
+ * next: they hold no request and do not keep a stopping queue alive.
+ * NULL if the ring has no room even after a submit.
  */
 struct io_uring_sqe *queue_tgt_sqe(struct ublk_queue *q, unsigned int tag,
 				   uint32_t tgt_data);
@@ -129,7 +129,8 @@ struct io_uring_sqe *queue_tgt_sqe(struct ublk_queue *q, unsigned int tag,
 /*
  * Finish tag with res (bytes, or -errno) from outside its own hooks, e.g.
  * when a reply for it arrives on a QUEUE_NO_TAG CQE.  The commit waits
- * until none of tag's SQEs is in flight.
+ * until none of tag's SQEs is in flight.  A request's result is given
+ * once: returned by a hook, or passed here.
  */
 void queue_complete_io(struct ublk_queue *q, unsigned int tag, int res);
 
