@@ -78,7 +78,10 @@ static int remove_as_owner(const struct ctr_record *r, const struct ctr_disk *d)
 			 r->owner_uid, r->owner_gid);
 		goto fail;
 	}
-	setenv("XDG_RUNTIME_DIR", r->runtime_dir, 1);
+	if (r->runtime_dir[0])
+		setenv("XDG_RUNTIME_DIR", r->runtime_dir, 1);
+	else
+		unsetenv("XDG_RUNTIME_DIR");
 	if (uid != geteuid() || gid != getegid() || caps_is_root()) {
 		snprintf(ids, sizeof(ids), "%u:%u", uid, gid);
 		if (caps_become_user(ids, &err) < 0)
@@ -193,6 +196,8 @@ static int gc_container(const char *dir, const struct ctr_record *r)
 		cli_error(&err);
 		ret = -1;
 	}
+	if (ret == 0)
+		state_tidy();
 	if (ret == 0)
 		printf("container %.12s: removed %u disk%s\n", what, n,
 		       n == 1 ? "" : "s");

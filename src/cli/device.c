@@ -97,8 +97,7 @@ static void dev_view_add_runtime(json_object *o, const struct dev_view *v)
 	bool have;
 
 	have = v->has_record && v->in_kernel &&
-	       state_path(path, sizeof(path), v->info.dev_id, "stats", &err) ==
-		       0 &&
+	       record_path(&v->rec, "stats", path, sizeof(path), &err) == 0 &&
 	       stats_read(path, &sum, &err) == 0;
 	json_object_object_add(o, "ios",
 			       have ? json_object_new_int64(sum.ios) : NULL);
@@ -114,8 +113,10 @@ static void dev_view_add_runtime(json_object *o, const struct dev_view *v)
 			       have ? json_object_new_int64(sum.shmem_bytes) :
 				      NULL);
 	have = v->in_kernel && (v->info.flags & UBLK_F_SHMEM_ZC) &&
-	       state_path(path, sizeof(path), v->info.dev_id, "sock", &err) ==
-		       0 &&
+	       (v->has_record ?
+			record_path(&v->rec, "sock", path, sizeof(path), &err) :
+			state_path(path, sizeof(path), v->info.dev_id, "sock",
+				   &err)) == 0 &&
 	       access(path, F_OK) == 0;
 	json_object_object_add(o, "shmem_socket",
 			       have ? json_object_new_string(path) : NULL);

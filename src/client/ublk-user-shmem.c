@@ -7,23 +7,58 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "ublk-user-shmem.h"
 
+/*
+ * The fallback state directory of a user without a runtime directory, if
+ * it is ours and private: a socket in somebody else's directory would get
+ * our memory.
+ */
+static int fallback_sock(unsigned int dev_id, char *buf, size_t len)
+{
+	char dir[64];
+	struct stat st;
+	int n;
+
+	snprintf(dir, sizeof(dir), "/tmp/ublk-user-%u",
+		 (unsigned int)geteuid());
+	if (lstat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077))
+		return -EPERM;
+	n = snprintf(buf, len, "%s/dev-%u.sock", dir, dev_id);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 int ublk_shmem_socket_path(unsigned int dev_id, char *buf, size_t len)
 {
 	const char *base = getenv("XDG_RUNTIME_DIR");
+	char run[64], alt[128];
+	struct stat st;
 	int n;
 
+	snprintf(run, sizeof(run), "/run/user/%u", (unsigned int)geteuid());
 	if (base && base[0] == '/')
 		n = snprintf(buf, len, "%s/ublk-user/dev-%u.sock", base,
 			     dev_id);
+	else if (lstat(run, &st) == 0 && S_ISDIR(st.st_mode))
+		n = snprintf(buf, len, "%s/ublk-user/dev-%u.sock", run, dev_id);
 	else
-		n = snprintf(buf, len, "/run/user/%u/ublk-user/dev-%u.sock",
-			     (unsigned int)geteuid(), dev_id);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+		return fallback_sock(dev_id, buf, len);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	/* As `ublk-user list`: a device made without a session */
+	if (access(buf, F_OK) < 0 &&
+	    (!base || base[0] != '/' || !strcmp(base, run)) &&
+	    fallback_sock(dev_id, alt, sizeof(alt)) == 0 &&
+	    access(alt, F_OK) == 0 && strlen(alt) < len)
+		strcpy(buf, alt);
+	return 0;
 }
 
 int ublk_shmem_connect(const char *path)

@@ -19,7 +19,12 @@ extern "C" {
 
 #define UBLK_SHMEM_HUGETLB 1U /* back the memfd with huge pages */
 
-/* $XDG_RUNTIME_DIR/ublk-user/dev-ID.sock (else /run/user/UID/...) */
+/*
+ * $XDG_RUNTIME_DIR/ublk-user/dev-ID.sock, else /run/user/UID/ublk-user/...,
+ * else /tmp/ublk-user-UID/dev-ID.sock (where ublk-user puts it for a user
+ * without a runtime directory; -EPERM when that is not the caller's 0700
+ * directory).  Also the last when the first is missing and it is there.
+ */
 int ublk_shmem_socket_path(unsigned int dev_id, char *buf, size_t len);
 /* A connection to a device's socket: an fd */
 int ublk_shmem_connect(const char *path);

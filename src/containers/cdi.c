@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "base/privdir.h"
 #include "containers/cdi.h"
 #include "base/dirids.h"
 #include "base/json.h"
@@ -152,16 +153,29 @@ int cdi_spec_parse(json_object *o, struct cdi_spec *s, struct uerr *err)
 
 int cdi_check_dir(const char *dir, struct uerr *err)
 {
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST && errno != EACCES)
-		return uerr_sys(err, errno, "cannot create %s", dir);
-	if (access(dir, W_OK) < 0)
-		return uerr_sys(err, errno,
-				"--cdi: cannot write CDI specs into %s (podman "
-				"reads them there and in /etc/cdi, which only "
-				"root may write: run add --cdi as root, with "
-				"--user root:root or without --user)",
-				dir);
-	return 0;
+	/* podman trusts every spec in it: root's, and nobody else may write */
+	static const struct privdir_rule rule = {
+		.uid = 0, .gid = 0, .mode = 0755, .deny = 022
+	};
+	int fd, e = ENOENT;
+
+	fd = privdir_open(dir, &rule, geteuid() == 0 ? PRIVDIR_CREATE : 0, err);
+	if (fd < 0 && fd != -ENOENT)
+		return fd;
+	if (fd >= 0 && faccessat(fd, ".", W_OK, AT_EACCESS) == 0) {
+		close(fd);
+		return 0;
+	}
+	if (fd >= 0) {
+		e = errno;
+		close(fd);
+	}
+	return uerr_sys(err, e,
+			"--cdi: cannot write CDI specs into %s (podman "
+			"reads them there and in /etc/cdi, which only "
+			"root may write: run add --cdi as root, with "
+			"--user root:root or without --user)",
+			dir);
 }
 
 int cdi_write(const char *dir, const char *name, uint32_t dev_id,

@@ -16,61 +16,38 @@
 #include "host/idmap.h"
 #include "base/dirids.h"
 #include "base/json.h"
+#include "base/privdir.h"
+#include "host/state.h"
 
 #define CTRREC_MAX_BYTES (256 << 10)
 
-/* mkdir path 0700 unless there, then insist it is ours and 0700 */
-static int own_dir(const char *path, bool create, struct uerr *err)
-{
-	struct stat st;
-
-	if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
-		return uerr_sys(err, errno, "cannot create %s", path);
-	if (lstat(path, &st) < 0)
-		return uerr_sys(err, errno, "%s", path);
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077))
-		return uerr_set(err, EPERM,
-				"%s must be a directory of uid %u with mode "
-				"0700",
-				path, (unsigned int)geteuid());
-	return 0;
-}
-
 int ctrrec_dir(char *buf, size_t len, bool create, struct uerr *err)
 {
-	char parent[PATH_MAX];
+	static const struct privdir_rule run_dir = {
+		.uid = 0, .gid = 0, .mode = 0755, .deny = 022
+	};
+	const struct privdir_rule own = {
+		.uid = geteuid(), .gid = (gid_t)-1, .mode = 0700, .deny = 077
+	};
+	int flags = create ? PRIVDIR_CREATE : 0;
+	char parent[PATH_MAX - 16];
 	uint32_t host;
-	struct stat st;
 	int ret;
 
 	ret = idmap_host_euid(&host, err);
 	if (ret < 0)
 		return ret;
 	if (host == 0) {
-		if (create && mkdir("/run/ublk-user", 0755) < 0 &&
-		    errno != EEXIST)
-			return uerr_sys(err, errno,
-					"cannot create /run/ublk-user");
-		if (lstat("/run/ublk-user", &st) < 0)
-			return uerr_sys(err, errno, "/run/ublk-user");
-		if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
-		    (st.st_mode & 022))
-			return uerr_set(err, EPERM,
-					"/run/ublk-user must be a directory "
-					"of root that only root may write");
-		snprintf(buf, len, "/run/ublk-user/containers");
-		return own_dir(buf, create, err);
+		ret = privdir_check("/run/ublk-user", &run_dir, flags, err);
+		snprintf(parent, sizeof(parent), "/run/ublk-user");
+	} else {
+		/* A user's: next to their device records */
+		ret = state_default_dir(parent, sizeof(parent), create, err);
 	}
-	snprintf(parent, sizeof(parent), "/run/user/%u", host);
-	if (lstat(parent, &st) < 0)
-		return uerr_sys(err, errno, "no runtime directory %s", parent);
-	snprintf(parent, sizeof(parent), "/run/user/%u/ublk-user", host);
-	ret = own_dir(parent, create, err);
 	if (ret < 0)
 		return ret;
 	snprintf(buf, len, "%s/containers", parent);
-	return own_dir(buf, create, err);
+	return privdir_check(buf, &own, flags, err);
 }
 
 int ctrrec_new_key(char *key, struct uerr *err)

@@ -7,7 +7,9 @@
  * the hook:
  *
  *   root (rootful podman)         /run/ublk-user/containers
- *   a user (rootless podman)      /run/user/UID/ublk-user/containers
+ *   a user (rootless podman)      /run/user/UID/ublk-user/containers,
+ *                                 or /tmp/ublk-user-UID/containers
+ *                                 without /run/user/UID (host/state.h)
  *
  * (UID: the user's id on the host, also from inside podman's user
  * namespace.)  The directory is 0700.  createRuntime adds the container's

@@ -14,6 +14,7 @@
 #include <cap-ng.h>
 
 #include "host/caps.h"
+#include "host/idmap.h"
 #include "host/state.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -202,6 +203,7 @@ int caps_become_user(const char *user, struct uerr *err)
 	char name[64], run[PATH_MAX];
 	struct passwd *pw = NULL;
 	bool same, set_run;
+	uint32_t host;
 	uid_t uid;
 	gid_t gid;
 	int flags, ret;
@@ -227,12 +229,6 @@ int caps_become_user(const char *user, struct uerr *err)
 	same = uid == getuid() && uid == geteuid() && gid == getgid() &&
 	       gid == getegid();
 	set_run = !same || !getenv("XDG_RUNTIME_DIR");
-	if (set_run) {
-		ret = state_runtime_prepare(run, sizeof(run), uid, gid, err);
-		if (ret < 0)
-			return uerr_prefix(err, "runtime directory of %s",
-					   name);
-	}
 
 	/* Keep CAP_IPC_LOCK across the change of ids, and nothing else. */
 	if (same) {
@@ -255,8 +251,20 @@ int caps_become_user(const char *user, struct uerr *err)
 	    caps_have_sys_admin())
 		return uerr_set(err, EPERM, "dropping privileges to %s failed",
 				name);
-	if (set_run)
+	/*
+	 * The host's uid, also in a user namespace.  Without /run/user/UID
+	 * the user's own commands make the fallback: nothing made as root.
+	 */
+	if (set_run) {
+		ret = idmap_host_euid(&host, err);
+		if (ret < 0)
+			return ret;
+		state_runtime_of(run, sizeof(run), host);
+	}
+	if (set_run && run[0])
 		setenv("XDG_RUNTIME_DIR", run, 1);
+	else if (set_run)
+		unsetenv("XDG_RUNTIME_DIR");
 	if (!same) {
 		if (pw) {
 			setenv("HOME", pw->pw_dir, 1);

@@ -34,7 +34,8 @@ bool caps_is_root(void);
  * Also works for uid 0 (root without CAP_SYS_ADMIN makes unprivileged
  * devices) and for the ids a process already has (only the capabilities
  * go; groups and XDG_RUNTIME_DIR stay).  XDG_RUNTIME_DIR becomes the
- * user's runtime directory (state_runtime_prepare).
+ * user's /run/user/UID, or is unset where there is none
+ * (state_runtime_of): nothing is made for the user as root.
  */
 int caps_become_user(const char *user, struct uerr *err);
 

@@ -8,43 +8,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/privdir.h"
 #include "host/denial.h"
 
 #define DENIAL_FILE_MAX 4096
 
-int rundir_open(const char *path, bool create, uid_t owner, struct uerr *err)
+/* A directory of root's under /run that users read: only owner writes */
+static int shared_dir(const char *dir, uid_t owner, int flags, struct uerr *err)
 {
-	bool created = false;
-	struct stat st;
-	int fd;
+	const struct privdir_rule rule = {
+		.uid = owner, .gid = (gid_t)-1, .mode = 0755, .deny = 022
+	};
 
-	if (create) {
-		if (mkdir(path, 0755) == 0)
-			created = true;
-		else if (errno != EEXIST)
-			return uerr_sys(err, errno, "cannot create %s", path);
-	}
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return uerr_sys(err, errno, "cannot open %s", path);
-	if (fstat(fd, &st) < 0) {
-		uerr_sys(err, errno, "cannot stat %s", path);
-		close(fd);
-		return -err->code;
-	}
-	/* Whatever the umask: others read the records in it. */
-	if (created && fchmod(fd, 0755) == 0)
-		st.st_mode = (st.st_mode & ~07777) | 0755;
-	if (st.st_uid != owner || (st.st_mode & 022)) {
-		close(fd);
-		return uerr_set(err, EPERM,
-				"%s is not a directory of uid %u that only it "
-				"may write (owner %u, mode %04o)",
-				path, (unsigned int)owner,
-				(unsigned int)st.st_uid,
-				(unsigned int)(st.st_mode & 07777));
-	}
-	return fd;
+	return privdir_open(dir, &rule, flags, err);
 }
 
 static void record_name(char *buf, size_t len, uint32_t dev_id,
@@ -85,7 +61,7 @@ int denial_write(const char *dir, const struct denial *d, struct uerr *err)
 	char text[sizeof(d->reason) + 128];
 	int dfd, fd, ret, n;
 
-	dfd = rundir_open(dir, true, geteuid(), err);
+	dfd = shared_dir(dir, geteuid(), PRIVDIR_CREATE, err);
 	if (dfd < 0)
 		return dfd;
 	record_name(name, sizeof(name), d->dev_id, "");
@@ -128,7 +104,7 @@ void denial_clear(const char *dir, uint32_t dev_id)
 	char name[32];
 	int dfd;
 
-	dfd = rundir_open(dir, false, geteuid(), &err);
+	dfd = shared_dir(dir, geteuid(), 0, &err);
 	if (dfd < 0)
 		return;
 	record_name(name, sizeof(name), dev_id, "");
@@ -172,7 +148,7 @@ int denial_read(const char *dir, uid_t dir_owner, uint32_t dev_id, uid_t uid,
 	char *end;
 
 	memset(d, 0, sizeof(*d));
-	dfd = rundir_open(dir, false, dir_owner, &err);
+	dfd = shared_dir(dir, dir_owner, 0, &err);
 	if (dfd < 0)
 		return -ENOENT;
 	record_name(name, sizeof(name), dev_id, "");

@@ -27,13 +27,6 @@ struct denial {
 	char reason[1024];
 };
 
-/*
- * Open directory path (O_NOFOLLOW), creating it 0755 when create is set;
- * it must be owned by owner and not writable by group or others.
- * Returns the fd or -errno.
- */
-int rundir_open(const char *path, bool create, uid_t owner, struct uerr *err);
-
 /* As root: record d in dir (created when missing) as dev-<id>. */
 int denial_write(const char *dir, const struct denial *d, struct uerr *err);
 /* As root: forget the record of dev_id (a device that was admitted). */

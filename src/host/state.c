@@ -14,102 +14,99 @@
 
 #include "base/dirids.h"
 #include "base/json.h"
+#include "base/privdir.h"
+#include "host/idmap.h"
 #include "host/state.h"
 
 /* A record is a few hundred bytes; anything far larger is not ours. */
 #define RECORD_MAX_BYTES 65536
 
-static int check_dir(const char *dir, struct uerr *err)
-{
-	struct stat st;
+/* Where a user's records go without XDG_RUNTIME_DIR and /run/user/UID */
+#define STATE_FALLBACK_FMT "/tmp/ublk-user-%u"
 
-	if (lstat(dir, &st) < 0)
-		return uerr_sys(err, errno, "state directory %s", dir);
-	if (!S_ISDIR(st.st_mode))
-		return uerr_set(err, ENOTDIR,
-				"state directory %s is not a directory", dir);
-	if (st.st_uid != geteuid() || (st.st_mode & 077))
-		return uerr_set(err, EPERM,
-				"state directory %s must be owned by uid %u "
-				"with mode 0700",
-				dir, (unsigned int)geteuid());
-	return 0;
+static const struct privdir_rule *own_rule(void)
+{
+	static struct privdir_rule rule = {
+		.gid = (gid_t)-1,
+		.mode = 0700,
+		.deny = 077,
+		.hint = "set XDG_RUNTIME_DIR to a directory of yours",
+	};
+
+	rule.uid = geteuid();
+	return &rule;
 }
 
-void state_runtime_base(char *buf, size_t len, uid_t uid)
+/* 0 when path is ours and private; made (0700) when create is set */
+static int check_dir(const char *path, int create, struct uerr *err)
+{
+	return privdir_check(path, own_rule(), create ? PRIVDIR_CREATE : 0,
+			     err);
+}
+
+static int too_long(struct uerr *err)
+{
+	return uerr_set(err, ENAMETOOLONG,
+			"runtime directory path is too long");
+}
+
+void state_runtime_of(char *buf, size_t len, uid_t uid)
 {
 	struct stat st;
 
 	snprintf(buf, len, "/run/user/%u", (unsigned int)uid);
-	if (lstat(buf, &st) == 0 && S_ISDIR(st.st_mode))
-		return;
-	snprintf(buf, len, "%s/%u", STATE_FALLBACK_DIR, (unsigned int)uid);
+	if (lstat(buf, &st) < 0 || !S_ISDIR(st.st_mode))
+		buf[0] = '\0';
 }
 
-/* mkdir, then insist on a real directory with this owner and mode. */
-static int make_dir(const char *path, uid_t uid, gid_t gid, mode_t mode,
-		    struct uerr *err)
+/* Our uid on the host names the places, also inside a user namespace */
+static int fallback_dir(char *buf, size_t len, struct uerr *err)
 {
-	struct stat st;
-	int fd;
+	uint32_t uid;
+	int n, ret;
 
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return uerr_sys(err, errno, "cannot create %s", path);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return uerr_sys(err, errno, "cannot open %s", path);
-	if (fstat(fd, &st) < 0 ||
-	    ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid)) ||
-	    ((st.st_mode & 07777) != mode && fchmod(fd, mode))) {
-		uerr_sys(err, errno, "cannot set up %s", path);
-		close(fd);
-		return -err->code;
-	}
-	close(fd);
-	return 0;
+	ret = idmap_host_euid(&uid, err);
+	if (ret < 0)
+		return ret;
+	n = snprintf(buf, len, STATE_FALLBACK_FMT, (unsigned int)uid);
+	return n < 0 || (size_t)n >= len ? too_long(err) : 0;
 }
 
-int state_runtime_prepare(char *buf, size_t len, uid_t uid, gid_t gid,
-			  struct uerr *err)
+int state_default_dir(char *buf, size_t len, int create, struct uerr *err)
 {
-	int ret;
+	char run[64];
+	uint32_t uid;
+	int n, ret;
 
-	state_runtime_base(buf, len, uid);
-	if (strncmp(buf, STATE_FALLBACK_DIR "/",
-		    strlen(STATE_FALLBACK_DIR) + 1))
-		return 0;
-	ret = make_dir("/run/ublk-user", 0, 0, 0755, err);
-	if (ret == 0)
-		ret = make_dir(STATE_FALLBACK_DIR, 0, 0, 0711, err);
-	if (ret == 0)
-		ret = make_dir(buf, uid, gid, 0700, err);
-	return ret;
+	ret = idmap_host_euid(&uid, err);
+	if (ret < 0)
+		return ret;
+	state_runtime_of(run, sizeof(run), uid);
+	if (!run[0])
+		ret = fallback_dir(buf, len, err);
+	else if ((n = snprintf(buf, len, "%s/ublk-user", run)) < 0 ||
+		 (size_t)n >= len)
+		ret = too_long(err);
+	return ret < 0 ? ret : check_dir(buf, create, err);
 }
 
 int state_dir(char *buf, size_t len, int create, struct uerr *err)
 {
 	const char *base = getenv("XDG_RUNTIME_DIR");
-	char fallback[64];
+	struct stat st;
 	int n;
 
-	if (!base || base[0] != '/') {
-		state_runtime_base(fallback, sizeof(fallback), geteuid());
-		base = fallback;
-	}
+	if (!base || base[0] != '/')
+		return state_default_dir(buf, len, create, err);
 	n = snprintf(buf, len, "%s/ublk-user", base);
 	if (n < 0 || (size_t)n >= len)
-		return uerr_set(err, ENAMETOOLONG,
-				"runtime directory path is too long");
-	if (create && mkdir(buf, 0700) < 0 && errno != EEXIST) {
-		if (errno == ENOENT)
-			return uerr_set(err, ENOENT,
-					"no runtime directory %s: set "
-					"XDG_RUNTIME_DIR to a directory of "
-					"yours",
-					base);
-		return uerr_sys(err, errno, "cannot create %s", buf);
-	}
-	return check_dir(buf, err);
+		return too_long(err);
+	if (create && stat(base, &st) < 0 && errno == ENOENT)
+		return uerr_set(err, ENOENT,
+				"no runtime directory %s: set "
+				"XDG_RUNTIME_DIR to a directory of yours",
+				base);
+	return check_dir(buf, create, err);
 }
 
 int state_path(char *buf, size_t len, uint32_t dev_id, const char *ext,
@@ -122,6 +119,70 @@ int state_path(char *buf, size_t len, uint32_t dev_id, const char *ext,
 	if (ret < 0)
 		return ret;
 	snprintf(buf, len, "%s/dev-%u.%s", dir, dev_id, ext);
+	return 0;
+}
+
+/*
+ * Where records are looked for: the state directory, and the fallback
+ * too unless XDG_RUNTIME_DIR names a place of its own (not
+ * /run/user/UID), so that a user finds the devices made without a
+ * session from one, and the other way round.  Only directories that
+ * exist and pass the checks; an error only for a bad state directory.
+ */
+struct state_dirs {
+	unsigned int nr;
+	char path[2][PATH_MAX - 32];
+	char first[PATH_MAX - 32]; /* the state directory, even if missing */
+};
+
+static int search_dirs(struct state_dirs *d, struct uerr *err)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char run[64], fb[PATH_MAX - 32];
+	struct uerr e;
+	uint32_t uid;
+	int ret;
+
+	d->nr = 0;
+	ret = state_dir(d->first, sizeof(d->first), 0, err);
+	if (ret < 0 && ret != -ENOENT)
+		return ret;
+	if (ret == 0)
+		snprintf(d->path[d->nr++], sizeof(d->path[0]), "%s", d->first);
+	if (idmap_host_euid(&uid, &e) < 0)
+		return 0;
+	snprintf(run, sizeof(run), "/run/user/%u", (unsigned int)uid);
+	if (xdg && xdg[0] == '/' && strcmp(xdg, run))
+		return 0;
+	if (fallback_dir(fb, sizeof(fb), &e) == 0 && strcmp(fb, d->first) &&
+	    check_dir(fb, 0, &e) == 0)
+		snprintf(d->path[d->nr++], sizeof(d->path[0]), "%s", fb);
+	return 0;
+}
+
+void state_tidy(void)
+{
+	char fb[PATH_MAX - 32];
+	struct uerr err;
+	int fd;
+
+	if (fallback_dir(fb, sizeof(fb), &err) < 0)
+		return;
+	fd = privdir_open(fb, own_rule(), 0, &err);
+	if (fd < 0)
+		return;
+	/* Both fail while something is left in them. */
+	unlinkat(fd, "containers", AT_REMOVEDIR);
+	close(fd);
+	rmdir(fb);
+}
+
+int record_path(const struct dev_record *r, const char *ext, char *buf,
+		size_t len, struct uerr *err)
+{
+	if (!r->dir[0])
+		return state_path(buf, len, r->dev_id, ext, err);
+	snprintf(buf, len, "%s/dev-%u.%s", r->dir, r->dev_id, ext);
 	return 0;
 }
 
@@ -229,6 +290,24 @@ int record_write(const struct dev_record *r, struct uerr *err)
 				  r, err);
 }
 
+/* The first of the search directories that has dev_id's record */
+static int record_find(uint32_t dev_id, char *path, size_t len,
+		       struct uerr *err)
+{
+	struct state_dirs d;
+	unsigned int i;
+
+	if (search_dirs(&d, err) < 0)
+		return -err->code;
+	for (i = 0; i < d.nr; i++) {
+		snprintf(path, len, "%s/dev-%u.json", d.path[i], dev_id);
+		if (access(path, F_OK) == 0)
+			return 0;
+	}
+	snprintf(path, len, "%s/dev-%u.json", d.first, dev_id);
+	return uerr_sys(err, ENOENT, "record %s", path);
+}
+
 int record_read(uint32_t dev_id, struct dev_record *r, struct uerr *err)
 {
 	char path[PATH_MAX];
@@ -236,36 +315,45 @@ int record_read(uint32_t dev_id, struct dev_record *r, struct uerr *err)
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	if (state_path(path, sizeof(path), dev_id, "json", err) < 0)
+	if (record_find(dev_id, path, sizeof(path), err) < 0)
 		return -err->code;
-	if (access(path, F_OK) < 0)
-		return uerr_sys(err, errno, "record %s", path);
 	if (ujson_read_file(path, RECORD_MAX_BYTES, &o, err) < 0)
 		return -EINVAL;
 	ret = record_parse(o, dev_id, r, path, err);
 	json_object_put(o);
+	if (ret == 0)
+		snprintf(r->dir, sizeof(r->dir), "%.*s",
+			 (int)(strrchr(path, '/') - path), path);
 	return ret;
+}
+
+static void remove_files(uint32_t dev_id, bool log)
+{
+	static const char *const ext[] = { "json", "stats", "sock", "log" };
+	char path[PATH_MAX];
+	struct state_dirs d;
+	unsigned int i, j;
+	struct uerr err;
+
+	if (search_dirs(&d, &err) < 0)
+		return;
+	for (i = 0; i < d.nr; i++)
+		for (j = 0; j < sizeof(ext) / sizeof(ext[0]) - !log; j++) {
+			snprintf(path, sizeof(path), "%s/dev-%u.%s", d.path[i],
+				 dev_id, ext[j]);
+			unlink(path);
+		}
+	state_tidy();
 }
 
 void record_remove_json(uint32_t dev_id)
 {
-	char path[PATH_MAX];
-	struct uerr err;
-
-	if (state_path(path, sizeof(path), dev_id, "json", &err) == 0)
-		unlink(path);
+	remove_files(dev_id, false);
 }
 
 void record_remove(uint32_t dev_id)
 {
-	static const char *const ext[] = { "json", "log", "stats", "sock" };
-	char path[PATH_MAX];
-	struct uerr err;
-	unsigned int i;
-
-	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
-		if (state_path(path, sizeof(path), dev_id, ext[i], &err) == 0)
-			unlink(path);
+	remove_files(dev_id, true);
 }
 
 void record_remove_at(int dir_fd, uint32_t dev_id)
@@ -296,15 +384,52 @@ static bool match_record(const char *name, uint32_t *id)
 	return true;
 }
 
+/* a and b sorted; the union, sorted, without repeats, replaces a */
+static int merge_ids(uint32_t **a, unsigned int *na, uint32_t *b,
+		     unsigned int nb)
+{
+	unsigned int i = 0, j = 0, n = 0;
+	uint32_t *v;
+
+	v = malloc((*na + nb + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	while (i < *na || j < nb) {
+		if (j == nb || (i < *na && (*a)[i] < b[j]))
+			v[n++] = (*a)[i++];
+		else if (i == *na || b[j] < (*a)[i])
+			v[n++] = b[j++];
+		else {
+			v[n++] = (*a)[i++];
+			j++;
+		}
+	}
+	free(*a);
+	*a = v;
+	*na = n;
+	return 0;
+}
+
 int record_ids(uint32_t **ids, unsigned int *nr, struct uerr *err)
 {
-	char dir[PATH_MAX];
+	struct state_dirs d;
+	unsigned int i, n;
+	uint32_t *more;
 	int ret;
 
 	*ids = NULL;
 	*nr = 0;
-	ret = state_dir(dir, sizeof(dir), 1, err);
-	if (ret < 0)
-		return ret;
-	return dir_ids(dir, match_record, ids, nr, err);
+	ret = search_dirs(&d, err);
+	for (i = 0; ret == 0 && i < d.nr; i++) {
+		ret = dir_ids(d.path[i], match_record, &more, &n, err);
+		if (ret == 0 && merge_ids(ids, nr, more, n) < 0)
+			ret = uerr_sys(err, ENOMEM, "reading %s", d.path[i]);
+		free(more);
+	}
+	if (ret < 0) {
+		free(*ids);
+		*ids = NULL;
+		*nr = 0;
+	}
+	return ret;
 }

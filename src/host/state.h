@@ -1,11 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Per-user records of the devices we serve, one JSON file per device in
- * $XDG_RUNTIME_DIR/ublk-user, mode 0700.  Without XDG_RUNTIME_DIR the
- * runtime directory is /run/user/UID, or, where that does not exist (a
- * user without a login session, e.g. the owner of a container's disk),
- * the fallback STATE_FALLBACK_DIR/UID that root creates for the user
- * (state_runtime_prepare) before it acts for them.
+ * Per-user records of the devices we serve, one JSON file per device, with
+ * the server's log, counters and socket, in the user's state directory
+ * (mode 0700, the user's):
+ *
+ *   $XDG_RUNTIME_DIR/ublk-user   when XDG_RUNTIME_DIR is set
+ *   /run/user/UID/ublk-user      else, when logind made /run/user/UID
+ *   /tmp/ublk-user-UID           else (su -, sudo -u, cron, ssh without
+ *                                pam_systemd): made by the user, as tmux
+ *                                does, and removed with the last record
+ *
+ * UID is the user's uid on the host, also inside a user namespace.  A
+ * directory that is not the user's, not a directory, or open to others is
+ * refused, naming it and the fix (base/privdir.h).  Records are looked for
+ * in the state directory and in /tmp/ublk-user-UID, unless XDG_RUNTIME_DIR
+ * names a place of its own (not /run/user/UID): the same devices with and
+ * without a session.  The fallback holds a few small files per device,
+ * and a user has as many devices as the kernel and the policy allow; it
+ * is on /tmp, where the user may write anyway, not on the shared /run.
+ *
  * The kernel is the truth; a record only adds what the kernel does not
  * know (target, backing, uuid) and is matched to its device by the tag
  * we store in the kernel's ublksrv_flags at ADD_DEV.
@@ -37,26 +50,20 @@ struct dev_record {
 	bool mlock;	    /* the server's I/O buffers are locked */
 	char container[64]; /* key of the container it was made for, or "" */
 	char cdi[40];	    /* name of its CDI spec, or "" */
+	char dir[PATH_MAX]; /* where record_read found it (not stored) */
 };
 
-/* Runtime directories of users who have no /run/user/UID */
-#define STATE_FALLBACK_DIR "/run/ublk-user/runtime"
-
 /*
- * The runtime directory of uid as seen without XDG_RUNTIME_DIR:
- * /run/user/UID when it exists, else STATE_FALLBACK_DIR/UID.
+ * The runtime directory root hands to a user it acts for: /run/user/UID
+ * when logind made it, else "" (the user's commands use the fallback).
  */
-void state_runtime_base(char *buf, size_t len, uid_t uid);
-/*
- * Root, before it acts for uid:gid: the runtime directory to use for
- * them in buf, creating the fallback (0700, owned by uid:gid, in a
- * root-owned 0711 parent) when /run/user/UID does not exist.
- */
-int state_runtime_prepare(char *buf, size_t len, uid_t uid, gid_t gid,
-			  struct uerr *err);
-
-/* The directory, created 0700 when create is set and checked either way */
+void state_runtime_of(char *buf, size_t len, uid_t uid);
+/* The state directory, created 0700 when create is set, checked either way */
 int state_dir(char *buf, size_t len, int create, struct uerr *err);
+/* The same as without XDG_RUNTIME_DIR */
+int state_default_dir(char *buf, size_t len, int create, struct uerr *err);
+/* Remove the fallback directory when nothing is left in it */
+void state_tidy(void);
 /* dir/dev-<id>.<ext> */
 int state_path(char *buf, size_t len, uint32_t dev_id, const char *ext,
 	       struct uerr *err);
@@ -70,7 +77,10 @@ int record_read(uint32_t dev_id, struct dev_record *r, struct uerr *err);
 json_object *record_json(const struct dev_record *r);
 int record_parse(json_object *o, uint32_t dev_id, struct dev_record *r,
 		 const char *src, struct uerr *err);
-/* Also removes the device's server log */
+/* dir/dev-<id>.<ext> next to a record read (else in the state directory) */
+int record_path(const struct dev_record *r, const char *ext, char *buf,
+		size_t len, struct uerr *err);
+/* From every search directory; also the device's server log */
 void record_remove(uint32_t dev_id);
 /* Only the record: the log stays for the user to read */
 void record_remove_json(uint32_t dev_id);

@@ -29,6 +29,7 @@
 #include "host/caps.h"
 #include "host/idmap.h"
 #include "base/json.h"
+#include "base/privdir.h"
 #include "host/state.h"
 
 #ifndef UBLK_USER_CLI
@@ -215,9 +216,11 @@ static int find_owner(json_object *cfg, struct owner *ow, struct uerr *err)
 static int data_base(const struct hook *h, const struct owner *ow, char *buf,
 		     size_t len, struct uerr *err)
 {
+	struct privdir_rule rule = { .uid = geteuid(),
+				     .gid = (gid_t)-1,
+				     .deny = 022 };
 	struct passwd *pw;
-	char path[PATH_MAX];
-	char *p;
+	int ret;
 
 	if (h->data_dir) {
 		snprintf(buf, len, "%s", h->data_dir);
@@ -237,37 +240,22 @@ static int data_base(const struct hook *h, const struct owner *ow, char *buf,
 		return uerr_set(err, EINVAL, "--data-dir %s is not absolute",
 				buf);
 	/* mkdir -p; the last level lets owners reach their own directory */
-	snprintf(path, sizeof(path), "%s", buf);
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return uerr_sys(err, errno, "cannot create %s", path);
-		*p = '/';
-	}
-	if (mkdir(path, ow->rootless ? 0700 : 0711) < 0 && errno != EEXIST)
-		return uerr_sys(err, errno, "cannot create %s", path);
-	return 0;
+	rule.mode = ow->rootless ? 0700 : 0711;
+	ret = privdir_make_parents(buf, 0755, err);
+	if (ret == 0)
+		ret = privdir_check(buf, &rule, PRIVDIR_CREATE, err);
+	return ret;
 }
 
+/* The container's own directory, new, the disks' owner's, 0700 */
 static int make_owned_dir(const char *path, const struct owner *ow,
 			  struct uerr *err)
 {
-	int fd;
+	const struct privdir_rule rule = {
+		.uid = ow->uid, .gid = ow->gid, .mode = 0700, .deny = 077
+	};
 
-	if (mkdir(path, 0700) < 0)
-		return uerr_sys(err, errno, "cannot create %s", path);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return uerr_sys(err, errno, "cannot open %s", path);
-	if (fchown(fd, ow->uid, ow->gid) < 0) {
-		uerr_sys(err, errno, "cannot chown %s", path);
-		close(fd);
-		return -err->code;
-	}
-	close(fd);
-	return 0;
+	return privdir_check(path, &rule, PRIVDIR_CREATE | PRIVDIR_EXCL, err);
 }
 
 static int make_backing(const char *dir, const struct disk_spec *d,
@@ -326,7 +314,8 @@ static int add_disk(const struct hook *h, const struct ctr_record *r,
 	o = malloc(sizeof(*o));
 	if (!o)
 		return uerr_sys(err, ENOMEM, "disk %s", spec->name);
-	ret = runcli(h->cli, argv, r->runtime_dir, o, err);
+	ret = runcli(h->cli, argv, r->runtime_dir[0] ? r->runtime_dir : NULL, o,
+		     err);
 	if (ret == 0 && o->status)
 		ret = uerr_set(err, EIO, "%s", runcli_reason(o));
 	if (ret == 0)
@@ -384,12 +373,9 @@ static int precreate_disks(const struct hook *h, json_object *cfg,
 	}
 	r->owner_uid = ow.host_uid;
 	r->owner_gid = ow.host_gid;
-	if (ow.rootless)
-		snprintf(r->runtime_dir, sizeof(r->runtime_dir), "/run/user/%u",
-			 ow.our_host_uid);
-	else if (state_runtime_prepare(r->runtime_dir, sizeof(r->runtime_dir),
-				       ow.uid, ow.gid, err) < 0)
-		return -err->code;
+	/* "" without one: the owner's commands use their fallback */
+	state_runtime_of(r->runtime_dir, sizeof(r->runtime_dir),
+			 ow.rootless ? ow.our_host_uid : ow.uid);
 	if (loop) {
 		ret = data_base(h, &ow, base, sizeof(base), err);
 		if (ret < 0)

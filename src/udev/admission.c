@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/privdir.h"
 #include "udev/admission.h"
 #include "host/denial.h"
 #include "policy/policy.h"
@@ -24,9 +25,12 @@
 
 int admission_lock(struct uerr *err)
 {
+	static const struct privdir_rule run_dir = {
+		.uid = 0, .gid = 0, .mode = 0755, .deny = 022
+	};
 	int dfd, fd;
 
-	dfd = rundir_open(UBLK_USER_RUN_DIR, true, 0, err);
+	dfd = privdir_open(UBLK_USER_RUN_DIR, &run_dir, PRIVDIR_CREATE, err);
 	if (dfd < 0)
 		return dfd;
 	fd = openat(dfd, "udev.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,

@@ -114,22 +114,31 @@ static void test_dir(void)
 	is_int(state_dir(buf, sizeof(buf), 1, &err), -ENOENT,
 	       "a runtime dir that does not exist: -ENOENT");
 	contains(err.msg, "XDG_RUNTIME_DIR", "the message says what to set");
-	/* /run/user/UID, or the fallback where there is none */
+	/* /run/user/UID/ublk-user, or the fallback where there is none */
 	snprintf(moved, sizeof(moved), "/run/user/%u", (unsigned int)geteuid());
-	if (!exists(moved))
-		snprintf(moved, sizeof(moved), "%s/%u", STATE_FALLBACK_DIR,
+	state_runtime_of(buf, sizeof(buf), geteuid());
+	if (exists(moved)) {
+		is_str(buf, moved, "root gives a user /run/user/UID");
+		strcat(moved, "/ublk-user");
+	} else {
+		is_str(buf, "", "no /run/user/UID: root gives no runtime dir");
+		snprintf(moved, sizeof(moved), "/tmp/ublk-user-%u",
 			 (unsigned int)geteuid());
-	state_runtime_base(buf, sizeof(buf), geteuid());
-	is_str(buf, moved, "the runtime dir without XDG_RUNTIME_DIR");
-	snprintf(moved + strlen(moved), sizeof(moved) - strlen(moved),
-		 "/ublk-user");
+	}
+	state_runtime_of(buf, sizeof(buf), 4000000000U);
+	is_str(buf, "", "nor to a uid without /run/user/UID");
 	setenv("XDG_RUNTIME_DIR", "relative/dir", 1);
 	state_dir(buf, sizeof(buf), 0, &err);
 	is_str(buf, moved, "a relative XDG_RUNTIME_DIR is ignored");
 	unsetenv("XDG_RUNTIME_DIR");
 	state_dir(buf, sizeof(buf), 0, &err);
-	is_str(buf, moved, "no XDG_RUNTIME_DIR: /run/user/UID/ublk-user");
+	is_str(buf, moved,
+	       "no XDG_RUNTIME_DIR: /run/user/UID/ublk-user or "
+	       "/tmp/ublk-user-UID");
 	setenv("XDG_RUNTIME_DIR", base, 1);
+	state_default_dir(buf, sizeof(buf), 0, &err);
+	is_str(buf, moved,
+	       "state_default_dir does not look at XDG_RUNTIME_DIR");
 
 	note("state_path");
 	is_int(state_path(buf, sizeof(buf), 42, "json", &err), 0,
@@ -171,8 +180,8 @@ static void same_record(const struct dev_record *a, const struct dev_record *b,
 
 static void test_records(void)
 {
+	char path[PATH_MAX + 16], moved[PATH_MAX + 16];
 	struct dev_record w, r;
-	char path[PATH_MAX + 16];
 	struct uerr err;
 	struct stat st;
 	time_t now;
@@ -191,6 +200,10 @@ static void test_records(void)
 	if (!is_int(record_read(7, &r, &err), 0, "record_read succeeds"))
 		diag("%s", err.msg);
 	same_record(&r, &w, "round trip");
+	is_str(r.dir, dir, "record_read says where it found the record");
+	record_path(&r, "stats", path, sizeof(path), &err);
+	snprintf(moved, sizeof(moved), "%s/dev-7.stats", dir);
+	is_str(path, moved, "record_path: the device's files next to it");
 
 	note("odd values survive too");
 	fill(&w, 8);
