@@ -57,46 +57,7 @@ static int check_parent(int parent, const char *path,
 		      "make the parent sticky (chmod +t) or use another one");
 }
 
-/* Open failed: say what is there instead of a directory */
-static int refuse_open(int parent, const char *name, const char *path,
-		       const struct privdir_rule *rule, int code,
-		       struct uerr *err)
-{
-	struct stat st;
-
-	if (code == ENOENT)
-		return uerr_sys(err, ENOENT, "%s", path);
-	if (code != ELOOP && code != ENOTDIR)
-		return uerr_sys(err, code, "cannot open %s", path);
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISLNK(st.st_mode))
-		return refuse(err, ENOTDIR, path, rule, "a symbolic link",
-			      "remove it");
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(st.st_mode))
-		return refuse(err, ENOTDIR, path, rule, "a regular file",
-			      "remove it");
-	return refuse(err, ENOTDIR, path, rule, "not a directory", "remove it");
-}
-
-/* Give a directory we just made its owner and mode */
-static int set_up_new(int fd, const char *path, const struct privdir_rule *rule,
-		      struct stat *st, struct uerr *err)
-{
-	gid_t gid = rule->gid == (gid_t)-1 ? st->st_gid : rule->gid;
-
-	/* Not ours: somebody replaced it between mkdirat and openat. */
-	if (st->st_uid != geteuid())
-		return 0;
-	if ((st->st_uid != rule->uid || st->st_gid != gid) &&
-	    fchown(fd, rule->uid, gid) < 0)
-		return uerr_sys(err, errno, "cannot give %s to %u:%u", path,
-				(unsigned int)rule->uid, (unsigned int)gid);
-	if (fchmod(fd, rule->mode) < 0 || fstat(fd, st) < 0)
-		return uerr_sys(err, errno, "cannot set the mode of %s", path);
-	return 0;
-}
-
+/* Owner and mode as the rule says */
 static int check_fd(const struct stat *st, const char *path,
 		    const struct privdir_rule *rule, struct uerr *err)
 {
@@ -115,6 +76,48 @@ static int check_fd(const struct stat *st, const char *path,
 			 path);
 		return refuse(err, EPERM, path, rule, found, fix);
 	}
+	return 0;
+}
+
+/* Open failed: say what is there instead of our directory */
+static int refuse_open(int parent, const char *name, const char *path,
+		       const struct privdir_rule *rule, int code,
+		       struct uerr *err)
+{
+	struct stat st;
+
+	if (code == ENOENT || fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW))
+		return uerr_sys(err, code, "cannot open %s", path);
+	if (S_ISLNK(st.st_mode))
+		return refuse(err, ENOTDIR, path, rule, "a symbolic link",
+			      "remove it");
+	if (S_ISREG(st.st_mode))
+		return refuse(err, ENOTDIR, path, rule, "a regular file",
+			      "remove it");
+	if (!S_ISDIR(st.st_mode))
+		return refuse(err, ENOTDIR, path, rule, "not a directory",
+			      "remove it");
+	/* Somebody else's directory that we may not open (EACCES) */
+	if (check_fd(&st, path, rule, err) < 0)
+		return -err->code;
+	return uerr_sys(err, code, "cannot open %s", path);
+}
+
+/* Give a directory we just made its owner and mode */
+static int set_up_new(int fd, const char *path, const struct privdir_rule *rule,
+		      struct stat *st, struct uerr *err)
+{
+	gid_t gid = rule->gid == (gid_t)-1 ? st->st_gid : rule->gid;
+
+	/* Not ours: somebody replaced it between mkdirat and openat. */
+	if (st->st_uid != geteuid())
+		return 0;
+	if ((st->st_uid != rule->uid || st->st_gid != gid) &&
+	    fchown(fd, rule->uid, gid) < 0)
+		return uerr_sys(err, errno, "cannot give %s to %u:%u", path,
+				(unsigned int)rule->uid, (unsigned int)gid);
+	if (fchmod(fd, rule->mode) < 0 || fstat(fd, st) < 0)
+		return uerr_sys(err, errno, "cannot set the mode of %s", path);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -245,9 +246,11 @@ static int server_setup(struct server *s, struct uerr *err)
 	ret = state_dir(dir, sizeof(dir), 0, err);
 	if (ret < 0)
 		return ret;
-	s->state_dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	s->state_dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->state_dir_fd < 0)
 		return uerr_sys(err, errno, "cannot open %s", dir);
+	/* systemd-tmpfiles ages /tmp but skips a locked directory */
+	flock(s->state_dir_fd, LOCK_SH | LOCK_NB);
 	tzset(); /* localtime() must not open files later */
 	ret = server_open_state_files(s, err);
 	if (ret < 0)

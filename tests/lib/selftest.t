@@ -86,13 +86,15 @@ check "at_exit runs in reverse order" 0 $'1..1\nok 1 - a' \
 # run_as needs root and a user; 'nobody' exists on Debian.
 if [[ $(id -u) == 0 ]] && id nobody >/dev/null 2>&1; then
 	check "run_as drops to the user with a clean environment" 0 \
-		$'1..4\nok 1 - uid\nok 2 - HOME\nok 3 - no leaked env\nok 4 - no caps' '
-plan 4
+		$'1..6\nok 1 - uid\nok 2 - HOME\nok 3 - no leaked env\nok 4 - no caps\nok 5 - XDG_RUNTIME_DIR\nok 6 - no XDG_RUNTIME_DIR' '
+plan 6
 export LEAK=1
 run run_as nobody id -u;                 is "$RUN_OUT" "$(id -u nobody)" uid
 run run_as nobody sh -c "echo \$HOME";   is "$RUN_OUT" "$(getent passwd nobody | cut -d: -f6)" HOME
 run run_as nobody sh -c "echo \${LEAK:-none}"; is "$RUN_OUT" none "no leaked env"
-run run_as nobody grep CapEff /proc/self/status; like "$RUN_OUT" "0000000000000000$" "no caps"'
+run run_as nobody grep CapEff /proc/self/status; like "$RUN_OUT" "0000000000000000$" "no caps"
+run run_as nobody sh -c "echo \$XDG_RUNTIME_DIR"; is "$RUN_OUT" "/run/user/$(id -u nobody)" XDG_RUNTIME_DIR
+run run_as_nosession nobody sh -c "echo \${XDG_RUNTIME_DIR-unset}"; is "$RUN_OUT" unset "no XDG_RUNTIME_DIR"'
 else
 	n=$((n + 1))
 	echo "ok $n # skip run_as needs root and user nobody"

@@ -245,9 +245,12 @@ run() {
 # UBLK_USER_TEST_ROOT), the user's supplementary groups and no capabilities
 # other than those granted by file capabilities of what it executes. The
 # working directory is kept. Add variables with: run_as alice env X=1 CMD.
+# run_as_nosession USER CMD...: the same without XDG_RUNTIME_DIR, as after
+# su -, sudo -u, cron or ssh without pam_systemd.
+run_as_nosession() { _TAP_NO_XDG=1 run_as "$@"; }
 run_as() {
 	(($# >= 2)) || BAIL_OUT "run_as: needs USER CMD..."
-	local user=$1 name _x uid gid _gecos home shell
+	local user=$1 name _x uid gid _gecos home shell xdg=${_TAP_NO_XDG:-}
 	shift
 	while IFS=: read -r name _x uid gid _gecos home shell; do
 		[[ $name == "$user" ]] && break
@@ -264,8 +267,8 @@ run_as() {
 		export HOME="$home" USER="$user" LOGNAME="$user" \
 			SHELL="${shell:-/bin/sh}" PATH=/usr/local/bin:/usr/bin:/bin \
 			LANG=C.UTF-8 TERM="${TERM:-dumb}" \
-			XDG_RUNTIME_DIR="/run/user/$uid" \
 			UBLK_USER_TEST_ROOT="${UBLK_USER_TEST_ROOT:-}"
+		[[ -n $xdg ]] || export XDG_RUNTIME_DIR="/run/user/$uid"
 		exec setpriv --reuid="$uid" --regid="$gid" --init-groups \
 			--inh-caps=-all -- "$@"
 	)

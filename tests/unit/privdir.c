@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -255,6 +256,48 @@ static void test_parent(void)
 	chmod(at("open"), 0755);
 }
 
+/*
+ * As a third uid, who may not even open the other uid's 0700 directory:
+ * the refusal still names its owner (as bob's add does with alice's).
+ */
+static void as_third_user(void)
+{
+	struct privdir_rule third = mine;
+	char msg[sizeof(((struct uerr *)0)->msg)] = "";
+	struct uerr err;
+	int p[2], status, ret;
+	ssize_t n;
+	pid_t pid;
+
+	third.uid = OTHER_UID + 7;
+	if (pipe(p) < 0 || chmod(base, 0711) < 0)
+		bail_out("pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		if (setgid(OTHER_UID + 7) || setuid(OTHER_UID + 7))
+			_exit(99);
+		ret = privdir_open(at("alien"), &third, PRIVDIR_CREATE, &err);
+		if (write(p[1], err.msg, strlen(err.msg)) < 0)
+			_exit(98);
+		_exit(-ret);
+	}
+	close(p[1]);
+	n = read(p[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	chmod(base, 0700);
+	is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, EPERM,
+	       "a third uid, who cannot open it: -EPERM");
+	like(msg,
+	     "^/tmp/.*/alien is not a directory of uid 54328 with mode 0700 "
+	     "\\(owner 54321, mode 0700\\): remove it \\(uid 54321 or root "
+	     "can\\), or set XDG_RUNTIME_DIR to a directory of yours$",
+	     "  the message names its owner all the same: %s", msg);
+}
+
 static void test_owner(void)
 {
 	struct privdir_rule theirs = mine;
@@ -297,6 +340,8 @@ static void test_owner(void)
 	close(fd);
 	is_int(privdir_open(at("new"), &theirs, PRIVDIR_CREATE, &err), -EPERM,
 	       "and ours is not");
+
+	as_third_user();
 
 	if (mkdir(at("alien/sub"), 0700) < 0 || chmod(at("alien"), 01777) < 0)
 		bail_out("alien/sub");
