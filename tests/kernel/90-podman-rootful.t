@@ -88,6 +88,28 @@ is "$RUN_RC" 0 "a container running as alice gets a disk"
 like "$RUN_OUT" "verified /dev/ublk-disk" "and uses it (the disk is alice's: uid and gid match)"
 no_disks_left "after alice's container"
 
+# --- bob, without a session: a loop disk, with no root step for his records -----
+# The hook's umask is 077: its directories still get 0755/0711 (fchmod), or
+# bob could not reach his backing file.
+rm -rf /run/user/2002
+pm root run -d "${run_opts[@]}" --user 2002:2002 \
+	--annotation "$(disk_ann io.ublk-user.disk=size=16M)" "$IMAGE" sleep 600
+is "$RUN_RC" 0 "a container running as bob, who has no /run/user/2002, starts with a loop disk"
+[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
+c4=$RUN_OUT
+pm root exec "$c4" sh -c "id -u; $(rw /dev/ublk-disk)"
+like "$RUN_OUT" $'^2002\n.*verified /dev/ublk-disk' "bob uses it in the container"
+is "$(stat -c '%a' /var/lib/ublk-user /var/lib/ublk-user/containers | paste -sd' ')" "755 711" \
+	"the hook's data directories have their modes whatever its umask"
+is "$(stat -c '%U:%G %a' /tmp/ublk-user-2002)" "bob:bob 700" \
+	"the disk's record is in /tmp/ublk-user-2002, made by bob's add"
+nok "root made no runtime directory for bob" test -e /run/ublk-user/runtime
+pm root stop -t 0 "$c4"
+pm root rm "$c4"
+nok "after stop, gc as bob removed it with the disk" test -e /tmp/ublk-user-2002
+no_disks_left "after bob's container"
+is "$(ls -A $records 2>/dev/null) $(ls -A $data 2>/dev/null)" " " "no record or file is left"
+
 # --- bad annotations and the policy fail the start, saying why -------------------
 pm root run --rm "${run_opts[@]}" --annotation "$(disk_ann io.ublk-user.disk=size=1G,target=nbd)" "$IMAGE" true
 isnt "$RUN_RC" 0 "a bad annotation fails the start"
