@@ -672,12 +672,12 @@ int cmd_add(struct cli_args *a)
 	    add_open_target(&c, &err) < 0 ||
 	    add_policy_check(&c, -1, &err) < 0) {
 		cli_error(&err);
-		state_tidy(); /* a fallback directory made for nothing */
 		return EXIT_FAIL;
 	}
 	block_signals();
 	if (add_device(&c, &err) < 0) {
 		cli_error(&err);
+		state_tidy(); /* a fallback directory made for nothing */
 		return EXIT_FAIL;
 	}
 	print_added(&c.view, c.req.json);
