@@ -189,7 +189,8 @@ int ctrrec_parse(json_object *o, const char *key, struct ctr_record *r,
 		return ret;
 	if (strcmp(r->key, key))
 		return ujson_bad(&w, "key", err, "does not match the name");
-	if (r->runtime_dir[0] != '/')
+	/* "": the owner has no /run/user/UID and uses /tmp/ublk-user-UID */
+	if (r->runtime_dir[0] && r->runtime_dir[0] != '/')
 		return ujson_bad(&w, "runtime_dir", err, "is not absolute");
 	if (r->data_dir[0] && r->data_dir[0] != '/')
 		return ujson_bad(&w, "data_dir", err, "is not absolute");

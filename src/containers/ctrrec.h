@@ -48,7 +48,7 @@ struct ctr_record {
 	int creator_pid; /* the podman process that ran precreate */
 	uint64_t creator_start;
 	uint32_t owner_uid, owner_gid; /* on the host */
-	char runtime_dir[PATH_MAX];    /* the owner's XDG_RUNTIME_DIR */
+	char runtime_dir[PATH_MAX];    /* the owner's XDG_RUNTIME_DIR, or "" */
 	char data_dir[PATH_MAX];       /* per-container directory, or "" */
 	unsigned int nr_disks;
 	struct ctr_disk disks[ANNOT_MAX_DISKS];

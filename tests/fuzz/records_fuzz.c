@@ -63,7 +63,8 @@ static void fuzz_ctrrec(json_object *o)
 			abort();
 		return;
 	}
-	if (r.nr_disks > ANNOT_MAX_DISKS || r.runtime_dir[0] != '/' ||
+	if (r.nr_disks > ANNOT_MAX_DISKS ||
+	    (r.runtime_dir[0] && r.runtime_dir[0] != '/') ||
 	    (r.data_dir[0] && r.data_dir[0] != '/'))
 		abort();
 	for (i = 0; i < r.nr_disks; i++)

@@ -199,6 +199,10 @@ static void test_hostile(void)
 	}
 	ok(read_edited("\"id\":", "\"more\":[null],\"id\":", r, &err) == 0,
 	   "a field we do not know is passed over");
+	ok(read_edited("\"runtime_dir\":\"/run/user/2001\"",
+		       "\"runtime_dir\":\"\"", r, &err) == 0 &&
+		   !r->runtime_dir[0],
+	   "an empty runtime_dir: an owner without /run/user/UID");
 	free(r);
 }
 
