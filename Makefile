@@ -284,7 +284,7 @@ check: check-format check-unit check-uapi check-asan check-fuzz check-vm
 
 # One prove run, so that one failing test does not hide the others; the
 # shell tests are executables too (#!/bin/bash).
-UNIT_SH    := $(wildcard tests/unit/*.sh.t)
+UNIT_SH    := $(wildcard tests/unit/*.sh.t) tests/lib/selftest.t
 
 check-unit: all $(UNIT_BINS)
 	UBLK_USER_BIN=$(BUILD)/ublk-user \
