@@ -318,7 +318,8 @@ FUZZ_SECONDS ?= 20
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_TARGETS := policy records
 #  policy: a policy file, as the root udev helper reads it
-FUZZ_policy_SRCS  := src/policy/policy.c src/base/size.c src/base/err.c
+FUZZ_policy_SRCS  := src/policy/policy.c src/base/size.c src/base/err.c \
+		src/base/ini.c
 FUZZ_policy_PKGS  :=
 FUZZ_policy_LEN   := 4096
 #  records: container records, CDI specs, the OCI config and state, what

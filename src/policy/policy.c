@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "policy/policy.h"
+#include "base/ini.h"
 #include "base/size.h"
 #include "uapi/ublk_abi.h"
 
@@ -178,22 +179,6 @@ static bool is_name_char(int c)
 	return isalnum(c) || c == '_' || c == '-' || c == '.';
 }
 
-/* Copy s without blanks at either end into out; false when too long. */
-static bool trim_copy(const char *s, size_t n, char *out, size_t len)
-{
-	while (n && (*s == ' ' || *s == '\t')) {
-		s++;
-		n--;
-	}
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		n--;
-	if (n >= len)
-		return false;
-	memcpy(out, s, n);
-	out[n] = '\0';
-	return true;
-}
-
 const char *policy_list_next(const char *list, char *item, size_t len)
 {
 	const char *comma;
@@ -237,7 +222,7 @@ static int parse_list(const char *key, const char *v, char *out, size_t len,
 	for (;;) {
 		comma = strchr(p, ',');
 		n = comma ? (size_t)(comma - p) : strlen(p);
-		if (!trim_copy(p, n, item, sizeof(item)))
+		if (!ini_trim_copy(p, n, item, sizeof(item)))
 			return uerr_set(err, EINVAL, "%s: item too long", key);
 		if (!item[0])
 			return uerr_set(err, EINVAL, "%s: empty item in '%s'",
@@ -603,8 +588,8 @@ static void parse_key_line(struct parse_ctx *c, const char *line,
 		     "expected 'key = value', a [section] or a # comment");
 		return;
 	}
-	trim_copy(line, eq - line, key, sizeof(key));
-	trim_copy(eq + 1, strlen(eq + 1), value, sizeof(value));
+	ini_trim_copy(line, eq - line, key, sizeof(key));
+	ini_trim_copy(eq + 1, strlen(eq + 1), value, sizeof(value));
 	k = policy_key_find(key);
 	if (k < 0) {
 		known_keys(known, sizeof(known));
@@ -655,11 +640,9 @@ unsigned int policy_parse(struct policy *p, const char *file, const char *buf,
 			  size_t len)
 {
 	struct parse_ctx c = { .p = p, .file = file, .cur = -1 };
-	char line[POLICY_LINE_MAX];
-	const char *end = buf + len, *nl;
-	unsigned int lineno = 0;
+	struct ini_line line = { 0 };
+	size_t pos = 0;
 	int fidx;
-	size_t n;
 
 	fidx = add_file(p, file);
 	if (fidx < 0) {
@@ -667,23 +650,13 @@ unsigned int policy_parse(struct policy *p, const char *file, const char *buf,
 		return 1;
 	}
 	c.fidx = fidx;
-	while (buf < end) {
-		lineno++;
-		nl = memchr(buf, '\n', end - buf);
-		n = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
-		if (memchr(buf, '\0', n)) {
-			perr(&c, lineno, "a NUL byte (not a text file?)");
-		} else if (!trim_copy(buf, n, line, sizeof(line))) {
-			perr(&c, lineno, "line longer than %d bytes",
-			     POLICY_LINE_MAX - 1);
-		} else if (!line[0] || line[0] == '#' || line[0] == ';') {
-			/* blank or a comment */
-		} else if (line[0] == '[') {
-			parse_header_line(&c, line, lineno);
-		} else {
-			parse_key_line(&c, line, lineno);
-		}
-		buf += n + (nl ? 1 : 0);
+	while (ini_next(buf, len, &pos, &line)) {
+		if (line.kind == INI_BAD)
+			perr(&c, line.lineno, "%s", line.bad);
+		else if (line.kind == INI_SECTION)
+			parse_header_line(&c, line.text, line.lineno);
+		else
+			parse_key_line(&c, line.text, line.lineno);
 	}
 	section_free(&c.scratch);
 	return c.errors;
