@@ -46,7 +46,7 @@ PKG_CFLAGS  = $(call pkgs_cflags,liburing libcap-ng libseccomp uuid json-c)
 
 # One archive per layer (HACKING.md says what may call what).  A program
 # names the layers it uses, highest first, and the libraries they need.
-LAYERS     := base kernel policy host server containers
+LAYERS     := base kernel policy host server containers disks
 $(foreach l,$(LAYERS),$(eval $(l)_SRCS := $(wildcard src/$(l)/*.c)))
 server_SRCS += $(wildcard src/server/targets/*.c)
 layer_lib   = $(BUILD)/lib$(1).a
@@ -58,13 +58,13 @@ UNIT_SRCS  := $(filter-out tests/unit/tap.c tests/unit/uapi_%.c, \
 		$(wildcard tests/unit/*.c))
 
 # What each program links, and the pkg-config names those layers need.
-CLI_LAYERS  := containers server policy host kernel base
+CLI_LAYERS  := disks containers server policy host kernel base
 CLI_PKGS    := liburing libcap-ng libseccomp uuid json-c
 UDEV_LAYERS := policy host kernel base
 UDEV_PKGS   := liburing
 HOOK_LAYERS := containers host kernel base
 HOOK_PKGS   := libcap-ng json-c uuid
-ALL_LAYERS  := containers server policy host kernel base
+ALL_LAYERS  := disks containers server policy host kernel base
 ALL_LIBS    = $(call pkgs_libs,$(CLI_PKGS)) -lpthread
 layer_libs  = $(foreach l,$(1),$(call layer_lib,$(l)))
 
@@ -316,7 +316,7 @@ check-asan:
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
 FUZZ_DIR     := $(BUILD)/fuzz
-FUZZ_TARGETS := policy records
+FUZZ_TARGETS := policy records diskfile
 #  policy: a policy file, as the root udev helper reads it
 FUZZ_policy_SRCS  := src/policy/policy.c src/base/size.c src/base/err.c \
 		src/base/ini.c
@@ -330,6 +330,11 @@ FUZZ_records_SRCS := src/base/json.c src/base/err.c src/base/size.c \
 		src/containers/ocicfg.c src/containers/annot.c
 FUZZ_records_PKGS := json-c uuid
 FUZZ_records_LEN  := 8192
+#  diskfile: a disk file, a user's own or an administrator's (root reads)
+FUZZ_diskfile_SRCS := src/disks/diskfile.c src/base/ini.c src/base/size.c \
+		src/base/err.c
+FUZZ_diskfile_PKGS :=
+FUZZ_diskfile_LEN  := 4096
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%_fuzz)
 
 define fuzz_target

@@ -13,6 +13,7 @@ declare -A may=(
 	[base]=''
 	[kernel]='base uapi'
 	[policy]='base uapi server/targets/names.h'
+	[disks]='base uapi server/targets/names.h'
 	[host]='base'
 	[nbd]='base'
 	[server]='base kernel host nbd uapi'
@@ -20,7 +21,7 @@ declare -A may=(
 	[client]=''
 	[udev]='base kernel policy host uapi'
 	[oci]='base host containers'
-	[cli]='base kernel policy host server nbd containers uapi'
+	[cli]='base kernel policy host server nbd containers disks uapi'
 )
 
 for dir in src/*/; do
