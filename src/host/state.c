@@ -252,6 +252,7 @@ static const struct ujson_field record_fields[] = {
 	UJSON_F_BOOL(R, mlock, "mlock", 0),
 	UJSON_F_STR(R, container, "container", UJSON_OMITEMPTY),
 	UJSON_F_STR(R, cdi, "cdi", UJSON_OMITEMPTY),
+	UJSON_F_STR(R, name, "name", UJSON_OMITEMPTY),
 };
 #undef R
 

@@ -51,6 +51,7 @@ struct dev_record {
 	char container[64]; /* key of the container it was made for, or "" */
 	char cdi[40];	    /* name of its CDI spec, or "" */
 	char dir[PATH_MAX]; /* where record_read found it (not stored) */
+	char name[65];	    /* its disk name (up, add --name), or "" */
 };
 
 /*

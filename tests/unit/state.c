@@ -428,6 +428,7 @@ static void test_record_format(void)
 		{ "\"uuid\":\"a\\u0000b\"", "uuid holds a NUL character" },
 		{ "\"mlock\":1", "mlock is not true or false" },
 		{ "\"cdi\":null", "cdi is not a string" },
+		{ "\"name\":7", "name is not a string" },
 		{ "\"dev_id\":78", "dev_id is 78, not 77" },
 	};
 	char path[PATH_MAX + 16], text[2048];
@@ -447,8 +448,8 @@ static void test_record_format(void)
 		   r.queue_depth == 128 && r.server_pid == 4242 &&
 		   r.created == 1700000000 && r.fixed_buffers && !r.mlock &&
 		   !strcmp(r.container, "0123456789abcdef0123456789abcdef") &&
-		   !strcmp(r.cdi, "data"),
-	   "  with every value");
+		   !strcmp(r.cdi, "data") && !r.name[0],
+	   "  with every value (no name: records before disk names)");
 	w = r;
 	unlink(path);
 	is_int(record_write(&w, &err), 0, "write it again");
@@ -463,6 +464,9 @@ static void test_record_format(void)
 		contains(err.msg, bad[i].msg, "  %s", err.msg);
 		contains(err.msg, "dev-77.json: ", "  names the file");
 	}
+	ok(read_with("\"name\":\"data\"", &r, &err) == 0 &&
+		   !strcmp(r.name, "data"),
+	   "a disk name reads");
 	ok(read_with("\"server_pid\":0", &r, &err) == 0 && r.server_pid == 0,
 	   "server_pid 0 (no server) is fine");
 	ok(read_with("\"extra\":{\"x\":[1]}", &r, &err) == 0 &&
