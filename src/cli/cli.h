@@ -117,7 +117,8 @@ extern const struct option cli_json_longopts[];
 
 /* The options of each command, in its file */
 extern const struct cli_opts add_opts, list_opts, del_opts, features_opts,
-	policy_opts, policy_check_opts, policy_show_opts, doctor_opts, gc_opts;
+	policy_opts, policy_check_opts, policy_show_opts, doctor_opts, gc_opts,
+	up_opts, down_opts, status_opts;
 
 int cmd_add(struct cli_args *a);
 int cmd_list(struct cli_args *a);
@@ -127,6 +128,9 @@ int cmd_policy_check(struct cli_args *a);
 int cmd_policy_show(struct cli_args *a);
 int cmd_doctor(struct cli_args *a);
 int cmd_gc(struct cli_args *a);
+int cmd_up(struct cli_args *a);
+int cmd_down(struct cli_args *a);
+int cmd_status(struct cli_args *a);
 
 /* One device as `list` and `add` show it: kernel truth plus our record */
 struct dev_view {
@@ -154,5 +158,22 @@ int dev_ids_in_dev(uint32_t **ids, unsigned int *nr, struct uerr *err);
  */
 int dev_remove(struct ublk_ctrl *ctrl, uint32_t dev_id, pid_t server_pid,
 	       bool keep_log, struct uerr *err);
+
+/*
+ * Named disks (named.c).  named_find: the device of the disk name,
+ * -ENOENT when none is up (records of dead devices of that name go).
+ */
+int named_find(struct ublk_ctrl *ctrl, const char *name, struct dev_view *v,
+	       struct uerr *err);
+/* $XDG_RUNTIME_DIR/ublk-user/disks/NAME (its folder made when create) */
+int named_link_path(const char *name, char *buf, size_t len, bool create,
+		    struct uerr *err);
+/* Point the stable path at /dev/ublkbN, replacing it atomically */
+int named_link_set(const char *name, uint32_t dev_id, struct uerr *err);
+void named_link_remove(const char *name);
+
+struct disk_file;
+/* `up`: add the disk d describes, as add would (policy and all) */
+int add_disk(const struct disk_file *d, bool json);
 
 #endif

@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "containers/cdi.h"
 #include "containers/ctrrec.h"
+#include "disks/diskfile.h"
 #include "host/caps.h"
 #include "host/denial.h"
 #include "host/idmap.h"
@@ -58,6 +59,9 @@ static const char add_usage[] =
 	"                       clients that map it; implies --shmem-zc\n"
 	"      --user USER      (root) create the device as USER (a name, a\n"
 	"                       uid, or UID:GID), keeping only CAP_IPC_LOCK\n"
+	"      --name NAME      a disk name, unique among yours: the stable\n"
+	"                       path $XDG_RUNTIME_DIR/ublk-user/disks/NAME\n"
+	"                       points at the device ('ublk-user down NAME')\n"
 	"      --cdi NAME       also write a CDI spec: podman run --device\n"
 	"                       ublk-user.io/disk=NAME (removed by del)\n"
 	"      --container KEY  a per-container disk (used by the OCI hook)\n"
@@ -78,6 +82,7 @@ static const struct option add_longopts[] = {
 	{ "user", required_argument, NULL, 'u' },
 	{ "container", required_argument, NULL, 'C' },
 	{ "cdi", required_argument, NULL, 'D' },
+	{ "name", required_argument, NULL, 'N' },
 	{ 0 },
 };
 
@@ -100,6 +105,7 @@ struct add_req {
 	const char *user;
 	const char *container; /* key of the OCI hook's container record */
 	const char *cdi;
+	const char *name; /* a disk name (--name, up) */
 	bool shmem_zc;
 	const char *shmem_file; /* --shmem: opened and checked by add */
 };
@@ -209,6 +215,11 @@ static int add_option(struct cli_args *a, struct add_req *r, int c)
 					       "digit",
 					       optarg);
 		r->cdi = optarg;
+		return 0;
+	case 'N':
+		if (disk_name_check(optarg, &err) < 0)
+			return cli_usage_error(a, "--name: %s", err.msg);
+		r->name = optarg;
 		return 0;
 	}
 	return 0;
@@ -395,6 +406,26 @@ static int add_check_dirs(const struct add *c, struct uerr *err)
 	return ret;
 }
 
+/* A disk name is unique among the user's devices */
+static int check_name_free(struct ublk_ctrl *ctrl, const char *name,
+			   struct uerr *err)
+{
+	struct dev_view v;
+	int ret;
+
+	ret = named_find(ctrl, name, &v, err);
+	if (ret == -ENOENT) {
+		uerr_clear(err);
+		return 0;
+	}
+	if (ret < 0)
+		return ret;
+	return uerr_set(err, EEXIST,
+			"disk %s is already up as /dev/ublkb%u (run "
+			"'ublk-user down %s' first)",
+			name, v.info.dev_id, name);
+}
+
 /* What the kernel must offer and the policy allow before ADD_DEV */
 static int add_preflight(struct add *c, struct ublk_ctrl *ctrl,
 			 struct uerr *err)
@@ -411,6 +442,8 @@ static int add_preflight(struct add *c, struct ublk_ctrl *ctrl,
 		ret = ublk_features_require(features, UBLK_F_SHMEM_ZC, err);
 	if (ret == 0 && c->req.mlock)
 		ret = check_memlock(&c->req, err);
+	if (ret == 0 && c->req.name)
+		ret = check_name_free(ctrl, c->req.name, err);
 	if (ret < 0 || !c->policy_active)
 		return ret;
 	own = count_own_devices(ctrl, c->host_uid, err);
@@ -478,6 +511,8 @@ static int add_write_record(struct add *c, struct uerr *err)
 			 c->req.container);
 	if (c->req.cdi)
 		snprintf(rec->cdi, sizeof(rec->cdi), "%s", c->req.cdi);
+	if (c->req.name)
+		snprintf(rec->name, sizeof(rec->name), "%s", c->req.name);
 	return record_write(rec, err);
 }
 
@@ -620,6 +655,8 @@ static int add_device(struct add *c, struct uerr *err)
 		ret = add_wait_node(c, 'b', err);
 	if (ret == 0)
 		ret = add_describe(c, err);
+	if (ret == 0 && c->req.name)
+		ret = named_link_set(c->req.name, c->info.dev_id, err);
 	if (ret < 0)
 		return add_undo(c, ret, err);
 	return 0;
@@ -659,27 +696,60 @@ static void block_signals(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
-int cmd_add(struct cli_args *a)
+/* Everything after the command line */
+static int add_run(struct add *c)
 {
-	struct add c cleanup_with(add_release) = { .shmem_fd = -1 };
 	struct uerr err;
 
-	if (!add_parse(a, &c.req))
-		return a->status;
 	uerr_clear(&err);
-	if (add_become_user(&c, &err) < 0 || add_policy_load(&c, &err) < 0 ||
-	    add_policy_check(&c, -1, &err) < 0 ||
-	    add_open_target(&c, &err) < 0 ||
-	    add_policy_check(&c, -1, &err) < 0) {
+	if (add_become_user(c, &err) < 0 || add_policy_load(c, &err) < 0 ||
+	    add_policy_check(c, -1, &err) < 0 || add_open_target(c, &err) < 0 ||
+	    add_policy_check(c, -1, &err) < 0) {
 		cli_error(&err);
 		return EXIT_FAIL;
 	}
 	block_signals();
-	if (add_device(&c, &err) < 0) {
+	if (add_device(c, &err) < 0) {
 		cli_error(&err);
 		state_tidy(); /* a fallback directory made for nothing */
 		return EXIT_FAIL;
 	}
-	print_added(&c.view, c.req.json);
+	print_added(&c->view, c->req.json);
 	return EXIT_OK;
+}
+
+int cmd_add(struct cli_args *a)
+{
+	struct add c cleanup_with(add_release) = { .shmem_fd = -1 };
+
+	if (!add_parse(a, &c.req))
+		return a->status;
+	return add_run(&c);
+}
+
+int add_disk(const struct disk_file *d, bool json)
+{
+	struct add c cleanup_with(add_release) = { .shmem_fd = -1 };
+	struct add_req *r = &c.req;
+	struct uerr err;
+
+	if (d->nr_queues > ADD_MAX_QUEUES) {
+		uerr_set(&err, EINVAL,
+			 "disk %s: queues = %lu is more than ublk-user serves "
+			 "(%d)",
+			 d->name, d->nr_queues, ADD_MAX_QUEUES);
+		cli_error(&err);
+		return EXIT_FAIL;
+	}
+	r->target = d->target;
+	r->topts.backing = d->file[0] ? d->file : NULL;
+	r->topts.size = d->size;
+	r->queues = d->nr_queues ? d->nr_queues : ADD_DEFAULT_QUEUES;
+	r->depth = d->queue_depth ? d->queue_depth : ADD_DEFAULT_DEPTH;
+	r->dev_id = (uint32_t)-1;
+	r->mlock = d->mlock;
+	r->shmem_zc = d->shmem_zc;
+	r->name = d->name;
+	r->json = json;
+	return add_run(&c);
 }

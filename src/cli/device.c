@@ -173,6 +173,17 @@ json_object *dev_view_json(const struct dev_view *v)
 	json_object_object_add(
 		o, "uuid",
 		v->has_record ? json_object_new_string(v->rec.uuid) : NULL);
+	if (v->has_record && v->rec.name[0]) {
+		char link[PATH_MAX];
+		struct uerr err;
+
+		json_object_object_add(o, "name",
+				       json_object_new_string(v->rec.name));
+		if (named_link_path(v->rec.name, link, sizeof(link), false,
+				    &err) == 0)
+			json_object_object_add(o, "link",
+					       json_object_new_string(link));
+	}
 	return o;
 }
 

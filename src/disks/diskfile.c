@@ -107,7 +107,7 @@ static int parse_bool(const char *key, const char *v, bool *out,
 	return 0;
 }
 
-static int parse_one(struct disk_spec *d, enum disk_key k, const char *v,
+static int parse_one(struct disk_file *d, enum disk_key k, const char *v,
 		     bool system, struct uerr *err)
 {
 	const char *key = key_names[k];
@@ -174,7 +174,7 @@ static int parse_one(struct disk_spec *d, enum disk_key k, const char *v,
 }
 
 /* What the keys need of each other, once the file is read */
-static int check_whole(const struct disk_spec *d, const unsigned int *at,
+static int check_whole(const struct disk_file *d, const unsigned int *at,
 		       const char *path, bool system, struct uerr *err)
 {
 	bool loop = !strcmp(d->target, "loop");
@@ -202,7 +202,7 @@ static int check_whole(const struct disk_spec *d, const unsigned int *at,
 	return 0;
 }
 
-int disk_parse(struct disk_spec *d, const char *name, const char *path,
+int disk_parse(struct disk_file *d, const char *name, const char *path,
 	       const char *buf, size_t len, bool system, struct uerr *err)
 {
 	char key[INI_LINE_MAX], value[INI_LINE_MAX];
@@ -270,7 +270,7 @@ static int check_owner(const char *path, const struct stat *st, uid_t owner,
 	return 0;
 }
 
-int disk_load(struct disk_spec *d, const char *dir, const char *name,
+int disk_load(struct disk_file *d, const char *dir, const char *name,
 	      uid_t owner, bool system, struct uerr *err)
 {
 	char path[PATH_MAX + DISK_NAME_MAX + 8], file[DISK_NAME_MAX + 8];

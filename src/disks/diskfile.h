@@ -29,7 +29,7 @@
 #define DISK_SUFFIX ".disk"
 
 /* One disk, as its file says; unset numbers are 0 (the add defaults) */
-struct disk_spec {
+struct disk_file {
 	char name[DISK_NAME_MAX + 1];
 	char user[33];	     /* an /etc disk's owner; "" in a user's own */
 	char target[16];     /* a name from server/targets/names.h */
@@ -53,7 +53,7 @@ int disk_name_check(const char *name, struct uerr *err);
  * /etc disk file, which must name its user; a user's own must not.
  * -EINVAL and "path:line: what" on the first error.
  */
-int disk_parse(struct disk_spec *d, const char *name, const char *path,
+int disk_parse(struct disk_file *d, const char *name, const char *path,
 	       const char *buf, size_t len, bool system, struct uerr *err);
 
 /*
@@ -61,7 +61,7 @@ int disk_parse(struct disk_spec *d, const char *name, const char *path,
  * following a symbolic link (for the file) and must be owned by owner and
  * not writable by group or others.  -ENOENT when there is no such file.
  */
-int disk_load(struct disk_spec *d, const char *dir, const char *name,
+int disk_load(struct disk_file *d, const char *dir, const char *name,
 	      uid_t owner, bool system, struct uerr *err);
 
 /* The user's disk file folder: $XDG_CONFIG_HOME or $HOME/.config */

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct disk_spec d;
+	struct disk_file d;
 	struct uerr err;
 	int sys, ret;
 

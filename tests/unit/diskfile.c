@@ -13,7 +13,7 @@
 #include "tap.h"
 #include "disks/diskfile.h"
 
-static struct disk_spec d;
+static struct disk_file d;
 static struct uerr err;
 
 static int parse(const char *text, bool system)
