@@ -420,6 +420,17 @@ static int check_name_free(struct ublk_ctrl *ctrl, const char *name,
 	}
 	if (ret < 0)
 		return ret;
+	/*
+	 * Its server died (a crash, a kill): the kernel cannot recover an
+	 * unprivileged device, so the dead one goes and a new one takes the
+	 * name.  This is what a supervisor's restart relies on.
+	 */
+	if (!strcmp(v.state, "dead")) {
+		ret = dev_remove(ctrl, v.info.dev_id, v.server_pid, false, err);
+		return ret < 0 ?
+			       uerr_prefix(err, "removing dead disk %s", name) :
+			       0;
+	}
 	return uerr_set(err, EEXIST,
 			"disk %s is already up as /dev/ublkb%u (run "
 			"'ublk-user down %s' first)",

@@ -60,8 +60,15 @@ void named_link_remove(const char *name)
 	char path[PATH_MAX];
 	struct uerr err;
 
-	if (named_link_path(name, path, sizeof(path), false, &err) == 0)
-		unlink(path);
+	char *slash;
+
+	if (named_link_path(name, path, sizeof(path), false, &err) < 0)
+		return;
+	unlink(path);
+	/* The folder goes with the last name: nothing left behind */
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	rmdir(path);
 }
 
 int named_find(struct ublk_ctrl *ctrl, const char *name, struct dev_view *v,
