@@ -426,10 +426,17 @@ static int check_name_free(struct ublk_ctrl *ctrl, const char *name,
 	 * name.  This is what a supervisor's restart relies on.
 	 */
 	if (!strcmp(v.state, "dead")) {
+		char node[32];
+
 		ret = dev_remove(ctrl, v.info.dev_id, v.server_pid, false, err);
-		return ret < 0 ?
-			       uerr_prefix(err, "removing dead disk %s", name) :
-			       0;
+		if (ret < 0)
+			return uerr_prefix(err, "removing dead disk %s", name);
+		/* The next device may get the same id: old nodes gone first */
+		snprintf(node, sizeof(node), "/dev/ublkc%u", v.info.dev_id);
+		devnode_wait_gone(node, devnode_timeout());
+		snprintf(node, sizeof(node), "/dev/ublkb%u", v.info.dev_id);
+		devnode_wait_gone(node, devnode_timeout());
+		return 0;
 	}
 	return uerr_set(err, EEXIST,
 			"disk %s is already up as /dev/ublkb%u (run "

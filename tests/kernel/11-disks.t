@@ -72,6 +72,7 @@ size = 16M
 "
 uu bob up data --json
 is "$RUN_RC" 0 "bob brings up a disk named data too"
+[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
 bob_id=$(jget "$RUN_OUT" .dev_id)
 isnt "$bob_id" "$id" "on another device"
 is "$(readlink /run/user/2002/ublk-user/disks/data)" "/dev/ublkb$bob_id" \
