@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/privdir.h"
 #include "cli.h"
 
 int named_link_path(const char *name, char *buf, size_t len, bool create,
@@ -25,9 +26,15 @@ int named_link_path(const char *name, char *buf, size_t len, bool create,
 	if (ret < 0)
 		return ret;
 	if (create) {
+		struct privdir_rule rule = { .uid = geteuid(),
+					     .gid = (gid_t)-1,
+					     .mode = 0700,
+					     .deny = 077 };
+
 		snprintf(buf, len, "%s/disks", dir);
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-			return uerr_sys(err, errno, "cannot create %s", buf);
+		ret = privdir_check(buf, &rule, PRIVDIR_CREATE, err);
+		if (ret < 0)
+			return ret;
 	}
 	snprintf(buf, len, "%s/disks/%s", dir, name);
 	return 0;
