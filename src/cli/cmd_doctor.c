@@ -21,6 +21,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "base/cleanup.h"
+#include "base/dirids.h"
+#include "disks/diskfile.h"
 #include "host/caps.h"
 #include "host/denial.h"
 #include "kernel/devnode.h"
@@ -39,8 +42,8 @@ static const char doctor_usage[] =
 	"\n"
 	"Check the kernel, the ublk driver, /dev/ublk-control, io_uring, the\n"
 	"udev rule and its helper (as a user: with a test device), the\n"
-	"policy, locked memory, and known kernel weaknesses; say how to fix\n"
-	"what is wrong.  Exit status 1 when a check failed.\n"
+	"policy, locked memory, your disk files, and known kernel weaknesses;\n"
+	"say how to fix what is wrong.  Exit status 1 when a check failed.\n"
 	"\n"
 	"      --json    print a JSON object\n"
 	"  -h, --help    show this text\n";
@@ -611,6 +614,66 @@ static void check_policy(struct doctor *d)
 			    sizeof(rule)));
 }
 
+typedef char disk_entry[NAME_MAX + 1];
+
+static int pick_disk(const char *name, void *elem, void *ctx, struct uerr *err)
+{
+	size_t n = strlen(name), sl = strlen(DISK_SUFFIX);
+
+	(void)ctx;
+	(void)err;
+	if (n <= sl || strcmp(name + n - sl, DISK_SUFFIX))
+		return 0;
+	snprintf(elem, sizeof(disk_entry), "%.*s", (int)(n - sl), name);
+	return 1;
+}
+
+static int cmp_disk(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The caller's disk files: each must read as `up` would read it */
+static void check_disks(struct doctor *d)
+{
+	cleanup_free disk_entry *names = NULL;
+	char dir[PATH_MAX];
+	struct disk_file df;
+	unsigned int nr = 0, i;
+	struct uerr err;
+	int ret;
+
+	if (d->root)
+		return;
+	if (disk_user_dir(dir, sizeof(dir), &err) < 0) {
+		add(d, "disks", ST_SKIP, NULL, "%s", err.msg);
+		return;
+	}
+	ret = dir_collect(dir, sizeof(disk_entry), pick_disk, NULL, cmp_disk,
+			  (void **)&names, &nr, &err);
+	if (ret == -ENOENT || (ret == 0 && !nr)) {
+		add(d, "disks", ST_OK, NULL, "no disk files in %s", dir);
+		return;
+	}
+	if (ret < 0) {
+		add(d, "disks", ST_FAIL,
+		    "make it a directory of yours, mode 0755", "%s", err.msg);
+		return;
+	}
+	for (i = 0; i < nr; i++) {
+		if (disk_load(&df, dir, names[i], geteuid(), false, &err) < 0) {
+			add(d, "disks", ST_FAIL,
+			    "correct the file (see ublk-user.disk(5)) or "
+			    "remove "
+			    "it",
+			    "%s", err.msg);
+			return;
+		}
+	}
+	add(d, "disks", ST_OK, NULL, "%u disk file%s in %s read well", nr,
+	    nr == 1 ? "" : "s", dir);
+}
+
 static void check_memlock(struct doctor *d)
 {
 	char cur[24], max[24], lock[24];
@@ -840,6 +903,7 @@ int cmd_doctor(struct cli_args *a)
 	check_policy(&d);
 	check_handover(&d);
 	check_memlock(&d);
+	check_disks(&d);
 	check_nodev(&d);
 	check_regbuf(&d);
 	check_ublks_max(&d);

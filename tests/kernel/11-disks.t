@@ -146,6 +146,15 @@ run_as alice chmod 0666 "$dir/syn.disk"
 uu alice up syn
 like "$RUN_ERR" "mode 0666 is writable by group or others" \
 	"a disk file others may write is refused"
+uu alice doctor --json
+is "$(jget "$RUN_OUT" '.checks[] | select(.name == "disks") | .status')" fail \
+	"doctor fails the disk files check"
+like "$(jget "$RUN_OUT" '.checks[] | select(.name == "disks") | .message')" \
+	"^$dir/syn.disk: mode 0666" "naming the first bad file and why"
+rm -f "$dir/syn.disk" "$dir/unk.disk"
+uu alice doctor --json
+is "$(jget "$RUN_OUT" '.checks[] | select(.name == "disks") | .message')" \
+	"2 disk files in $dir read well" "doctor: the good ones read well"
 no_leftovers alice "after the bad disk files"
 no_leftovers bob "after bob's disk"
 
