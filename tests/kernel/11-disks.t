@@ -154,7 +154,8 @@ like "$(jget "$RUN_OUT" '.checks[] | select(.name == "disks") | .message')" \
 rm -f "$dir/syn.disk" "$dir/unk.disk"
 uu alice doctor --json
 is "$(jget "$RUN_OUT" '.checks[] | select(.name == "disks") | .message')" \
-	"2 disk files in $dir read well" "doctor: the good ones read well"
+	"3 disk files in $dir read well" \
+	"doctor: the good ones (data, big, outside) read well"
 no_leftovers alice "after the bad disk files"
 no_leftovers bob "after bob's disk"
 
