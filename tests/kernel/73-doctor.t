@@ -26,10 +26,10 @@ is "$RUN_RC" 0 "healthy: doctor exits 0"
 j=$RUN_OUT
 is "$(jget "$j" .ok)" true "healthy: ok is true"
 is "$(jget "$j" '[.checks[].name] | join(" ")')" \
-	"kernel module control io_uring features udev-rule helper udevd control-rule policy handover memlock weakness-nodev weakness-regbuf weakness-ublks-max" \
+	"kernel module control io_uring features udev-rule helper udevd control-rule policy handover memlock disks weakness-nodev weakness-regbuf weakness-ublks-max" \
 	"every check is reported, in order"
 for c in kernel module control io_uring features udev-rule helper udevd \
-	control-rule policy handover weakness-regbuf; do
+	control-rule policy handover disks weakness-regbuf; do
 	is "$(status "$j" "$c")" ok "healthy: $c is ok"
 done
 is "$(jget "$j" '[.checks[] | select(.status == "fail")] | length')" 0 \
