@@ -40,7 +40,7 @@ is "$(jget "$RUN_OUT" .queue_depth)" 64 "with the disk file's depth"
 is "$(readlink "$link")" "/dev/ublkb$id" "the stable path points at the node"
 is "$(stat -c %U "$link")" alice "the stable path is alice's"
 
-marker=$(head -c 4096 /dev/urandom | base64 -w0 | head -c 4096)
+marker=$(head -c 3072 /dev/urandom | base64 -w0) # 4096 characters
 printf '%s' "$marker" >/tmp/marker
 chmod 0644 /tmp/marker
 at_exit rm -f /tmp/marker
