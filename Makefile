@@ -182,10 +182,11 @@ deps:
 #  ublk-user-testhooks: ublk-user with the "fault" target (tests/targets/
 #    fault.c) compiled in, to show confinement holding;
 #  ublk-user-nosandbox: ublk-user without seccomp and ring restrictions,
-#    only to measure what they cost.
+#    only to measure what they cost;
+#  ring-pin: takes a server's rings and tries to pin 1 GiB on each.
 TEST_TOOLS := $(BUILD)/tests/ublk-raw $(BUILD)/tests/ublk-user-testhooks \
 	      $(BUILD)/tests/ublk-user-nosandbox $(BUILD)/tests/fakenode \
-	      $(BUILD)/tests/shmem-peer
+	      $(BUILD)/tests/shmem-peer $(BUILD)/tests/ring-pin
 ALL_SRCS   := $(foreach l,$(LAYERS),$($(l)_SRCS)) $(CLI_SRCS)
 
 $(BUILD)/obj-testhooks/%.o: %.c

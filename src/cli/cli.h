@@ -155,9 +155,14 @@ int dev_ids_in_dev(uint32_t **ids, unsigned int *nr, struct uerr *err);
 /*
  * Stop and delete a device and end its server: STOP_DEV, DEL_DEV (which
  * waits for the server to let go; SIGKILL after a while), record removed.
+ * server_pid is signalled only if it is the device's server, run by the
+ * device's owner (host/srvproc.h).
  */
 int dev_remove(struct ublk_ctrl *ctrl, uint32_t dev_id, pid_t server_pid,
 	       bool keep_log, struct uerr *err);
+/* Wait a while for a server (pidfd from srvproc_open, or -1) to exit,
+ * SIGKILL it if it does not; closes pidfd. */
+void dev_end_server(int pidfd);
 
 /*
  * Named disks (named.c).  named_find: the device of the disk name,

@@ -28,6 +28,7 @@
 #include "host/caps.h"
 #include "host/denial.h"
 #include "host/idmap.h"
+#include "host/srvproc.h"
 #include "kernel/devnode.h"
 #include "kernel/features.h"
 #include "policy/policy.h"
@@ -253,13 +254,19 @@ static bool add_parse(struct cli_args *a, struct add_req *r)
 
 /* --- who we are, and what the policy lets us do --------------------------- */
 
-/* As the user before anything else (the backing file too); our host ids */
+/*
+ * As the user before anything else (the backing file too); our host ids.
+ * Root that became the user starts again, so that nothing of root is in
+ * the process that makes the device and its server.
+ */
 static int add_become_user(struct add *c, struct uerr *err)
 {
 	int ret;
 
 	if (c->req.user) {
 		ret = caps_become_user(c->req.user, err);
+		if (ret > 0)
+			ret = caps_reexec(err);
 		if (ret < 0)
 			return ret;
 	}
@@ -603,15 +610,7 @@ static bool refused_by_helper(const struct add *c, struct uerr *err)
  */
 static void refused_cleanup(uint32_t dev_id, pid_t server_pid)
 {
-	int i;
-
-	for (i = 0; server_pid > 0 && i < 200; i++) {
-		if (kill(server_pid, 0) < 0 && errno == ESRCH)
-			break;
-		usleep(50000);
-	}
-	if (server_pid > 0 && kill(server_pid, 0) == 0)
-		kill(server_pid, SIGKILL);
+	dev_end_server(srvproc_open(server_pid, dev_id, geteuid()));
 	record_remove(dev_id);
 }
 

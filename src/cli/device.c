@@ -3,32 +3,27 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "kernel/devnode.h"
 #include "base/dirids.h"
 #include "kernel/features.h"
+#include "host/srvproc.h"
 #include "server/stats.h"
 
 #define DEL_TIMEOUT_MS 10000
 #define SERVER_EXIT_TIMEOUT_MS 10000
 
-static bool pid_alive(pid_t pid)
-{
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
 static const char *state_name(const struct dev_view *v)
 {
-	bool alive = pid_alive(v->server_pid);
+	/* A pid its dead server left to another process is not "live". */
+	bool alive = srvproc_is_server(v->server_pid, v->info.dev_id,
+				       v->info.owner_uid);
 
 	switch (v->info.state) {
 	case UBLK_S_DEV_LIVE:
@@ -203,70 +198,61 @@ int dev_ids_in_dev(uint32_t **ids, unsigned int *nr, struct uerr *err)
 	return dir_ids("/dev", match_char_node, ids, nr, err);
 }
 
-static long now_ms(void)
+void dev_end_server(int pidfd)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* Wait for a process that is not our child to exit. */
-static bool wait_pid_exit(pid_t pid, long timeout_ms)
-{
-	long deadline = now_ms() + timeout_ms;
-	struct pollfd pfd;
-	int fd;
-
-	fd = syscall(SYS_pidfd_open, pid, 0);
-	if (fd >= 0) {
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		while (poll(&pfd, 1, timeout_ms) < 0 && errno == EINTR)
-			;
-		close(fd);
-		return !pid_alive(pid) || pfd.revents;
+	if (pidfd < 0)
+		return;
+	if (!srvproc_wait_exit(pidfd, SERVER_EXIT_TIMEOUT_MS)) {
+		srvproc_signal(pidfd, SIGKILL);
+		srvproc_wait_exit(pidfd, SERVER_EXIT_TIMEOUT_MS);
 	}
-	while (pid_alive(pid) && now_ms() < deadline)
-		usleep(20000);
-	return !pid_alive(pid);
+	close(pidfd);
 }
 
 int dev_remove(struct ublk_ctrl *ctrl, uint32_t dev_id, pid_t server_pid,
 	       bool keep_log, struct uerr *err)
 {
-	struct ublk_dev_ref ref;
-	int ret;
+	struct ublksrv_ctrl_dev_info info;
+	struct ublk_dev_ref ref, iref;
+	struct uerr ierr;
+	int pidfd = -1, ret;
 
+	/* Whom we may signal is settled while the server still lives. */
+	ublk_dev_ref_init(&iref, dev_id, true);
+	if (ublk_ctrl_get_info(ctrl, &iref, &info, &ierr) == 0)
+		pidfd = srvproc_open(server_pid, dev_id, info.owner_uid);
 	ublk_dev_ref_init(&ref, dev_id, true);
 	ret = ublk_ctrl_stop_dev(ctrl, &ref, err);
 	if (ret < 0 && ret != -ENODEV)
-		return ret;
+		goto out;
 	if (ret == 0) {
 		ret = ublk_ctrl_del_dev(ctrl, &ref, DEL_TIMEOUT_MS, err);
-		if (ret == -ETIME && pid_alive(server_pid)) {
+		if (ret == -ETIME && pidfd >= 0) {
 			/* The server does not let go of the device: end it. */
-			kill(server_pid, SIGKILL);
+			srvproc_signal(pidfd, SIGKILL);
 			ret = ublk_ctrl_wait(ctrl, DEL_TIMEOUT_MS);
-			if (ret < 0 && ret != -ENODEV)
-				return uerr_sys(err, -ret,
-						"deleting device %u after "
-						"killing its server %d",
-						dev_id, (int)server_pid);
+			if (ret < 0 && ret != -ENODEV) {
+				ret = uerr_sys(err, -ret,
+					       "deleting device %u after "
+					       "killing its server %d",
+					       dev_id, (int)server_pid);
+				goto out;
+			}
 		}
 		/* The server may have deleted it first: that is fine. */
 		if (ret < 0 && ret != -ENODEV)
-			return ret;
+			goto out;
 	}
-	if (pid_alive(server_pid) &&
-	    !wait_pid_exit(server_pid, SERVER_EXIT_TIMEOUT_MS)) {
-		kill(server_pid, SIGKILL);
-		wait_pid_exit(server_pid, SERVER_EXIT_TIMEOUT_MS);
-	}
+	dev_end_server(pidfd);
+	pidfd = -1;
 	if (keep_log)
 		record_remove_json(dev_id);
 	else
 		record_remove(dev_id);
 	uerr_clear(err);
-	return 0;
+	ret = 0;
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	return ret;
 }

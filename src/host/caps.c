@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cap-ng.h>
@@ -16,6 +18,9 @@
 #include "host/caps.h"
 #include "host/idmap.h"
 #include "host/state.h"
+
+/* Bytes of arguments caps_reexec() passes on */
+#define CAPS_ARGV_MAX (1 << 20)
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -122,6 +127,8 @@ int caps_startup(struct uerr *err)
 	if (ret < 0)
 		return ret;
 	umask(077);
+	/* After caps_reexec() the kernel names us after a file descriptor. */
+	prctl(PR_SET_NAME, program_invocation_short_name, 0, 0, 0);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return uerr_sys(err, errno, "PR_SET_NO_NEW_PRIVS");
 	if (capng_get_caps_process() < 0)
@@ -198,6 +205,19 @@ static int keep_ids_drop_caps(struct uerr *err)
 	return 0;
 }
 
+/*
+ * A process root made for a user must not keep root's session keyring:
+ * its keys would stay within reach, with a possessor's rights.
+ */
+static int leave_session_keyring(struct uerr *err)
+{
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
+	    errno != ENOSYS)
+		return uerr_sys(err, errno,
+				"cannot leave root's session keyring");
+	return 0;
+}
+
 int caps_become_user(const char *user, struct uerr *err)
 {
 	char name[64], run[PATH_MAX];
@@ -208,10 +228,6 @@ int caps_become_user(const char *user, struct uerr *err)
 	gid_t gid;
 	int flags, ret;
 
-	if (!caps_is_root())
-		return uerr_set(err, EPERM,
-				"only root may act for another "
-				"user (--user)");
 	if (parse_ids(user, &uid, &gid)) {
 		errno = 0;
 		pw = getpwuid(uid);
@@ -222,12 +238,20 @@ int caps_become_user(const char *user, struct uerr *err)
 		uid = pw->pw_uid;
 		gid = pw->pw_gid;
 	}
+	same = uid == getuid() && uid == geteuid() && gid == getgid() &&
+	       gid == getegid();
+	if (!caps_is_root()) {
+		/* Already that user, as after caps_reexec(): nothing to do. */
+		if (same)
+			return 0;
+		return uerr_set(err, EPERM,
+				"only root may act for another "
+				"user (--user)");
+	}
 	if (pw)
 		snprintf(name, sizeof(name), "%s", pw->pw_name);
 	else
 		snprintf(name, sizeof(name), "uid %u", (unsigned int)uid);
-	same = uid == getuid() && uid == geteuid() && gid == getgid() &&
-	       gid == getegid();
 	set_run = !same || !getenv("XDG_RUNTIME_DIR");
 
 	/* Keep CAP_IPC_LOCK across the change of ids, and nothing else. */
@@ -237,9 +261,14 @@ int caps_become_user(const char *user, struct uerr *err)
 			return ret;
 	} else {
 		capng_clear(CAPNG_SELECT_ALL);
-		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
+		capng_update(CAPNG_ADD,
+			     CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+				     CAPNG_BOUNDING_SET,
 			     CAP_IPC_LOCK);
-		flags = CAPNG_CLEAR_BOUNDING | CAPNG_CLEAR_AMBIENT;
+		/* Bounding set: CAP_IPC_LOCK only, for caps_reexec() */
+		if (capng_apply(CAPNG_SELECT_BOUNDS) < 0)
+			return uerr_set(err, EPERM, "cannot drop capabilities");
+		flags = CAPNG_CLEAR_AMBIENT;
 		flags |= pw ? CAPNG_INIT_SUPP_GRP : CAPNG_DROP_SUPP_GRP;
 		if (capng_change_id(uid, gid, flags) < 0)
 			return uerr_set(err, EPERM,
@@ -251,6 +280,11 @@ int caps_become_user(const char *user, struct uerr *err)
 	    caps_have_sys_admin())
 		return uerr_set(err, EPERM, "dropping privileges to %s failed",
 				name);
+	if (!same) {
+		ret = leave_session_keyring(err);
+		if (ret < 0)
+			return ret;
+	}
 	/*
 	 * The host's uid, also in a user namespace.  Without /run/user/UID
 	 * the user's own commands make the fallback: nothing made as root.
@@ -279,7 +313,75 @@ int caps_become_user(const char *user, struct uerr *err)
 	reduce_environment();
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return uerr_sys(err, errno, "PR_SET_DUMPABLE");
-	return 0;
+	return same ? 0 : 1;
+}
+
+/* Our own argument vector, as the kernel keeps it; NULL on failure */
+static char **read_own_argv(struct uerr *err)
+{
+	char *buf = malloc(CAPS_ARGV_MAX), **argv = NULL;
+	size_t len = 0, n = 0, i;
+	ssize_t got = 0;
+	int fd;
+
+	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || !buf) {
+		uerr_sys(err, fd < 0 ? errno : ENOMEM, "/proc/self/cmdline");
+		goto out;
+	}
+	while (len < CAPS_ARGV_MAX &&
+	       (got = read(fd, buf + len, CAPS_ARGV_MAX - len)) > 0)
+		len += got;
+	if (got < 0 || !len || len == CAPS_ARGV_MAX || buf[len - 1]) {
+		uerr_set(err, got < 0 ? errno : E2BIG,
+			 "cannot read our own arguments");
+		goto out;
+	}
+	for (i = 0; i < len; i++)
+		n += !buf[i];
+	argv = malloc((n + 1) * sizeof(*argv));
+	if (!argv) {
+		uerr_sys(err, ENOMEM, "arguments");
+		goto out;
+	}
+	for (i = 0, n = 0; i < len; i += strlen(buf + i) + 1)
+		argv[n++] = buf + i;
+	argv[n] = NULL;
+	buf = NULL; /* now argv[0] */
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return argv;
+}
+
+int caps_reexec(struct uerr *err)
+{
+	char **argv;
+	int exe;
+
+	argv = read_own_argv(err);
+	if (!argv)
+		return -err->code;
+	/* CAP_IPC_LOCK survives the exec as an ambient capability only. */
+	if (caps_have_ipc_lock()) {
+		capng_update(CAPNG_ADD, CAPNG_INHERITABLE, CAP_IPC_LOCK);
+		if (capng_apply(CAPNG_SELECT_CAPS) < 0 ||
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_IPC_LOCK, 0,
+			  0) < 0)
+			return uerr_set(err, EPERM,
+					"cannot keep CAP_IPC_LOCK across exec");
+	}
+	exe = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+	if (exe >= 0)
+		syscall(SYS_execveat, exe, "", argv, environ, AT_EMPTY_PATH);
+	uerr_sys(err, errno, "cannot run %s again as the user",
+		 program_invocation_short_name);
+	if (exe >= 0)
+		close(exe);
+	free(argv[0]);
+	free(argv);
+	return -err->code;
 }
 
 int caps_drop_thread(struct uerr *err)

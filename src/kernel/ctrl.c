@@ -77,8 +77,35 @@ static int ctrl_open_error(int code, struct uerr *err)
 	return uerr_sys(err, code, "cannot open %s", UBLK_CONTROL_PATH);
 }
 
-int ublk_ctrl_open(struct ublk_ctrl *ctrl, struct uerr *err)
+/*
+ * Only URING_CMD, with no SQE flag, and of the register operations only
+ * ENABLE_RINGS, which does nothing once the ring runs: whoever gets the
+ * ring cannot register buffers or files on it, nor use it for any other
+ * operation.  (Newer kernels, 7.3 in our tests, restrict register
+ * operations only if one is named.)
+ */
+static int ctrl_ring_restrict(struct io_uring *ring)
 {
+	struct io_uring_restriction res[2] = {
+		{ .opcode = IORING_RESTRICTION_SQE_OP,
+		  .sqe_op = IORING_OP_URING_CMD },
+		{ .opcode = IORING_RESTRICTION_REGISTER_OP,
+		  .register_op = IORING_REGISTER_ENABLE_RINGS },
+	};
+	int ret;
+
+	/* liburing 2.3 lacks io_uring_register_restrictions/enable_rings */
+	ret = io_uring_register(ring->ring_fd, IORING_REGISTER_RESTRICTIONS,
+				res, 2);
+	if (ret == 0)
+		ret = io_uring_register(ring->ring_fd,
+					IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+	return ret;
+}
+
+static int ctrl_open(struct ublk_ctrl *ctrl, bool restricted, struct uerr *err)
+{
+	unsigned int flags = IORING_SETUP_SQE128;
 	int ret;
 
 	memset(ctrl, 0, sizeof(*ctrl));
@@ -93,8 +120,14 @@ int ublk_ctrl_open(struct ublk_ctrl *ctrl, struct uerr *err)
 		return ctrl_open_error(errno, err);
 	}
 
-	ret = io_uring_queue_init(CTRL_RING_DEPTH, &ctrl->ring,
-				  IORING_SETUP_SQE128);
+	if (restricted)
+		flags |= IORING_SETUP_R_DISABLED;
+	ret = io_uring_queue_init(CTRL_RING_DEPTH, &ctrl->ring, flags);
+	if (ret == 0 && restricted) {
+		ret = ctrl_ring_restrict(&ctrl->ring);
+		if (ret < 0)
+			io_uring_queue_exit(&ctrl->ring);
+	}
 	if (ret < 0) {
 		close(ctrl->fd);
 		ctrl->fd = -1;
@@ -108,6 +141,16 @@ int ublk_ctrl_open(struct ublk_ctrl *ctrl, struct uerr *err)
 		return uerr_sys(err, -ret, "cannot set up the control ring");
 	}
 	return 0;
+}
+
+int ublk_ctrl_open(struct ublk_ctrl *ctrl, struct uerr *err)
+{
+	return ctrl_open(ctrl, false, err);
+}
+
+int ublk_ctrl_open_restricted(struct ublk_ctrl *ctrl, struct uerr *err)
+{
+	return ctrl_open(ctrl, true, err);
 }
 
 void ublk_ctrl_close(struct ublk_ctrl *ctrl)

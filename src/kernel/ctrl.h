@@ -57,6 +57,11 @@ int ublk_ctrl_encode(struct ublk_ctrl_msg *msg, const struct ublk_dev_ref *ref,
 		     uint64_t data0, struct uerr *err);
 
 int ublk_ctrl_open(struct ublk_ctrl *ctrl, struct uerr *err);
+/*
+ * The same, with a ring restricted to URING_CMD and no register operation
+ * (for a server: a process others might take the ring from).
+ */
+int ublk_ctrl_open_restricted(struct ublk_ctrl *ctrl, struct uerr *err);
 void ublk_ctrl_close(struct ublk_ctrl *ctrl);
 
 /*

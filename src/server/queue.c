@@ -336,7 +336,7 @@ static int queue_register_files(struct ublk_queue *q, struct uerr *err)
 	return 0;
 }
 
-static int queue_setup_ring(struct ublk_queue *q, struct uerr *err)
+int queue_setup_ring(struct ublk_queue *q, struct uerr *err)
 {
 	uint8_t ops[TARGET_MAX_RING_OPS + 1];
 	unsigned int nr_ops = 0;
@@ -496,7 +496,7 @@ int queue_init(struct ublk_queue *q, unsigned int q_id, unsigned int depth,
 					q_id, q->bufs_len);
 		q->mlocked = true;
 	}
-	return queue_setup_ring(q, err);
+	return 0;
 }
 
 int queue_start(struct ublk_queue *q, struct queue_gate *gate, struct uerr *err)

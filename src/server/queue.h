@@ -5,11 +5,14 @@
  * backing I/O on the same ring, so a round trip costs one io_uring_enter.
  *
  * queue_init() runs in the server's main thread while it may still hold
- * CAP_IPC_LOCK: it maps and (optionally) locks the buffers, creates the
- * ring disabled, registers files and buffers and restricts the ring.  The
- * thread then drops its capabilities, waits at the gate until the server
- * has confined the process, confines itself further, enables the ring and
- * fetches.
+ * CAP_IPC_LOCK: it maps and (with --mlock) locks the buffers, which the
+ * policy counts (mlock, max_locked).  queue_setup_ring() runs once the
+ * capability is gone, as the kernel decides when a ring is created
+ * whether what is registered on it is charged to RLIMIT_MEMLOCK: it
+ * creates the ring disabled, registers files and (if RLIMIT_MEMLOCK
+ * allows) buffers and restricts the ring.  The thread then drops its
+ * capabilities, waits at the gate until the server has confined the
+ * process, confines itself further, enables the ring and fetches.
  */
 #ifndef UBLK_USER_QUEUE_H
 #define UBLK_USER_QUEUE_H
@@ -147,6 +150,8 @@ void queue_prep_io_cmd(struct io_uring_sqe *sqe, uint32_t cmd_op,
 int queue_init(struct ublk_queue *q, unsigned int q_id, unsigned int depth,
 	       unsigned int buf_size, int char_fd, struct target *tgt,
 	       const struct queue_opts *opts, struct uerr *err);
+/* Without any capability: the ring, its files and buffers, restricted */
+int queue_setup_ring(struct ublk_queue *q, struct uerr *err);
 int queue_start(struct ublk_queue *q, struct queue_gate *gate,
 		struct uerr *err);
 void queue_join(struct ublk_queue *q);

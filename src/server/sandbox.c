@@ -218,7 +218,7 @@ int sandbox_queue_thread(struct uerr *err)
 int sandbox_restrict_ring(struct io_uring *ring, const uint8_t *ops,
 			  unsigned int nr_ops, struct uerr *err)
 {
-	struct io_uring_restriction res[IORING_OP_LAST + 2];
+	struct io_uring_restriction res[IORING_OP_LAST + 3];
 	unsigned int i, n = 0;
 	int ret;
 
@@ -234,7 +234,13 @@ int sandbox_restrict_ring(struct io_uring *ring, const uint8_t *ops,
 	res[n++].sqe_flags = IOSQE_FIXED_FILE;
 	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
 	res[n++].sqe_flags = IOSQE_FIXED_FILE;
-	/* No IORING_RESTRICTION_REGISTER_OP: no register operation at all. */
+	/*
+	 * Register operations: ENABLE_RINGS only, which does nothing once
+	 * the ring runs.  Naming one matters: newer kernels (7.3 in our
+	 * tests) leave register operations free when none is named.
+	 */
+	res[n].opcode = IORING_RESTRICTION_REGISTER_OP;
+	res[n++].register_op = IORING_REGISTER_ENABLE_RINGS;
 	/* liburing 2.3 declares io_uring_register_restrictions() only. */
 	ret = io_uring_register(ring->ring_fd, IORING_REGISTER_RESTRICTIONS,
 				res, n);

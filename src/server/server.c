@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -17,6 +16,7 @@
 
 #include "host/caps.h"
 #include "kernel/ctrl.h"
+#include "server/detach.h"
 #include "server/queue.h"
 #include "server/sandbox.h"
 #include "server/shmem_sock.h"
@@ -106,10 +106,11 @@ static bool wait_queue_events(struct server *s, uint64_t n)
 }
 
 /*
- * The queue rings and buffers are set up: the main thread needs no
- * capability any more, and threads started from now on inherit none.
- * The main thread of a privileged (root's) device keeps its capabilities,
- * as STOP_DEV and DEL_DEV need CAP_SYS_ADMIN there.
+ * The buffers are locked: the main thread needs no capability any more,
+ * and threads started from now on inherit none.  The main thread of a
+ * privileged (root's) device keeps its capabilities, as STOP_DEV and
+ * DEL_DEV need CAP_SYS_ADMIN there.  A server that held a capability
+ * stays not dumpable (server_detach): what it holds stays out of reach.
  */
 static int server_drop_caps(struct server *s, struct uerr *err)
 {
@@ -117,9 +118,24 @@ static int server_drop_caps(struct server *s, struct uerr *err)
 		return 0;
 	if (caps_drop_thread(err) < 0)
 		return -EPERM;
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-		return uerr_sys(err, errno, "PR_SET_DUMPABLE");
 	return 0;
+}
+
+/*
+ * The control ring and the queue rings, made without any capability (on
+ * an unprivileged device): the kernel charges every buffer registered on
+ * them to RLIMIT_MEMLOCK.  The control ring takes URING_CMD only and no
+ * register operation, whoever gets hold of it.
+ */
+static int server_make_rings(struct server *s, struct uerr *err)
+{
+	unsigned int i;
+	int ret;
+
+	ret = ublk_ctrl_open_restricted(&s->ctrl, err);
+	for (i = 0; ret == 0 && i < s->cfg->info.nr_hw_queues; i++)
+		ret = queue_setup_ring(&s->queues[i], err);
+	return ret;
 }
 
 /* Load the process-wide filter, then let the queue threads go on. */
@@ -185,12 +201,14 @@ static int server_register_shmem_file(struct server *s, struct uerr *err)
 }
 
 /*
- * Order matters.  Control commands that may sleep (SET_PARAMS, START_DEV,
- * STOP_DEV, DEL_DEV) run in io_uring worker threads of this process, which
- * copy the credentials and seccomp filter of the thread that first needs
- * one: so the first such command is sent only once the process is
- * confined and holds no capability.  The rings are created before, as
- * io_uring_setup is not allowed after.
+ * Order matters.  Buffers are locked while CAP_IPC_LOCK is held (the
+ * policy counts them); rings are created once it is gone (so that what is
+ * registered on them is charged), and before confinement, as
+ * io_uring_setup is not allowed after.  Control commands that may sleep
+ * (SET_PARAMS, START_DEV, STOP_DEV, DEL_DEV) run in io_uring worker
+ * threads of this process, which copy the credentials and seccomp filter
+ * of the thread that first needs one: so the first such command is sent
+ * only once the process is confined and holds no capability.
  */
 static int server_setup(struct server *s, struct uerr *err)
 {
@@ -200,9 +218,6 @@ static int server_setup(struct server *s, struct uerr *err)
 	unsigned int i;
 	int ret;
 
-	ret = ublk_ctrl_open(&s->ctrl, err);
-	if (ret < 0)
-		return ret;
 	ublk_dev_ref_init(&s->ref, info->dev_id,
 			  info->flags & UBLK_F_UNPRIVILEGED_DEV);
 
@@ -227,6 +242,8 @@ static int server_setup(struct server *s, struct uerr *err)
 		s->queues[i].on_event = queue_event;
 	}
 	ret = server_drop_caps(s, err);
+	if (ret == 0)
+		ret = server_make_rings(s, err);
 	if (ret < 0)
 		return ret;
 	/* Rings made from now on, by us or our threads, can do nothing. */
@@ -416,32 +433,6 @@ static __attribute__((noreturn)) void server_main(struct server_cfg *cfg,
 	_exit(0);
 }
 
-/* In the child: a session of its own, stdio on /dev/null and the log. */
-static void detach_stdio(uint32_t dev_id)
-{
-	char log[PATH_MAX];
-	struct uerr err;
-	int fd;
-
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		close(fd);
-	}
-	if (state_path(log, sizeof(log), dev_id, "log", &err) == 0) {
-		fd = open(log,
-			  O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
-				  O_NOFOLLOW,
-			  0600);
-		if (fd >= 0) {
-			dup2(fd, 2);
-			close(fd);
-		}
-	}
-	setvbuf(stderr, NULL, _IOLBF, 0);
-}
-
 static int read_ready(int fd, struct server_ready *r)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -468,6 +459,7 @@ static int read_ready(int fd, struct server_ready *r)
 int server_spawn(struct server_cfg *cfg, pid_t *pid, struct uerr *err)
 {
 	struct server_ready r;
+	struct uerr serr;
 	int pipefd[2];
 	pid_t child;
 	int status, ret;
@@ -491,7 +483,12 @@ int server_spawn(struct server_cfg *cfg, pid_t *pid, struct uerr *err)
 			_exit(1);
 		if (child > 0)
 			_exit(0);
-		detach_stdio(cfg->info.dev_id);
+		uerr_clear(&serr);
+		if (server_detach(cfg->info.dev_id, &serr) < 0) {
+			report(pipefd[1], serr.code ? serr.code : EIO,
+			       serr.msg);
+			_exit(1);
+		}
 		server_main(cfg, pipefd[1]);
 	}
 	close(pipefd[1]);

@@ -10,9 +10,10 @@
  *                block sizes.  A bad backing file is reported with nothing
  *                to clean up.  The server is forked from there: t->priv is
  *                its copy.
- *  queue_setup() in the server's main thread, once per queue, before the
- *                process is confined (it may still open files or sockets):
- *                the files the queue ring registers.
+ *  queue_setup() in the server's main thread, once per queue, when it no
+ *                longer holds any capability and before the process is
+ *                confined (it may still open files or sockets): the files
+ *                the queue ring registers.
  *  ring_ops()    right after: the SQE opcodes the ring is restricted to.
  *  queue_io(), io_done()  in the queue's thread, confined: no syscall of
  *                their own per I/O, everything goes on the ring.
