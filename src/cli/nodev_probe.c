@@ -52,7 +52,8 @@ static void probe_child(uint32_t id, struct verdict_msg *m)
 	if (ret == 0) {
 		m->verdict = NODEV_ACCEPTED;
 		snprintf(m->why, sizeof(m->why),
-			 "GET_DEV_INFO2 through %.64s on a nodev mount succeeded",
+			 "GET_DEV_INFO2 through %.64s on a nodev mount "
+			 "succeeded",
 			 ref.path);
 	} else if (ret == -EACCES || ret == -EPERM) {
 		m->verdict = NODEV_REFUSED;
