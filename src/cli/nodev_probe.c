@@ -20,7 +20,6 @@ struct verdict_msg {
 static void probe_child(uint32_t id, struct verdict_msg *m)
 {
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NODEV };
-	int flags = CLONE_NEWNS | (geteuid() ? CLONE_NEWUSER : 0);
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_dev_ref ref;
 	struct ublk_ctrl ctrl;
@@ -30,9 +29,8 @@ static void probe_child(uint32_t id, struct verdict_msg *m)
 
 	ublk_dev_ref_init(&ref, id, true);
 	m->verdict = NODEV_UNTESTED;
-	step = flags & CLONE_NEWUSER ? "user and mount namespaces" :
-				       "a mount namespace";
-	if (unshare(flags) < 0)
+	step = "user and mount namespaces";
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
 		goto fail;
 	step = "private mounts";
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)

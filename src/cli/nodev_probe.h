@@ -18,9 +18,9 @@ enum nodev_verdict {
 
 /*
  * Ask with device id, whose node /dev/ublkcN the caller may read: a child
- * in a mount namespace of its own (and a user namespace, unless root)
- * bind-mounts the node over itself, makes that mount nodev and sends
- * GET_DEV_INFO2 with the node's path.  The host's mounts are not touched.
+ * in user and mount namespaces of its own bind-mounts the node over
+ * itself, makes that mount nodev and sends GET_DEV_INFO2 with the node's
+ * path.  The host's mounts are not touched.
  */
 enum nodev_verdict nodev_probe(uint32_t id, char *why, size_t len);
 
