@@ -21,6 +21,8 @@ packages=(
 	podman crun uidmap conmon
 	# fetching the test kernel
 	apt ca-certificates
+	# make check-kpatch: a trixie root to build ublk_drv.ko in
+	mmdebstrap
 	# make bench: the plot, syscall counts of the servers
 	gnuplot-nox strace
 )

@@ -28,6 +28,7 @@
 #include "host/denial.h"
 #include "kernel/devnode.h"
 #include "kernel/features.h"
+#include "nodev_probe.h"
 #include "policy/policy.h"
 #include "base/size.h"
 
@@ -79,6 +80,8 @@ struct doctor {
 	char control_group[64];	  /* GROUP= of the rule's ublk-control line */
 	char control_mode[16];	  /* MODE= of it */
 	struct policy_answer ans; /* lim allows nothing if not ok */
+	enum nodev_verdict nodev; /* tried with the hand-over's device */
+	char nodev_why[256];
 };
 
 static struct finding *add(struct doctor *d, const char *name, enum status st,
@@ -536,6 +539,8 @@ static void check_handover(struct doctor *d)
 	snprintf(node, sizeof(node), "/dev/ublkc%u", info.dev_id);
 	ret = devnode_wait_handover(node, node, geteuid(), timeout, &err);
 	if (ret == 0) {
+		d->nodev = nodev_probe(info.dev_id, d->nodev_why,
+				       sizeof(d->nodev_why));
 		probe_remove(info.dev_id);
 		add(d, "handover", ST_OK, NULL,
 		    "the udev helper handed test device %u to you (deleted "
@@ -749,23 +754,36 @@ static void check_nodev(struct doctor *d)
 			suid = fusermounts[i];
 	userns = read_long("/proc/sys/user/max_user_namespaces", 1) > 0 &&
 		 read_long("/proc/sys/kernel/unprivileged_userns_clone", 1) > 0;
+	if (d->nodev == NODEV_REFUSED) {
+		add(d, "weakness-nodev", ST_OK, NULL,
+		    "the kernel refuses device nodes on nodev mounts (%s), so "
+		    "nodes forged on FUSE file systems do not pass its check",
+		    d->nodev_why);
+		return;
+	}
 	if (fuse && (suid || userns)) {
 		add(d, "weakness-nodev", ST_WARN,
 		    "if the users of ublk must not reach each other's "
 		    "devices: chmod u-s the fusermount programs and disable "
 		    "unprivileged user namespaces (sysctl -w "
-		    "user.max_user_namespaces=0); see SECURITY.md",
+		    "user.max_user_namespaces=0), or load a ublk_drv that "
+		    "refuses such nodes; see SECURITY.md",
 		    "users can mount FUSE file systems (%s%s%s), and the "
 		    "kernel's check of a device's node path does not reject "
-		    "nodes on nodev mounts: a user could forge the node of "
-		    "another user's device and control it",
+		    "nodes on nodev mounts (%s%s): a user could forge the node "
+		    "of another user's device and control it",
 		    suid ? suid : "", suid && userns ? ", " : "",
-		    userns ? "user namespaces" : "");
+		    userns ? "user namespaces" : "",
+		    d->nodev == NODEV_ACCEPTED ? "" : "not tested: ",
+		    d->nodev_why);
 		return;
 	}
 	add(d, "weakness-nodev", ST_OK, NULL,
 	    "users cannot mount FUSE file systems, so they cannot forge "
-	    "device nodes on nodev mounts");
+	    "device nodes on nodev mounts (%s%s)",
+	    d->nodev == NODEV_ACCEPTED ? "which the kernel accepts: " :
+					 "not tested: ",
+	    d->nodev_why);
 }
 
 static void check_regbuf(struct doctor *d)
@@ -891,6 +909,9 @@ int cmd_doctor(struct cli_args *a)
 
 	memset(&d, 0, sizeof(d));
 	d.root = geteuid() == 0;
+	snprintf(d.nodev_why, sizeof(d.nodev_why), "%s",
+		 d.root ? "as root: run 'ublk-user doctor' as a user to test" :
+			  "no test device was handed over");
 	check_kernel(&d);
 	check_module(&d);
 	check_control(&d);

@@ -189,6 +189,10 @@ is "$(jget "$RUN_OUT" .fixed_buffers)" false "with CAP_IPC_LOCK too, depth 128 e
 uu alice del -a
 
 # --- the kernel's path check and a forged node on a nodev (FUSE) mount -------------
+# Debian's ublk_drv takes the forged node; the one with contrib/kernel's fix
+# (UBLK_USER_VM_UBLK_KO) refuses it, by either mark of a nodev mount.
+refused=$(nodev_refused)
+note "ublk_drv from UBLK_USER_VM_UBLK_KO=${UBLK_USER_VM_UBLK_KO:-(unset: Debian ublk_drv)}, taint [$(</sys/module/ublk_drv/taint)]; should refuse nodes on nodev mounts: $refused"
 uu alice add -t null --json
 aid=$(jget "$RUN_OUT" .dev_id)
 majmin=$(stat -c '%t %T' "/dev/ublkc$aid")
@@ -211,11 +215,45 @@ else
 	note "this kernel ($(uname -r)) is not affected: $RUN_OUT"
 	affected=no
 fi
-is "$affected" "$(uname -r | awk -F. '{print ($1 < 7 || ($1 == 7 && $2 <= 3)) ? "yes" : "no"}')" \
-	"the kernel is affected exactly as SECURITY.md says for its version (up to 7.3)"
+is "$affected" "$([[ $refused == yes ]] && echo no || echo yes)" \
+	"the kernel is affected exactly as SECURITY.md says for its ublk_drv (Debian's up to 7.3: yes; contrib/kernel's: no)"
+if [[ $refused == yes ]]; then
+	is "$RUN_OUT" EACCES "the forged node on fusermount3's nodev mount: EACCES"
+fi
+
+# The same node on a FUSE mount bob makes in a user namespace of his own,
+# without nodev: the mount flag is missing, the superblock is still nodev.
+userns_fuse=$(
+	chmod 0666 /dev/fuse
+	run_as bob unshare -Urm sh -c '
+		mkdir -p "$1" || exit
+		"$2" "$3" "$4" "$1" dev >/dev/null 2>&1 &
+		pid=$!
+		i=0
+		until [ -c "$1/node" ]; do
+			i=$((i + 1)); [ $i -lt 50 ] || { echo "no FUSE mount"; exit; }
+			sleep 0.2
+		done
+		case ",$(findmnt -no VFS-OPTIONS "$1")," in
+		*,nodev,*) echo "mount flag nodev" ;;
+		*) "$5" info "$6" "$1/node" ;;
+		esac
+		kill $pid' sh /home/bob/fake-userns "$tools/fakenode" "$maj" "$min" \
+		"$tools/ublk-raw" "$aid" 2>&1
+)
+is "$userns_fuse" "$([[ $refused == yes ]] && echo EACCES || echo ok)" \
+	"a forged node on bob's own FUSE mount without the nodev flag: $([[ $refused == yes ]] && echo refused || echo accepted)"
+
 if [[ $affected == yes ]]; then
 	run run_as bob "$tools/ublk-raw" stop "$aid" "$mnt/node"
 	is "$RUN_OUT" ok "and bob can stop alice's device with it"
+else
+	run run_as bob "$tools/ublk-raw" stop "$aid" "$mnt/node"
+	is "$RUN_OUT" EACCES "bob cannot stop alice's device through the forged node"
+	ok "alice's device still serves I/O" run_as alice dd if="/dev/ublkb$aid" \
+		of=/dev/null bs=4k count=1 iflag=direct status=none
+	run run_as alice "$tools/ublk-raw" stop "$aid"
+	is "$RUN_OUT" ok "alice still stops her device through the real node"
 fi
 fusermount3 -u "$mnt" 2>/dev/null || umount "$mnt"
 uu alice del -a

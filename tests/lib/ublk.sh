@@ -4,6 +4,7 @@
 #   uu USER ARGS...        run ublk-user as USER (sets RUN_OUT/ERR/RC)
 #   sbin_as USER CMD...    run_as with /usr/sbin in PATH
 #   jget JSON FILTER       jq -r FILTER on JSON
+#   nodev_refused          yes/no: should ublk_drv refuse nodes on nodev mounts
 #   nodes_of ID            "owner:group mode" of /dev/ublkcID
 #   no_leftovers USER      asserts: no ublk device, record or server of USER
 #   server_pids USER       pids of USER's ublk-user processes
@@ -24,6 +25,19 @@ sbin_as() {
 jget() { jq -r "$2" <<<"$1"; }
 
 uid_of() { id -u "$1"; }
+
+# The ublk_drv with contrib/kernel's fix (the harness loads it from
+# UBLK_USER_VM_UBLK_KO; built out of tree, so tainted O) refuses a device's
+# node on a nodev mount; Debian's, up to 7.3, take it (SECURITY.md).
+nodev_refused() {
+	if [[ -n ${UBLK_USER_VM_UBLK_KO:-} ]]; then
+		[[ $(</sys/module/ublk_drv/taint) == *O* ]] ||
+			BAIL_OUT "UBLK_USER_VM_UBLK_KO is set, but the loaded ublk_drv is the kernel's own"
+		echo yes
+	else
+		uname -r | awk -F. '{ print ($1 < 7 || ($1 == 7 && $2 <= 3)) ? "no" : "yes" }'
+	fi
+}
 
 server_pids() {
 	pgrep -u "$(uid_of "$1")" -x ublk-user || :

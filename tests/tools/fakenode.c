@@ -6,7 +6,10 @@
  * path check for unprivileged ublk devices trusts such a node (see
  * SECURITY.md): the node never opens anything, it only has attributes.
  *
- *   fakenode MAJOR MINOR MOUNTPOINT     (stays in the foreground)
+ *   fakenode MAJOR MINOR MOUNTPOINT [OPTIONS]   (stays in the foreground)
+ *
+ * OPTIONS are more mount options, e.g. "dev" for a mount without nodev,
+ * which a user may make in a user namespace of their own.
  */
 #define FUSE_USE_VERSION 31
 
@@ -61,12 +64,17 @@ static const struct fuse_operations fake_ops = {
 
 int main(int argc, char **argv)
 {
-	char *fargv[] = {
-		argv[0], "-f", "-o", "default_permissions", NULL, NULL
-	};
+	char opts[256] = "default_permissions";
+	char *fargv[] = { argv[0], "-f", "-o", opts, NULL, NULL };
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: fakenode MAJOR MINOR MOUNTPOINT\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: fakenode MAJOR MINOR MOUNTPOINT "
+				"[OPTIONS]\n");
+		return 2;
+	}
+	if (argc == 5 && snprintf(opts, sizeof(opts), "default_permissions,%s",
+				  argv[4]) >= (int)sizeof(opts)) {
+		fprintf(stderr, "fakenode: options too long\n");
 		return 2;
 	}
 	fake_rdev =
