@@ -11,6 +11,11 @@
  *                                             1 queue of depth 16 by default;
  *                                             ID: ask for this id
  *   ublk-raw resize ID SECTORS [PATH]         UPDATE_SIZE to SECTORS
+ *   ublk-raw add-many COUNT FIRST [FLAGS]     ADD_DEV with ids FIRST ..
+ *                                             FIRST+COUNT-1, waiting while
+ *                                             the kernel's pool is full
+ *                                             (EACCES); prints how many the
+ *                                             kernel made
  *   ublk-raw flags ID [PATH]                  the device's flags, in hex
  *
  * Prints "ok" or the errno name (EACCES, ...); exit 0 on success, 1 on a
@@ -20,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernel/ctrl.h"
 
@@ -27,7 +33,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: ublk-raw info|stop|del|params|flags ID [PATH]\n"
 			"       ublk-raw add [FLAGS [QUEUES [DEPTH [ID]]]]\n"
-			"       ublk-raw resize ID SECTORS [PATH]\n");
+			"       ublk-raw resize ID SECTORS [PATH]\n"
+			"       ublk-raw add-many COUNT FIRST [FLAGS]\n");
 	return 2;
 }
 
@@ -39,6 +46,50 @@ static int result(int ret)
 	}
 	printf("%s\n", strerrorname_np(-ret) ? strerrorname_np(-ret) : "?");
 	return 1;
+}
+
+/*
+ * Many ADD_DEVs with distinct ids, as fast as the udev helper deletes
+ * them: the kernel refuses more than ublks_max unprivileged devices at
+ * once (EACCES), so wait a little then.  Gives up on an id after 60 s.
+ */
+static int add_many(struct ublk_ctrl *ctrl, unsigned long count,
+		    unsigned long first, uint64_t flags)
+{
+	const struct timespec pause = { 0, 10 * 1000 * 1000 };
+	struct ublksrv_ctrl_dev_info info;
+	struct ublk_ctrl_msg msg;
+	unsigned long i, made = 0;
+	unsigned int tries;
+	struct uerr err;
+	int ret;
+
+	for (i = 0; i < count; i++) {
+		for (tries = 0; tries < 6000; tries++) {
+			memset(&info, 0, sizeof(info));
+			info.nr_hw_queues = 1;
+			info.queue_depth = 16;
+			info.max_io_buf_bytes = 64 << 10;
+			info.dev_id = (uint32_t)(first + i);
+			info.flags = flags;
+			ret = ublk_ctrl_encode(&msg, NULL, info.dev_id, &info,
+					       sizeof(info), 0, &err);
+			if (ret == 0)
+				ret = ublk_ctrl_send(ctrl, UBLK_U_CMD_ADD_DEV,
+						     &msg, 0);
+			if (ret != -EACCES)
+				break;
+			nanosleep(&pause, NULL);
+		}
+		if (ret >= 0)
+			made++;
+		else if (ret != -EEXIST)
+			fprintf(stderr, "ublk-raw: id %lu: %s\n", first + i,
+				strerrorname_np(-ret) ? strerrorname_np(-ret) :
+							"?");
+	}
+	printf("%lu\n", made);
+	return made == count ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -58,6 +109,15 @@ int main(int argc, char **argv)
 	if (ublk_ctrl_open(&ctrl, &err) < 0) {
 		fprintf(stderr, "ublk-raw: %s\n", err.msg);
 		return 1;
+	}
+	if (!strcmp(argv[1], "add-many")) {
+		if (argc < 4 || argc > 5)
+			return usage();
+		return add_many(&ctrl, strtoul(argv[2], NULL, 10),
+				strtoul(argv[3], NULL, 10),
+				argc > 4 ? strtoull(argv[4], NULL, 16) :
+					   UBLK_F_UNPRIVILEGED_DEV |
+						   UBLK_F_CMD_IOCTL_ENCODE);
 	}
 	if (!strcmp(argv[1], "add")) {
 		if (argc > 6)
