@@ -218,7 +218,7 @@ udevadm trigger --action=change "/dev/ublkb$id"
 ok "alice's disk over the lowered max_size is stopped (her server is stopped too)" \
 	gone "/dev/ublkb$id"
 ok "  the helper that deletes it does not hold the helpers' lock" \
-	flock -w 2 /run/ublk-user/udev.lock true
+	flock -w 1 /run/ublk-user/udev.lock true
 t=$(date +%s%N)
 uu bob add -t null
 took=$((($(date +%s%N) - t) / 1000000))
