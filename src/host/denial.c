@@ -209,7 +209,7 @@ int denial_write(const char *dir, const struct denial *d, struct uerr *err)
 	one_line(reason, sizeof(reason), d->reason);
 	n = snprintf(text, sizeof(text),
 		     "dev_id=%u\nuid=%u\ntag=0x%" PRIx64 "\naccount=%u\nreason="
-							 "%s\n",
+		     "%s\n",
 		     d->dev_id, (unsigned int)d->uid, d->tag,
 		     (unsigned int)d->account, reason);
 

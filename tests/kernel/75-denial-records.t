@@ -27,14 +27,16 @@ allow = no
 [user:bob]
 allow = no
 '
-raw_add bob
+# Ids are chosen (ADD_DEV takes any): a record is per id.
+raw_add bob 0x60 1 16 5
 b=$RAW_ID
 denial bob "$b"
 like "$REASON" "^bob may not create ublk devices" "bob's raw device is refused, with a record"
 
 # Her subordinate uids are alice's account: 20 of them, 20 refusals.
 run in_subuids alice 0 bash -c 'for i in $(seq 1 20); do
-	setpriv --reuid=$i --regid=$i --keep-groups "$1" add >/dev/null; done' - "$RAW"
+	setpriv --reuid=$i --regid=$i --keep-groups "$1" add 0x60 1 16 $((200 + i)) \
+		>/dev/null; done' - "$RAW"
 is "$RUN_RC" 0 "alice sends ADD_DEV as 20 of her subordinate uids"
 settle
 is "$(records_of 2001)" 16 "  16 records are kept for alice"
@@ -60,7 +62,7 @@ ok "  /run grew by $((used - used0)) KiB" test $((used - used0)) -le 256
 # Many accounts: uids without a passwd entry are each their own.
 t=$(date +%s)
 for ((u = 3000; u < 3250; u++)); do
-	as_ids "$u" "$u" 2000 "$RAW" add >/dev/null || :
+	as_ids "$u" "$u" 2000 "$RAW" add 0x60 1 16 $((300000 + u)) >/dev/null || :
 done
 settle
 note "250 more refusals took $(($(date +%s) - t)) s"
