@@ -301,7 +301,7 @@ static int handle(char kind, uint32_t id)
 	struct ublk_dev_ref ref;
 	struct admission adm;
 	struct ublk_ctrl ctrl;
-	int ret, lock, nfd;
+	int ret, lock = -1, nfd;
 	char node[64];
 	struct uerr err;
 	dev_t want;
@@ -316,13 +316,6 @@ static int handle(char kind, uint32_t id)
 	if (open_ctrl(&ctrl) < 0) {
 		close(nfd);
 		return 1;
-	}
-	/* One helper at a time decides, and hands over before the next. */
-	lock = admission_lock(&err);
-	if (lock < 0) {
-		say(LOG_ERR, "device %u: %s", id, err.msg);
-		ret = 1;
-		goto out;
 	}
 	ublk_dev_ref_init(&ref, id, true);
 	ret = ublk_ctrl_get_info(&ctrl, &ref, &info, &err);
@@ -343,6 +336,17 @@ static int handle(char kind, uint32_t id)
 		ret = 1;
 		goto out;
 	}
+	/*
+	 * One helper at a time decides, and hands over before the next; the
+	 * lock covers only that (the device's own facts were asked above, a
+	 * refused device is deleted after it).
+	 */
+	lock = admission_lock(&err);
+	if (lock < 0) {
+		say(LOG_ERR, "device %u: %s", id, err.msg);
+		ret = 1;
+		goto out;
+	}
 	adm.kind = kind;
 	adm.info = &info;
 	adm.params = &params;
@@ -360,10 +364,10 @@ static int handle(char kind, uint32_t id)
 	} else {
 		want = makedev(params.devt.disk_major, params.devt.disk_minor);
 	}
-	ret = hand_over(nfd, node, kind, want, info.owner_uid, info.owner_gid) <
-			      0 ?
-		      1 :
-		      0;
+	ret = 0;
+	if (hand_over(nfd, node, kind, want, info.owner_uid, info.owner_gid) <
+	    0)
+		ret = 1;
 out:
 	if (lock >= 0)
 		close(lock);
