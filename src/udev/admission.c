@@ -136,28 +136,24 @@ static long count_admitted(struct ublk_ctrl *ctrl, struct accounts *accts,
 static int check_flags(uint64_t flags, struct uerr *err)
 {
 	uint64_t bad = flags & ~(uint64_t)REVIEWED_FLAGS, bit;
-	char names[512] = "";
+	char names[512] = "", num[32];
 	const char *name;
 	size_t used = 0;
-	char num[32];
+	int i;
 
 	if (!bad)
 		return 0;
-	for (bit = 1; bit; bit <<= 1) {
+	for (i = 0; i < 64 && used < sizeof(names) - 1; i++) {
+		bit = 1ULL << i;
 		if (!(bad & bit))
 			continue;
 		name = ublk_feature_name(bit);
 		if (!name) {
-			snprintf(num, sizeof(num), "bit %d",
-				 __builtin_ctzll(bit));
+			snprintf(num, sizeof(num), "bit %d", i);
 			name = num;
 		}
-		used += snprintf(names + used,
-				 used < sizeof(names) ? sizeof(names) - used :
-							0,
-				 "%s%s", used ? ", " : "", name);
-		if (used >= sizeof(names))
-			break;
+		used += snprintf(names + used, sizeof(names) - used, "%s%s",
+				 used ? ", " : "", name);
 	}
 	return uerr_set(err, EACCES,
 			"device flags %s (0x%llx) are not among those "

@@ -133,7 +133,7 @@ run "$RAW" del "$u2"
 # A range whose owner is no user here (rootful podman's "containers",
 # without that user): refused.
 cp -p /etc/subuid /etc/subuid.orig
-at_exit mv -f /etc/subuid.orig /etc/subuid
+at_exit sh -c '[ ! -e /etc/subuid.orig ] || mv -f /etc/subuid.orig /etc/subuid'
 echo "ghost:3000000:65536" >>/etc/subuid
 gline=$(line_of /etc/subuid '^ghost:')
 run as_ids 3000005 3000005 2000 "$RAW" add
@@ -210,7 +210,7 @@ uu alice add -t null --size 64M -d 64 --json
 id=$(jget "$RUN_OUT" .dev_id)
 pid=$(jget "$RUN_OUT" .server_pid)
 kill -STOP "$pid"
-at_exit kill -CONT "$pid"
+at_exit sh -c "kill -CONT $pid 2>/dev/null || :"
 policy_put 10-site.conf '[user:alice]
 max_size = 32M
 '
