@@ -142,7 +142,7 @@ static int records_list(int dfd, const char *skip, struct record **out,
 			}
 			r = nr_r;
 		}
-		snprintf(r[n].name, sizeof(r[n].name), "%s", de->d_name);
+		memcpy(r[n].name, de->d_name, strlen(de->d_name) + 1);
 		r[n].account = S_ISREG(st.st_mode) ?
 				       record_account(dfd, de->d_name, &st) :
 				       st.st_uid;
