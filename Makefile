@@ -157,6 +157,11 @@ install: all
 		policy/70-ublk-user.rules.in \
 		> $(DESTDIR)$(UDEVRULESDIR)/70-ublk-user.rules
 	chmod 0644 $(DESTDIR)$(UDEVRULESDIR)/70-ublk-user.rules
+	# Before 60-persistent-storage: no probing of disks users serve.
+	sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
+		policy/10-ublk-user-disks.rules.in \
+		> $(DESTDIR)$(UDEVRULESDIR)/10-ublk-user-disks.rules
+	chmod 0644 $(DESTDIR)$(UDEVRULESDIR)/10-ublk-user-disks.rules
 	# The policy: the default, unless the administrator has one already.
 	chmod 0755 $(DESTDIR)$(SYSCONFDIR)/ublk-user \
 		$(DESTDIR)$(SYSCONFDIR)/ublk-user/policy.d

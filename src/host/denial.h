@@ -7,6 +7,12 @@
  * device disappears while it waits for the hand-over, and prints it.
  * The record carries the tag `add` put in the device's ublksrv_flags, so
  * a record of an older device with the same id is never mistaken for it.
+ *
+ * Records are bounded: at most DENIAL_PER_ACCOUNT per account (the user
+ * whose policy refused the device: its owner, or the owner of the
+ * subordinate range the owner's uid is in) and DENIAL_TOTAL in all; the
+ * oldest go first.  So refused ADD_DEVs, which may name any id, cannot
+ * fill /run.
  */
 #ifndef UBLK_USER_DENIAL_H
 #define UBLK_USER_DENIAL_H
@@ -19,15 +25,23 @@
 
 #define UBLK_USER_RUN_DIR "/run/ublk-user"
 #define DENIAL_DIR UBLK_USER_RUN_DIR "/denied"
+#define DENIAL_PER_ACCOUNT 16
+#define DENIAL_TOTAL 256
+#define DENIAL_FILE_MAX 4096 /* bytes of one record */
 
 struct denial {
 	uint32_t dev_id;
-	uid_t uid;    /* the device's owner */
-	uint64_t tag; /* the device's ublksrv_flags */
+	uid_t uid;     /* the device's owner */
+	uid_t account; /* whose records it counts with (see above) */
+	uint64_t tag;  /* the device's ublksrv_flags */
 	char reason[1024];
 };
 
-/* As root: record d in dir (created when missing) as dev-<id>. */
+/*
+ * As root: record d in dir (created when missing) as dev-<id>, first
+ * removing the oldest records of d->account and then the oldest of all
+ * until both bounds leave room for it.
+ */
 int denial_write(const char *dir, const struct denial *d, struct uerr *err);
 /* As root: forget the record of dev_id (a device that was admitted). */
 void denial_clear(const char *dir, uint32_t dev_id);

@@ -211,7 +211,7 @@ int ublk_ctrl_send(struct ublk_ctrl *ctrl, uint32_t op,
 	if (ret < 0)
 		return ret;
 	ctrl->pending = true;
-	return ublk_ctrl_wait(ctrl, timeout_ms);
+	return ublk_ctrl_wait(ctrl, timeout_ms ? timeout_ms : ctrl->timeout_ms);
 }
 
 /* Encode, send and copy the payload back for commands that return data. */

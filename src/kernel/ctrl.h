@@ -28,6 +28,7 @@ struct ublk_ctrl {
 	struct io_uring ring;
 	int fd;
 	bool pending; /* a command timed out and is still in the kernel */
+	unsigned int timeout_ms;   /* for commands sent with none (0: none) */
 	struct ublk_ctrl_msg *msg; /* outlives a command that timed out */
 };
 
@@ -65,7 +66,8 @@ int ublk_ctrl_open_restricted(struct ublk_ctrl *ctrl, struct uerr *err);
 void ublk_ctrl_close(struct ublk_ctrl *ctrl);
 
 /*
- * Send one encoded command and wait up to timeout_ms (0: forever).
+ * Send one encoded command and wait up to timeout_ms (0: ctrl->timeout_ms,
+ * which is 0, forever, unless the caller set it).
  * Returns the kernel's result (>= 0) or -errno; -ETIME when it timed out.
  */
 int ublk_ctrl_send(struct ublk_ctrl *ctrl, uint32_t op,

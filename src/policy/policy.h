@@ -248,11 +248,19 @@ const char *policy_group_name(gid_t gid, char *buf, size_t len);
 
 /* --- policy_ask.c: what may this user do -------------------------------- */
 
+struct accounts;
+
 /* Whom a question is about: by name (or uid as text), else by ids */
 struct policy_who {
 	const char *name; /* `policy show --user`; NULL: uid and gid */
 	uid_t uid;
 	gid_t gid; /* the primary group, as the kernel records it */
+	/*
+	 * Set when uid:gid is a device's owner as the kernel recorded it:
+	 * the user is then its account (policy/account.h: a subordinate uid
+	 * is its range's owner; a uid without passwd entry needs a section).
+	 */
+	struct accounts *owner_of;
 };
 
 /* The answer, with what it rests on (for `policy show` and doctor) */
@@ -262,6 +270,8 @@ struct policy_answer {
 	struct policy_user user;
 	struct policy policy;	  /* its files and errors */
 	struct policy_limits lim; /* allows nothing unless policy_ask() = 0 */
+	char how[512]; /* owner_of: how uid was mapped, e.g. "uid 1048577 is a
+			  subordinate uid of alice (/etc/subuid:1)"; or "" */
 };
 
 /*
@@ -269,8 +279,10 @@ struct policy_answer {
  * policy_load), evaluate it for the user.  0 when a->lim holds the user's
  * limits.  Else negative with err: the user could not be looked up
  * (!a->have_user; the policy is not read), or the policy is invalid
- * (-EACCES, !a->valid: every request is refused).  Call
- * policy_answer_free() in every case.
+ * (-EACCES, !a->valid: every request is refused).  With who->owner_of
+ * the policy is read first, and a device owner that may not be decided
+ * for is refused (-EACCES, !a->have_user).  Call policy_answer_free() in
+ * every case.
  */
 int policy_ask(struct policy_answer *a, const char *dir, uid_t owner,
 	       const struct policy_who *who, struct uerr *err)

@@ -142,13 +142,14 @@ chmod 0660 /dev/ublk-control
 
 # The helper's command line and exit status (udev runs it as root).
 run /usr/libexec/ublk-user/ublk-user-udev
-is "$RUN_RC:$RUN_ERR" "2:ublk-user-udev: usage: ublk-user-udev ublkcN|ublkbN" \
+is "$RUN_RC:$RUN_ERR" "2:ublk-user-udev: usage: ublk-user-udev ublkcN|ublkbN, or --classify ublkbN" \
 	"helper without an argument: exit 2"
 run /usr/libexec/ublk-user/ublk-user-udev sda
 is "$RUN_RC" 2 "helper for a device not ublk's: exit 2"
 run /usr/libexec/ublk-user/ublk-user-udev ublkc999
 is "$RUN_RC" 1 "helper for a device that does not exist: exit 1"
-like "$RUN_ERR" "^ublk-user-udev: device 999: .*no ublk device 999" "  and says so"
+is "$RUN_ERR" "ublk-user-udev: device 999: /dev/ublkc999: No such file or directory" \
+	"  and says so"
 
 no_leftovers alice "at the end"
 no_leftovers bob "at the end"

@@ -14,6 +14,16 @@
 #   with_policy DIR USER CMD...        CMD as USER in a mount namespace
 #                                      where /etc/ublk-user is DIR (an
 #                                      old or modified ublk-user, say)
+#   as_ids UID GID GROUPS CMD...       CMD as UID:GID with the supplementary
+#                                      GROUPS (a,b,c), without looking up a
+#                                      name (no passwd entry is needed)
+#   in_subuids USER INNER CMD...       CMD as uid (and gid) INNER of a user
+#                                      namespace of USER that maps 0 to
+#                                      USER and 1.. to USER's /etc/subuid
+#                                      and /etc/subgid ranges (newuidmap,
+#                                      newgidmap); USER's groups are kept,
+#                                      as no setgroups is done.  On the
+#                                      host CMD runs as START + INNER - 1.
 
 POLICY_DIR=/etc/ublk-user
 DROPIN=$POLICY_DIR/policy.d
@@ -79,4 +89,39 @@ with_policy() {
 		--inh-caps=-all env -i HOME="/home/$user" USER="$user" \
 		LOGNAME="$user" PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
 		XDG_RUNTIME_DIR="/run/user/$uid" "$@"
+}
+
+as_ids() {
+	local uid=$1 gid=$2 groups=$3
+	shift 3
+	setpriv --reuid="$uid" --regid="$gid" --groups="$groups" \
+		--inh-caps=-all "$@"
+}
+
+in_subuids() {
+	local user=$1 inner=$2 uid ustart gstart
+	shift 2
+	uid=$(id -u "$user")
+	ustart=$(awk -F: -v u="$user" '$1 == u { print $2; exit }' /etc/subuid)
+	gstart=$(awk -F: -v u="$user" '$1 == u { print $2; exit }' /etc/subgid)
+	[[ -n $ustart && -n $gstart ]] || {
+		echo "in_subuids: $user has no /etc/subuid or /etc/subgid range" >&2
+		return 127
+	}
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	run_as "$user" bash -c '
+		uid=$1 ustart=$2 gstart=$3 inner=$4
+		shift 4
+		unshare --user sleep 600 &
+		ns=$!
+		trap "kill $ns 2>/dev/null" EXIT
+		for ((i = 0; i < 100; i++)); do
+			[[ $(readlink /proc/$ns/ns/user) != "$(readlink /proc/self/ns/user)" ]] && break
+			sleep 0.1
+		done
+		newuidmap "$ns" 0 "$uid" 1 1 "$ustart" 65536 &&
+			newgidmap "$ns" 0 "$uid" 1 1 "$gstart" 65536 || exit 126
+		nsenter -t "$ns" -U --preserve-credentials setpriv \
+			--reuid="$inner" --regid="$inner" --keep-groups "$@"
+	' - "$uid" "$ustart" "$gstart" "$inner" "$@"
 }

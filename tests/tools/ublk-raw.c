@@ -5,10 +5,18 @@
  *
  *   ublk-raw info|stop|del|params ID [PATH]   PATH: node to name (default
  *                                             /dev/ublkcID); always sent
- *   ublk-raw add [FLAGS [QUEUES [DEPTH]]]     ADD_DEV, prints the new id;
+ *   ublk-raw add [FLAGS [QUEUES [DEPTH [ID]]]] ADD_DEV, prints the new id;
  *                                             FLAGS in hex, default
  *                                             UNPRIVILEGED_DEV|IOCTL_ENCODE;
- *                                             1 queue of depth 16 by default
+ *                                             1 queue of depth 16 by default;
+ *                                             ID: ask for this id
+ *   ublk-raw resize ID SECTORS [PATH]         UPDATE_SIZE to SECTORS
+ *   ublk-raw add-many COUNT FIRST [FLAGS]     ADD_DEV with ids FIRST ..
+ *                                             FIRST+COUNT-1, waiting while
+ *                                             the kernel's pool is full
+ *                                             (EACCES); prints how many the
+ *                                             kernel made
+ *   ublk-raw flags ID [PATH]                  the device's flags, in hex
  *
  * Prints "ok" or the errno name (EACCES, ...); exit 0 on success, 1 on a
  * refusal, 2 on a bad command line.
@@ -17,13 +25,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernel/ctrl.h"
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: ublk-raw info|stop|del|params ID [PATH]\n"
-			"       ublk-raw add [FLAGS [QUEUES [DEPTH]]]\n");
+	fprintf(stderr, "usage: ublk-raw info|stop|del|params|flags ID [PATH]\n"
+			"       ublk-raw add [FLAGS [QUEUES [DEPTH [ID]]]]\n"
+			"       ublk-raw resize ID SECTORS [PATH]\n"
+			"       ublk-raw add-many COUNT FIRST [FLAGS]\n");
 	return 2;
 }
 
@@ -37,6 +48,50 @@ static int result(int ret)
 	return 1;
 }
 
+/*
+ * Many ADD_DEVs with distinct ids, as fast as the udev helper deletes
+ * them: the kernel refuses more than ublks_max unprivileged devices at
+ * once (EACCES), so wait a little then.  Gives up on an id after 60 s.
+ */
+static int add_many(struct ublk_ctrl *ctrl, unsigned long count,
+		    unsigned long first, uint64_t flags)
+{
+	const struct timespec pause = { 0, 10 * 1000 * 1000 };
+	struct ublksrv_ctrl_dev_info info;
+	struct ublk_ctrl_msg msg;
+	unsigned long i, made = 0;
+	unsigned int tries;
+	struct uerr err;
+	int ret;
+
+	for (i = 0; i < count; i++) {
+		for (tries = 0; tries < 6000; tries++) {
+			memset(&info, 0, sizeof(info));
+			info.nr_hw_queues = 1;
+			info.queue_depth = 16;
+			info.max_io_buf_bytes = 64 << 10;
+			info.dev_id = (uint32_t)(first + i);
+			info.flags = flags;
+			ret = ublk_ctrl_encode(&msg, NULL, info.dev_id, &info,
+					       sizeof(info), 0, &err);
+			if (ret == 0)
+				ret = ublk_ctrl_send(ctrl, UBLK_U_CMD_ADD_DEV,
+						     &msg, 0);
+			if (ret != -EACCES)
+				break;
+			nanosleep(&pause, NULL);
+		}
+		if (ret >= 0)
+			made++;
+		else if (ret != -EEXIST)
+			fprintf(stderr, "ublk-raw: id %lu: %s\n", first + i,
+				strerrorname_np(-ret) ? strerrorname_np(-ret) :
+							"?");
+	}
+	printf("%lu\n", made);
+	return made == count ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct ublksrv_ctrl_dev_info info = { 0 };
@@ -44,6 +99,7 @@ int main(int argc, char **argv)
 	struct ublk_ctrl_msg msg;
 	struct ublk_dev_ref ref;
 	struct ublk_ctrl ctrl;
+	uint64_t data0 = 0;
 	struct uerr err;
 	uint32_t op;
 	int ret;
@@ -54,13 +110,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ublk-raw: %s\n", err.msg);
 		return 1;
 	}
+	if (!strcmp(argv[1], "add-many")) {
+		if (argc < 4 || argc > 5)
+			return usage();
+		return add_many(&ctrl, strtoul(argv[2], NULL, 10),
+				strtoul(argv[3], NULL, 10),
+				argc > 4 ? strtoull(argv[4], NULL, 16) :
+					   UBLK_F_UNPRIVILEGED_DEV |
+						   UBLK_F_CMD_IOCTL_ENCODE);
+	}
 	if (!strcmp(argv[1], "add")) {
-		if (argc > 5)
+		if (argc > 6)
 			return usage();
 		info.nr_hw_queues = argc > 3 ? strtoul(argv[3], NULL, 10) : 1;
 		info.queue_depth = argc > 4 ? strtoul(argv[4], NULL, 10) : 16;
 		info.max_io_buf_bytes = 64 << 10;
-		info.dev_id = (uint32_t)-1;
+		info.dev_id = argc > 5 ? strtoul(argv[5], NULL, 10) :
+					 (uint32_t)-1;
 		info.flags = argc > 2 ? strtoull(argv[2], NULL, 16) :
 					UBLK_F_UNPRIVILEGED_DEV |
 						UBLK_F_CMD_IOCTL_ENCODE;
@@ -76,13 +142,21 @@ int main(int argc, char **argv)
 		}
 		return result(ret);
 	}
+	if (!strcmp(argv[1], "resize")) {
+		if (argc < 4 || argc > 5)
+			return usage();
+		data0 = strtoull(argv[3], NULL, 0);
+		/* the rest as the other commands: ID [PATH] */
+		argv[3] = argc == 5 ? argv[4] : NULL;
+		argc--;
+	}
 	if (argc < 3 || argc > 4)
 		return usage();
 	ublk_dev_ref_init(&ref, strtoul(argv[2], NULL, 10), true);
 	if (argc == 4)
 		snprintf(ref.path, sizeof(ref.path), "%s", argv[3]);
 
-	if (!strcmp(argv[1], "info")) {
+	if (!strcmp(argv[1], "info") || !strcmp(argv[1], "flags")) {
 		op = UBLK_U_CMD_GET_DEV_INFO2;
 		ret = ublk_ctrl_encode(&msg, &ref, 0, &info, sizeof(info), 0,
 				       &err);
@@ -98,10 +172,19 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "del")) {
 		op = UBLK_U_CMD_DEL_DEV;
 		ret = ublk_ctrl_encode(&msg, &ref, 0, NULL, 0, 0, &err);
+	} else if (!strcmp(argv[1], "resize")) {
+		op = UBLK_U_CMD_UPDATE_SIZE;
+		ret = ublk_ctrl_encode(&msg, &ref, 0, NULL, 0, data0, &err);
 	} else {
 		return usage();
 	}
 	if (ret < 0)
 		return usage();
-	return result(ublk_ctrl_send(&ctrl, op, &msg, 10000));
+	ret = ublk_ctrl_send(&ctrl, op, &msg, 10000);
+	if (ret >= 0 && !strcmp(argv[1], "flags")) {
+		memcpy(&info, msg.buf + msg.path_len, sizeof(info));
+		printf("0x%llx\n", (unsigned long long)info.flags);
+		return 0;
+	}
+	return result(ret);
 }

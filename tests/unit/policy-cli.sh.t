@@ -113,8 +113,12 @@ run grep -v '^#' "$rule"
 is "$RUN_OUT" 'KERNEL=="ublk-control", GROUP="disk", MODE="0666"
 
 ACTION=="add|change", SUBSYSTEM=="ublk-char", KERNEL=="ublkc[0-9]*", RUN+="/usr/libexec/ublk-user/ublk-user-udev %k"
-ACTION=="add|change", SUBSYSTEM=="block", KERNEL=="ublkb[0-9]*", RUN+="/usr/libexec/ublk-user/ublk-user-udev %k"' \
+ACTION=="add|change", SUBSYSTEM=="block", ENV{DEVTYPE}=="disk", KERNEL=="ublkb[0-9]*", RUN+="/usr/libexec/ublk-user/ublk-user-udev %k"' \
 	"the rule: ublk-control as chosen, and the helper where it is installed"
+disks=$dest/usr/lib/udev/rules.d/10-ublk-user-disks.rules
+run grep -c -F 'IMPORT{program}="/usr/libexec/ublk-user/ublk-user-udev --classify %k"' "$disks"
+is "$RUN_OUT" 1 "10-ublk-user-disks.rules is installed, naming the helper where it is"
+is "$(stat -c %a "$disks")" 644 "  mode 0644"
 ok "the default policy is installed as is" \
 	cmp "$root/policy/policy.conf" "$dest/etc/ublk-user/policy.conf"
 is "$(stat -c %a "$dest/etc/ublk-user/policy.conf" \

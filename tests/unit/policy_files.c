@@ -6,6 +6,7 @@
  * udev helper (denial.c), in a fresh temporary directory.
  * The files' required owner is our own uid here (root in production).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -385,6 +386,88 @@ static void test_denial(void)
 	chmod(ddir, 0755);
 }
 
+static unsigned int count_files(const char *path)
+{
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* The bounds: DENIAL_PER_ACCOUNT per account, DENIAL_TOTAL in all */
+static void test_denial_bounds(void)
+{
+	struct denial d = { .tag = 1 };
+	char ddir[160], path[200];
+	struct denial r;
+	struct uerr err;
+	unsigned int i;
+	int bad = 0;
+
+	note("denial records are bounded");
+	snprintf(ddir, sizeof(ddir), "%s/bounded", base);
+	d.uid = me;
+	snprintf(d.reason, sizeof(d.reason), "refused");
+	d.account = 4000; /* another account's record, written first */
+	d.dev_id = 1;
+	is_int(denial_write(ddir, &d, &err), 0, "a record of account 4000");
+	d.account = 4001;
+	for (i = 0; i < 3 * DENIAL_PER_ACCOUNT; i++) {
+		d.dev_id = 100 + i;
+		bad += denial_write(ddir, &d, &err) < 0;
+	}
+	is_int(bad, 0, "%d records of account 4001", 3 * DENIAL_PER_ACCOUNT);
+	is_int(count_files(ddir), DENIAL_PER_ACCOUNT + 1,
+	       "  %d of them are kept, and account 4000's", DENIAL_PER_ACCOUNT);
+	is_int(denial_read(ddir, me, 1, me, 1, &r), 0,
+	       "  account 4000's record is untouched");
+	is_int(denial_read(ddir, me, 100 + 3 * DENIAL_PER_ACCOUNT - 1, me, 1,
+			   &r),
+	       0, "  the newest is kept");
+	snprintf(path, sizeof(path), "%s/dev-%u", ddir,
+		 100 + 3 * DENIAL_PER_ACCOUNT - 1);
+	{
+		char text[DENIAL_FILE_MAX] = "";
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+
+		if (f)
+			fclose(f);
+		text[n] = '\0';
+		contains(text, "\naccount=4001\n", "  it names its account");
+	}
+	bad = 0;
+	for (i = 0; i < DENIAL_TOTAL + 40; i++) {
+		d.account = 5000 + i;
+		d.dev_id = 1000 + i;
+		bad += denial_write(ddir, &d, &err) < 0;
+	}
+	is_int(bad, 0, "records of %d more accounts", DENIAL_TOTAL + 40);
+	is_int(count_files(ddir), DENIAL_TOTAL, "  %d are kept in all",
+	       DENIAL_TOTAL);
+	is_int(denial_read(ddir, me, 1000 + DENIAL_TOTAL + 39, me, 1, &r), 0,
+	       "  the newest is kept");
+	/* An older version's leftovers are cut down at the next write. */
+	for (i = 0; i < 100; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/dev-%u", ddir, 50000 + i);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0400);
+		if (fd >= 0)
+			close(fd);
+	}
+	d.dev_id = 7;
+	is_int(denial_write(ddir, &d, &err), 0, "after 100 more files");
+	is_int(count_files(ddir), DENIAL_TOTAL, "  %d are kept in all",
+	       DENIAL_TOTAL);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -400,6 +483,7 @@ int main(void)
 	test_names();
 	test_ask();
 	test_denial();
+	test_denial_bounds();
 	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return done_testing();
 }
