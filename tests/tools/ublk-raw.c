@@ -5,6 +5,8 @@
  *
  *   ublk-raw info|stop|del|params ID [PATH]   PATH: node to name (default
  *                                             /dev/ublkcID); always sent
+ *   ublk-raw flags ID [PATH]                  the device's flags as the
+ *                                             kernel keeps them, in hex
  *   ublk-raw add [FLAGS [QUEUES [DEPTH]]]     ADD_DEV, prints the new id;
  *                                             FLAGS in hex, default
  *                                             UNPRIVILEGED_DEV|IOCTL_ENCODE;
@@ -22,7 +24,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: ublk-raw info|stop|del|params ID [PATH]\n"
+	fprintf(stderr, "usage: ublk-raw info|stop|del|params|flags ID [PATH]\n"
 			"       ublk-raw add [FLAGS [QUEUES [DEPTH]]]\n");
 	return 2;
 }
@@ -82,7 +84,7 @@ int main(int argc, char **argv)
 	if (argc == 4)
 		snprintf(ref.path, sizeof(ref.path), "%s", argv[3]);
 
-	if (!strcmp(argv[1], "info")) {
+	if (!strcmp(argv[1], "info") || !strcmp(argv[1], "flags")) {
 		op = UBLK_U_CMD_GET_DEV_INFO2;
 		ret = ublk_ctrl_encode(&msg, &ref, 0, &info, sizeof(info), 0,
 				       &err);
@@ -103,5 +105,12 @@ int main(int argc, char **argv)
 	}
 	if (ret < 0)
 		return usage();
-	return result(ublk_ctrl_send(&ctrl, op, &msg, 10000));
+	ret = ublk_ctrl_send(&ctrl, op, &msg, 10000);
+	if (ret >= 0 && !strcmp(argv[1], "flags")) {
+		/* What ADD_DEV kept of the flags asked for. */
+		memcpy(&info, msg.buf + msg.path_len, sizeof(info));
+		printf("0x%llx\n", (unsigned long long)info.flags);
+		return 0;
+	}
+	return result(ret);
 }
