@@ -11,6 +11,10 @@
  *                                             FLAGS in hex, default
  *                                             UNPRIVILEGED_DEV|IOCTL_ENCODE;
  *                                             1 queue of depth 16 by default
+ *   ublk-raw features                         GET_FEATURES, in hex
+ *   ublk-raw task-restrictions                whether io_uring takes
+ *                                             restrictions for a task (a
+ *                                             "blind" registration, fd -1)
  *
  * Prints "ok" or the errno name (EACCES, ...); exit 0 on success, 1 on a
  * refusal, 2 on a bad command line.
@@ -20,12 +24,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <liburing.h>
+
 #include "kernel/ctrl.h"
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: ublk-raw info|stop|del|params|flags ID [PATH]\n"
-			"       ublk-raw add [FLAGS [QUEUES [DEPTH]]]\n");
+			"       ublk-raw add [FLAGS [QUEUES [DEPTH]]]\n"
+			"       ublk-raw features | task-restrictions\n");
 	return 2;
 }
 
@@ -47,14 +54,34 @@ int main(int argc, char **argv)
 	struct ublk_dev_ref ref;
 	struct ublk_ctrl ctrl;
 	struct uerr err;
+	uint64_t features;
 	uint32_t op;
 	int ret;
 
 	if (argc < 2)
 		return usage();
+	if (!strcmp(argv[1], "task-restrictions")) {
+		/* struct io_uring_task_restriction (Linux 7.0), no entries */
+		struct {
+			uint16_t flags, nr_res;
+			uint32_t resv[3];
+		} tres = { 0 };
+
+		return result(io_uring_register((unsigned int)-1,
+						IORING_REGISTER_RESTRICTIONS,
+						&tres, 1));
+	}
 	if (ublk_ctrl_open(&ctrl, &err) < 0) {
 		fprintf(stderr, "ublk-raw: %s\n", err.msg);
 		return 1;
+	}
+	if (!strcmp(argv[1], "features")) {
+		if (ublk_ctrl_get_features(&ctrl, &features, &err) < 0) {
+			fprintf(stderr, "ublk-raw: %s\n", err.msg);
+			return 1;
+		}
+		printf("0x%llx\n", (unsigned long long)features);
+		return 0;
 	}
 	if (!strcmp(argv[1], "add")) {
 		if (argc > 5)
