@@ -27,7 +27,6 @@ UDEVRULESDIR ?= /usr/lib/udev/rules.d
 HOOKSDIR   ?= /usr/share/containers/oci/hooks.d
 SYSCONFDIR ?= /etc
 DOCDIR     ?= $(PREFIX)/share/doc/ublk-user
-HOOKSDIR   ?= /usr/share/containers/oci/hooks.d
 # Who may open /dev/ublk-control (see ublk-user-udev(8)): the members of
 # UBLK_GROUP (mode 0660), or everybody with UBLK_CONTROL_MODE=0666.
 UBLK_GROUP ?= ublk
