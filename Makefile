@@ -2,10 +2,14 @@
 #   make                 build into build/
 #   make install         PREFIX=/usr/local DESTDIR= [SETCAP=1]
 #   make deps            install build and test dependencies (Debian 12)
-#   make check           unit tests + tests on a real kernel in a VM
+#   make check           unit tests + tests on a real kernel in a VM, on
+#                        Linux 7.x and 6.12 (CHECK_KERNELS)
 #   make check-unit      unit tests only (no kernel, no network)
 #   make check-uapi      src/uapi against the test kernel's ublk_cmd.h
-#   make check-vm        kernel tests only (QEMU TCG, Linux 7.x)
+#   make check-vm        kernel tests only (QEMU TCG), on one kernel series:
+#                        UBLK_USER_VM_KERNEL=7 (default), 6.18 or 6.12
+#   make check-matrix    kernel tests on 7.x, 6.18 and 6.12, one after the
+#                        other, checked against README's Tested kernels
 #   make check-asan      unit tests built with AddressSanitizer + UBSan
 #   make fuzz            fuzz the parsers of untrusted input (clang
 #                        libFuzzer), FUZZ_SECONDS=20 each, as in make check
@@ -82,6 +86,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 .PHONY: all install stage deps check check-unit check-uapi check-vm check-asan \
+	check-kernels check-matrix \
 	demo clean format check-format fuzz check-fuzz
 
 all: $(BINS)
@@ -227,7 +232,7 @@ $(BUILD)/tests/%: tests/tools/%.c $(call layer_libs,$(ALL_LAYERS)) \
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -o $@ $< \
 		$(call layer_libs,$(ALL_LAYERS)) $(SHMEM_LIB) $(ALL_LIBS)
 
-check-vm demo: $(TEST_TOOLS)
+check-vm check-kernels check-matrix demo: $(TEST_TOOLS)
 
 # --- tests -------------------------------------------------------------
 # Unit tests: tests/unit/<name>.c -> $(BUILD)/tests/unit/<name>.t, linked
@@ -263,11 +268,11 @@ $(BUILD)/tests/unit/ctrl_open.t: UNIT_LDFLAGS := -Wl,--wrap=calloc
 UAPI_CACHE := $(or $(UBLK_USER_VM_CACHE),/var/cache/ublk-user-vm)
 UAPI_KINC  := $(UAPI_CACHE)/current/include
 UAPI_KHDR  := $(UAPI_KINC)/linux/ublk_cmd.h
-UAPI_ARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
+UAPI_ARCH   = $(shell $(CC) -print-multiarch 2>/dev/null)
 UAPI_BIN   := $(BUILD)/tests/unit/uapi_compare.t
 
 $(UAPI_KHDR):
-	UBLK_USER_VM_CACHE='$(UAPI_CACHE)' tests/vm/fetch-kernel --quiet \
+	UBLK_USER_VM_CACHE='$(UAPI_CACHE)' tests/vm/fetch-kernel --quiet 7 \
 		>/dev/null
 	@test -r '$@' || { echo "no $@ after tests/vm/fetch-kernel" >&2; \
 		exit 1; }
@@ -288,7 +293,7 @@ $(UAPI_BIN): $(UNIT_OBJ)/uapi_compare.o $(UNIT_OBJ)/uapi_ours.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
-check: check-format check-unit check-uapi check-asan check-fuzz check-vm
+check: check-format check-unit check-uapi check-asan check-fuzz check-kernels
 
 # One prove run, so that one failing test does not hide the others; the
 # shell tests are executables too (#!/bin/bash).
@@ -306,8 +311,21 @@ check-uapi: $(UAPI_BIN)
 
 check-vm: all
 	$(MAKE) stage
-	tests/vm/fetch-kernel
+	tests/vm/fetch-kernel $(UBLK_USER_VM_KERNEL)
 	prove -j2 --exec tests/vm/vm-exec tests/kernel/*.t
+
+# The kernel series make check boots (both must pass), and the matrix.
+# tests/vm/matrix runs the suite on each in turn and checks README's rows.
+CHECK_KERNELS  ?= 7 6.12
+MATRIX_KERNELS ?= 7 6.18 6.12
+
+check-kernels: all
+	$(MAKE) stage
+	tests/vm/matrix $(CHECK_KERNELS)
+
+check-matrix: all
+	$(MAKE) stage
+	tests/vm/matrix $(MATRIX_KERNELS)
 
 # Unit tests under AddressSanitizer and UBSan, in a build of their own.
 check-asan:

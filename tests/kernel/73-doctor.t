@@ -41,8 +41,13 @@ is "$(check "$j" kernel)" "ok|Linux $(uname -r)|null" "kernel: the release"
 like "$(check "$j" module)" '^ok\|ublk_drv is loaded \(ublks_max=[0-9]+\)' "module: loaded, ublks_max"
 like "$(check "$j" control)" '^ok\|you may open /dev/ublk-control \(mode 0660, group ublk\)' \
 	"control: alice may open it"
-like "$(check "$j" features)" '^ok\|0x[0-9a-f]+: .*UNPRIVILEGED_DEV.*SHMEM_ZC' \
-	"features: from the kernel"
+if lacks UBLK_F_SHMEM_ZC; then
+	like "$(check "$j" features)" "^ok\\|$("$UBLK_RAW" features): .*UNPRIVILEGED_DEV.* \\(no SHMEM_ZC: Linux >= 7\\.1\\)\\|null\$" \
+		"features: from the kernel, SHMEM_ZC missing (Linux >= 7.1)"
+else
+	like "$(check "$j" features)" "^ok\\|$("$UBLK_RAW" features): .*UNPRIVILEGED_DEV.*SHMEM_ZC" \
+		"features: from the kernel"
+fi
 is "$(check "$j" udev-rule)" "ok|$rules runs $helper|null" "udev-rule: the installed rule"
 is "$(check "$j" control-rule)" "ok|udev gave /dev/ublk-control to group ublk as the rule says|null" \
 	"control-rule: applied by udev"
@@ -252,9 +257,15 @@ shmem_zc = yes
 max_devices = unlimited
 '
 uu alice doctor --json
-is "$(check "$RUN_OUT" weakness-regbuf)" \
-	"warn|shmem_zc=yes is granted ($f:2): the kernel does not charge REG_BUF pins to RLIMIT_MEMLOCK, only max_shmem per device bounds them|grant shmem_zc only to trusted users, and keep max_shmem small; see SECURITY.md" \
-	"shmem_zc granted: the REG_BUF weakness, naming where"
+if lacks UBLK_F_SHMEM_ZC; then
+	is "$(check "$RUN_OUT" weakness-regbuf)" \
+		"ok|the kernel has no UBLK_F_SHMEM_ZC (REG_BUF)|null" \
+		"shmem_zc granted, but the kernel has no REG_BUF: no weakness"
+else
+	is "$(check "$RUN_OUT" weakness-regbuf)" \
+		"warn|shmem_zc=yes is granted ($f:2): the kernel does not charge REG_BUF pins to RLIMIT_MEMLOCK, only max_shmem per device bounds them|grant shmem_zc only to trusted users, and keep max_shmem small; see SECURITY.md" \
+		"shmem_zc granted: the REG_BUF weakness, naming where"
+fi
 like "$(check "$RUN_OUT" weakness-ublks-max)" \
 	"^warn\\|ublks_max=[0-9]+ is one pool for all users, and max_devices=unlimited for everyone \\($f:5\\) lets one user take all of it\\|set max_devices" \
 	"max_devices unlimited: the ublks_max weakness"

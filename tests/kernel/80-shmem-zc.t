@@ -28,6 +28,26 @@ uu bob add -t null --shmem-zc
 is "$RUN_RC" 1 "bob may not use zero copy"
 like "$RUN_ERR" "shmem_zc" "and the refusal names the rule"
 
+# --- a kernel without it: refused before anything exists -----------------------
+if lacks UBLK_F_SHMEM_ZC; then
+	run_as alice truncate -s 1M /dev/shm/alice-buf
+	for args in "-t null --shmem-zc" "-t mem --size 64M --shmem /dev/shm/alice-buf"; do
+		# shellcheck disable=SC2086 # the words of args
+		uu alice add $args
+		is "$RUN_RC" 1 "add $args: refused"
+		is "$RUN_ERR" "ublk-user: this kernel has no UBLK_F_SHMEM_ZC (Linux >= 7.1)" \
+			"  naming the feature and the first Linux that has it"
+		is "$(all_ublk_nodes)" "" "  no device was made"
+		no_leftovers alice "  after the refusal"
+	done
+	uu alice doctor --json
+	like "$(jget "$RUN_OUT" '.checks[] | select(.name == "features") | .message')" \
+		' \(no SHMEM_ZC: Linux >= 7\.1\)$' "doctor names it missing, and the Linux that has it"
+	skip "$LACKS"
+	done_testing
+	exit 0
+fi
+
 # --- fio from a hugetlbfs file both fio and the server map ---------------------
 echo 16 >/proc/sys/vm/nr_hugepages
 mkdir -p /mnt/huge

@@ -8,6 +8,8 @@
 #   nodes_of ID            "owner:group mode" of /dev/ublkcID
 #   no_leftovers USER      asserts: no ublk device, record or server of USER
 #   server_pids USER       pids of USER's ublk-user processes
+#   lacks FEATURE          true if the running kernel lacks FEATURE; sets
+#                          LACKS, the reason a skip gives (see below)
 
 uu() {
 	local user=$1
@@ -64,4 +66,32 @@ udev_settle() {
 # All ublk devices, whoever owns them (root sees every node).
 all_ublk_nodes() {
 	find /dev -maxdepth 1 -name 'ublk[bc][0-9]*' | sort
+}
+
+# --- what the running kernel can do ------------------------------------------
+# Asked from the kernel (GET_FEATURES, a probe of io_uring), never from its
+# version string.  A test that needs a missing feature checks what
+# ublk-user does without it, and skips the rest with $LACKS: the feature,
+# the first Linux that has it, what it means for users.  tests/vm/matrix
+# makes README's "Tested kernels" table from these reasons.
+#   FEATURE: UBLK_F_SHMEM_ZC | io_uring_task_restrictions
+UBLK_RAW=$UBLK_USER_TEST_ROOT/build/tests/ublk-raw
+LACKS=''
+
+# shellcheck disable=SC2034 # LACKS: for the caller
+lacks() {
+	local have
+	case $1 in
+	UBLK_F_SHMEM_ZC) # 1 << 19 in linux/ublk_cmd.h
+		have=$(($("$UBLK_RAW" features) >> 19 & 1))
+		LACKS="this kernel has no UBLK_F_SHMEM_ZC (Linux >= 7.1): add --shmem-zc and --shmem are refused"
+		;;
+	io_uring_task_restrictions)
+		have=0
+		[[ $("$UBLK_RAW" task-restrictions) != ok ]] || have=1
+		LACKS="this kernel has no io_uring task restrictions (Linux >= 7.0): a server's queue rings are restricted, rings it could make later are not"
+		;;
+	*) BAIL_OUT "lacks: unknown feature '$1'" ;;
+	esac
+	[[ $have == 0 ]]
 }

@@ -17,6 +17,10 @@
  *                                             (EACCES); prints how many the
  *                                             kernel made
  *   ublk-raw flags ID [PATH]                  the device's flags, in hex
+ *   ublk-raw features                         GET_FEATURES, in hex
+ *   ublk-raw task-restrictions                whether io_uring takes
+ *                                             restrictions for a task (a
+ *                                             "blind" registration, fd -1)
  *
  * Prints "ok" or the errno name (EACCES, ...); exit 0 on success, 1 on a
  * refusal, 2 on a bad command line.
@@ -27,6 +31,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <liburing.h>
+
 #include "kernel/ctrl.h"
 
 static int usage(void)
@@ -34,7 +40,8 @@ static int usage(void)
 	fprintf(stderr, "usage: ublk-raw info|stop|del|params|flags ID [PATH]\n"
 			"       ublk-raw add [FLAGS [QUEUES [DEPTH [ID]]]]\n"
 			"       ublk-raw resize ID SECTORS [PATH]\n"
-			"       ublk-raw add-many COUNT FIRST [FLAGS]\n");
+			"       ublk-raw add-many COUNT FIRST [FLAGS]\n"
+			"       ublk-raw features | task-restrictions\n");
 	return 2;
 }
 
@@ -101,11 +108,23 @@ int main(int argc, char **argv)
 	struct ublk_ctrl ctrl;
 	uint64_t data0 = 0;
 	struct uerr err;
+	uint64_t features;
 	uint32_t op;
 	int ret;
 
 	if (argc < 2)
 		return usage();
+	if (!strcmp(argv[1], "task-restrictions")) {
+		/* struct io_uring_task_restriction (Linux 7.0), no entries */
+		struct {
+			uint16_t flags, nr_res;
+			uint32_t resv[3];
+		} tres = { 0 };
+
+		return result(io_uring_register((unsigned int)-1,
+						IORING_REGISTER_RESTRICTIONS,
+						&tres, 1));
+	}
 	if (ublk_ctrl_open(&ctrl, &err) < 0) {
 		fprintf(stderr, "ublk-raw: %s\n", err.msg);
 		return 1;
@@ -118,6 +137,14 @@ int main(int argc, char **argv)
 				argc > 4 ? strtoull(argv[4], NULL, 16) :
 					   UBLK_F_UNPRIVILEGED_DEV |
 						   UBLK_F_CMD_IOCTL_ENCODE);
+	}
+	if (!strcmp(argv[1], "features")) {
+		if (ublk_ctrl_get_features(&ctrl, &features, &err) < 0) {
+			fprintf(stderr, "ublk-raw: %s\n", err.msg);
+			return 1;
+		}
+		printf("0x%llx\n", (unsigned long long)features);
+		return 0;
 	}
 	if (!strcmp(argv[1], "add")) {
 		if (argc > 6)
@@ -182,6 +209,7 @@ int main(int argc, char **argv)
 		return usage();
 	ret = ublk_ctrl_send(&ctrl, op, &msg, 10000);
 	if (ret >= 0 && !strcmp(argv[1], "flags")) {
+		/* What ADD_DEV kept of the flags asked for. */
 		memcpy(&info, msg.buf + msg.path_len, sizeof(info));
 		printf("0x%llx\n", (unsigned long long)info.flags);
 		return 0;
