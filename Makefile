@@ -351,6 +351,7 @@ FUZZ_policy_LEN   := 4096
 #  records: container records, CDI specs, the OCI config and state, what
 #  `ublk-user add` prints, device records (root reads them all somewhere)
 FUZZ_records_SRCS := src/base/json.c src/base/err.c src/base/size.c \
+		src/base/privdir.c \
 		src/base/dirids.c src/host/state.c src/host/idmap.c \
 		src/containers/ctrrec.c src/containers/cdi.c \
 		src/containers/ocicfg.c src/containers/annot.c
