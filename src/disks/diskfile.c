@@ -120,7 +120,11 @@ static int parse_one(struct disk_file *d, enum disk_key k, const char *v,
 					"target: '%.32s' is not a target "
 					"(known: %s)",
 					v, TARGET_NAMES_TEXT);
-		snprintf(d->target, sizeof(d->target), "%s", v);
+		/* known names are short; the check keeps gcc -O1 quiet */
+		if (snprintf(d->target, sizeof(d->target), "%s", v) >=
+		    (int)sizeof(d->target))
+			return uerr_set(err, EINVAL,
+					"target: '%.32s' is too long", v);
 		return 0;
 	case DK_FILE:
 		if (v[0] != '/')
