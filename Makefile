@@ -52,7 +52,7 @@ PKG_CFLAGS  = $(call pkgs_cflags,liburing libcap-ng libseccomp uuid json-c)
 
 # One archive per layer (HACKING.md says what may call what).  A program
 # names the layers it uses, highest first, and the libraries they need.
-LAYERS     := base kernel policy host server containers disks
+LAYERS     := base kernel policy host nbd server containers disks
 $(foreach l,$(LAYERS),$(eval $(l)_SRCS := $(wildcard src/$(l)/*.c)))
 server_SRCS += $(wildcard src/server/targets/*.c)
 layer_lib   = $(BUILD)/lib$(1).a
@@ -64,13 +64,13 @@ UNIT_SRCS  := $(filter-out tests/unit/tap.c tests/unit/uapi_%.c, \
 		$(wildcard tests/unit/*.c))
 
 # What each program links, and the pkg-config names those layers need.
-CLI_LAYERS  := disks containers server policy host kernel base
+CLI_LAYERS  := disks containers server nbd policy host kernel base
 CLI_PKGS    := liburing libcap-ng libseccomp uuid json-c
 UDEV_LAYERS := policy host kernel base
 UDEV_PKGS   := liburing
 HOOK_LAYERS := containers host kernel base
 HOOK_PKGS   := libcap-ng json-c uuid
-ALL_LAYERS  := disks containers server policy host kernel base
+ALL_LAYERS  := disks containers server nbd policy host kernel base
 ALL_LIBS    = $(call pkgs_libs,$(CLI_PKGS)) -lpthread
 layer_libs  = $(foreach l,$(1),$(call layer_lib,$(l)))
 
