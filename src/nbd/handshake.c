@@ -352,7 +352,7 @@ int nbd_export_check(const struct nbd_export *e, uint64_t max_size,
 		     struct uerr *err)
 {
 	unsigned int lbs = nbd_export_block_size(e);
-	char a[32], b[32];
+	char b[32];
 
 	if (!(e->flags & NBD_FLAG_HAS_FLAGS))
 		return uerr_set(err, EPROTO,
@@ -384,9 +384,8 @@ int nbd_export_check(const struct nbd_export *e, uint64_t max_size,
 				(unsigned long long)e->size);
 	if (max_size && e->size > max_size)
 		return uerr_set(err, EFBIG,
-				"the export's size %s (%llu bytes) is above "
-				"the policy's max_size %s",
-				format_size(e->size, a, sizeof(a)),
+				"the export's size, %llu bytes, is above the "
+				"policy's max_size %s",
 				(unsigned long long)e->size,
 				format_size(max_size, b, sizeof(b)));
 	return 0;
@@ -451,8 +450,10 @@ const char *nbd_export_flags_str(uint16_t flags, char *buf, size_t len)
 			continue;
 		n = snprintf(buf + o, len - o, "%s%s", o ? " " : "",
 			     names[i].name);
-		if (n < 0 || (size_t)n >= len - o)
+		if (n < 0 || (size_t)n >= len - o) {
+			buf[o] = '\0'; /* whole words only */
 			break;
+		}
 		o += (size_t)n;
 	}
 	return buf;
