@@ -342,7 +342,7 @@ check-asan:
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
 FUZZ_DIR     := $(BUILD)/fuzz
-FUZZ_TARGETS := policy records diskfile
+FUZZ_TARGETS := policy records diskfile nbd
 #  policy: a policy file, as the root udev helper reads it
 FUZZ_policy_SRCS  := src/policy/policy.c src/base/size.c src/base/err.c \
 		src/base/ini.c
@@ -362,6 +362,11 @@ FUZZ_diskfile_SRCS := src/disks/diskfile.c src/base/ini.c src/base/size.c \
 		src/base/err.c
 FUZZ_diskfile_PKGS :=
 FUZZ_diskfile_LEN  := 4096
+#  nbd: what an NBD server sends (the handshake, replies), NBD URIs
+FUZZ_nbd_SRCS     := src/nbd/uri.c src/nbd/handshake.c src/nbd/xmit.c \
+		src/base/size.c src/base/err.c
+FUZZ_nbd_PKGS     :=
+FUZZ_nbd_LEN      := 16384
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%_fuzz)
 
 define fuzz_target

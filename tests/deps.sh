@@ -25,6 +25,9 @@ packages=(
 	mmdebstrap
 	# make bench: the plot, syscall counts of the servers
 	gnuplot-nox strace
+	# the nbd target's tests: NBD servers (nbdkit's plugins; qemu-nbd,
+	# qemu-img and qemu-storage-daemon for qcow2 images)
+	nbdkit qemu-utils qemu-system-common
 )
 
 sudo=
