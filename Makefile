@@ -195,10 +195,13 @@ deps:
 #    fault.c) compiled in, to show confinement holding;
 #  ublk-user-nosandbox: ublk-user without seccomp and ring restrictions,
 #    only to measure what they cost;
-#  ring-pin: takes a server's rings and tries to pin 1 GiB on each.
+#  ring-pin: takes a server's rings and tries to pin 1 GiB on each;
+#  nbd-evil: an NBD server, honest or hostile on demand; nbd-probe: the
+#    NBD client layer over plain sockets (the unit tests use them too).
+NBD_TOOLS  := $(BUILD)/tests/nbd-evil $(BUILD)/tests/nbd-probe
 TEST_TOOLS := $(BUILD)/tests/ublk-raw $(BUILD)/tests/ublk-user-testhooks \
 	      $(BUILD)/tests/ublk-user-nosandbox $(BUILD)/tests/fakenode \
-	      $(BUILD)/tests/shmem-peer $(BUILD)/tests/ring-pin
+	      $(BUILD)/tests/shmem-peer $(BUILD)/tests/ring-pin $(NBD_TOOLS)
 ALL_SRCS   := $(foreach l,$(LAYERS),$($(l)_SRCS)) $(CLI_SRCS)
 
 $(BUILD)/obj-testhooks/%.o: %.c
@@ -299,8 +302,8 @@ check: check-format check-unit check-uapi check-asan check-fuzz check-kernels
 # shell tests are executables too (#!/bin/bash).
 UNIT_SH    := $(wildcard tests/unit/*.sh.t) tests/lib/selftest.t
 
-check-unit: all $(UNIT_BINS)
-	UBLK_USER_BIN=$(BUILD)/ublk-user \
+check-unit: all $(UNIT_BINS) $(NBD_TOOLS)
+	UBLK_USER_BIN=$(BUILD)/ublk-user BUILD=$(BUILD) \
 		UBLK_USER_UDEV_BIN=$(BUILD)/ublk-user-udev \
 		prove --exec '' $(UNIT_BINS) $(UNIT_SH)
 

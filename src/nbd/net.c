@@ -89,23 +89,25 @@ static int write_full(int fd, const uint8_t *buf, size_t n, int64_t deadline,
 	return 0;
 }
 
-/* A non-blocking connect that ends by the deadline */
+/* A non-blocking connect that ends by the deadline; blocking after */
 static int connect_by(int fd, const struct sockaddr *sa, socklen_t len,
 		      int64_t deadline, struct uerr *err)
 {
 	socklen_t elen = sizeof(int);
 	int e = 0;
 
-	if (connect(fd, sa, len) == 0)
-		return 0;
-	if (errno != EINPROGRESS && errno != EAGAIN)
-		return uerr_sys(err, errno, "connect");
-	if (wait_fd(fd, POLLOUT, deadline, err) < 0)
-		return -ETIMEDOUT;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) < 0)
-		e = errno;
-	if (e)
-		return uerr_sys(err, e, "connect");
+	if (connect(fd, sa, len) < 0) {
+		if (errno != EINPROGRESS && errno != EAGAIN)
+			return uerr_sys(err, errno, "connect");
+		if (wait_fd(fd, POLLOUT, deadline, err) < 0)
+			return -ETIMEDOUT;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) < 0)
+			e = errno;
+		if (e)
+			return uerr_sys(err, e, "connect");
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		return uerr_sys(err, errno, "fcntl");
 	return 0;
 }
 
