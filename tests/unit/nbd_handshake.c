@@ -28,7 +28,8 @@ static void s_reset(void)
 
 static void s_bytes(const void *p, size_t n)
 {
-	memcpy(sc.in + sc.len, p, n);
+	if (n)
+		memcpy(sc.in + sc.len, p, n);
 	sc.len += n;
 }
 
