@@ -86,7 +86,7 @@ int cmd_policy_check(struct cli_args *a)
 static json_object *value_json(const struct policy_limits *lim,
 			       enum policy_key key)
 {
-	char item[POLICY_VALUE_MAX];
+	char item[POLICY_VALUE_MAX], value[POLICY_VALUE_MAX];
 	const char *text, *l;
 	json_object *arr;
 	uint64_t v;
@@ -99,7 +99,7 @@ static json_object *value_json(const struct policy_limits *lim,
 			return json_object_new_string("unlimited");
 		return json_object_new_int64((int64_t)v);
 	}
-	text = key == POLICY_TARGETS ? lim->targets : lim->backing_dirs;
+	text = policy_value_str(lim, key, value, sizeof(value));
 	if (!strcmp(text, "any") || !strcmp(text, "none"))
 		return json_object_new_string(text);
 	arr = json_object_new_array();

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The policy: parse the files' text, evaluate it for a user, check. */
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +14,14 @@
 #include "base/size.h"
 #include "uapi/ublk_abi.h"
 
-enum policy_type { PT_BOOL, PT_COUNT, PT_SIZE, PT_TARGETS, PT_DIRS };
+enum policy_type {
+	PT_BOOL,
+	PT_COUNT,
+	PT_SIZE,
+	PT_TARGETS,
+	PT_DIRS,
+	PT_ENDPOINTS,
+};
 
 struct key_info {
 	const char *name;
@@ -43,6 +52,8 @@ static const struct key_info keys[POLICY_NR_KEYS] = {
 			     LIM(targets), "any" },
 	[POLICY_BACKING_DIRS] = { "backing_dirs", PT_DIRS, 0, 0, false, false,
 				  LIM(backing_dirs), "any" },
+	[POLICY_NBD_ENDPOINTS] = { "nbd_endpoints", PT_ENDPOINTS, 0, 0, false,
+				   false, LIM(nbd_endpoints), "any" },
 	[POLICY_SHMEM_ZC] = { "shmem_zc", PT_BOOL, 0, 1, false, false,
 			      LIM(shmem_zc), "no" },
 	[POLICY_MAX_SHMEM] = { "max_shmem", PT_SIZE, 0, 0, true, true,
@@ -82,7 +93,8 @@ bool policy_key_is_bool(enum policy_key key)
 
 bool policy_key_is_list(enum policy_key key)
 {
-	return keys[key].type == PT_TARGETS || keys[key].type == PT_DIRS;
+	return keys[key].type == PT_TARGETS || keys[key].type == PT_DIRS ||
+	       keys[key].type == PT_ENDPOINTS;
 }
 
 void policy_init(struct policy *p)
@@ -297,6 +309,76 @@ static int check_dir_item(const char *key, const char *item, struct uerr *err)
 	return 0;
 }
 
+/* A port in an endpoint pattern: '*' or 1-65535 */
+static bool port_pattern_ok(const char *p)
+{
+	unsigned long v = 0;
+
+	if (!strcmp(p, "*"))
+		return true;
+	if (!*p || *p == '0')
+		return false;
+	for (; *p; p++) {
+		if (!isdigit((unsigned char)*p) || v > 65535)
+			return false;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	return v <= 65535;
+}
+
+/*
+ * An item of nbd_endpoints: a socket path pattern (like a backing_dirs
+ * template, with * ? [..] globs), or HOST:PORT with a host name pattern
+ * or [IPV6] address and a port or '*'.
+ */
+static int check_endpoint_item(const char *key, const char *item,
+			       struct uerr *err)
+{
+	char host[POLICY_VALUE_MAX];
+	const char *colon, *c;
+	struct in6_addr a6;
+	size_t n;
+
+	if (!strcmp(item, "any") || !strcmp(item, "none"))
+		return uerr_set(err, EINVAL,
+				"%s: '%s' must stand alone, not in a list", key,
+				item);
+	if (item[0] == '/' || item[0] == '%')
+		return check_dir_item(key, item, err);
+	colon = strrchr(item, ':');
+	if (!colon || !port_pattern_ok(colon + 1))
+		return uerr_set(err, EINVAL,
+				"%s: '%s' is neither a socket path (start with "
+				"/ or %%h) nor HOST:PORT (PORT a number or *)",
+				key, item);
+	n = (size_t)(colon - item);
+	memcpy(host, item, n);
+	host[n] = '\0';
+	if (host[0] == '[') {
+		if (n < 3 || host[n - 1] != ']')
+			return uerr_set(err, EINVAL,
+					"%s: '%s': an IPv6 address goes in "
+					"[brackets]",
+					key, item);
+		host[n - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a6) != 1)
+			return uerr_set(err, EINVAL,
+					"%s: '%s' is not an IPv6 address "
+					"(no patterns in brackets)",
+					key, host + 1);
+		return 0;
+	}
+	if (!n)
+		return uerr_set(err, EINVAL, "%s: '%s' has no host", key, item);
+	for (c = host; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("-._*?", *c))
+			return uerr_set(err, EINVAL,
+					"%s: '%s' is not a host name pattern "
+					"(letters, digits, - . _ * ?)",
+					key, host);
+	return 0;
+}
+
 static bool is_word(const char *v, const char *word)
 {
 	return !strcmp(v, word);
@@ -354,6 +436,13 @@ static int parse_value(enum policy_key key, const char *v, uint64_t *num,
 			return 0;
 		}
 		return parse_list(k->name, v, text, len, check_dir_item, err);
+	case PT_ENDPOINTS:
+		if (is_word(v, "any") || is_word(v, "none")) {
+			snprintf(text, len, "%s", v);
+			return 0;
+		}
+		return parse_list(k->name, v, text, len, check_endpoint_item,
+				  err);
 	}
 	return uerr_set(err, EINVAL, "%s: unknown type", k->name);
 }
@@ -679,6 +768,7 @@ static void set_limit(struct policy_limits *lim, enum policy_key key,
 		break;
 	case PT_TARGETS:
 	case PT_DIRS:
+	case PT_ENDPOINTS:
 		snprintf(at, POLICY_VALUE_MAX, "%s", text ? text : "");
 		break;
 	}
@@ -854,8 +944,12 @@ const char *policy_user_str(const struct policy_user *u, char *buf, size_t len)
 
 /* --- checking ------------------------------------------------------------- */
 
-int policy_expand(const char *tmpl, const struct policy_user *u, char *out,
-		  size_t len, struct uerr *err)
+/*
+ * Expand the escapes of tmpl for u; glob: the values put in (a home, a
+ * name) are escaped so that fnmatch() takes them literally.
+ */
+static int expand(const char *tmpl, const struct policy_user *u, char *out,
+		  size_t len, bool glob, struct uerr *err)
 {
 	size_t used = 0;
 	char num[16];
@@ -898,15 +992,26 @@ int policy_expand(const char *tmpl, const struct policy_user *u, char *out,
 						"bad %% escape in '%s'", tmpl);
 			}
 		}
-		n = strlen(add);
-		if (used + n >= len)
-			return uerr_set(err, ENAMETOOLONG,
-					"expanded directory too long");
-		memcpy(out + used, add, n);
-		used += n;
+		for (n = 0; add[n]; n++) {
+			bool esc = glob && add != one &&
+				   strchr("*?[\\", add[n]);
+
+			if (used + 1 + esc >= len)
+				return uerr_set(err, ENAMETOOLONG,
+						"expanded directory too long");
+			if (esc)
+				out[used++] = '\\';
+			out[used++] = add[n];
+		}
 	}
 	out[used] = '\0';
 	return 0;
+}
+
+int policy_expand(const char *tmpl, const struct policy_user *u, char *out,
+		  size_t len, struct uerr *err)
+{
+	return expand(tmpl, u, out, len, false, err);
 }
 
 bool policy_target_allowed(const struct policy_limits *lim, const char *target)
@@ -937,6 +1042,68 @@ static bool backing_allowed(const struct policy_limits *lim,
 		if (!strcmp(real, "/"))
 			return path[0] == '/';
 		if (!strncmp(path, real, n) && path[n] == '/')
+			return true;
+	}
+	return false;
+}
+
+/* HOST:PORT endpoint against a HOST:PORT item (no DNS: as written) */
+static bool tcp_endpoint_match(const char *item, const char *endpoint)
+{
+	const char *ic = strrchr(item, ':'), *ec = strrchr(endpoint, ':');
+	char ih[POLICY_VALUE_MAX], eh[POLICY_VALUE_MAX];
+	struct in6_addr ia, ea;
+	size_t in, en;
+
+	if (!ic || !ec)
+		return false;
+	if (strcmp(ic + 1, "*") && strcmp(ic + 1, ec + 1))
+		return false;
+	in = (size_t)(ic - item);
+	en = (size_t)(ec - endpoint);
+	if (in >= sizeof(ih) || en >= sizeof(eh))
+		return false;
+	memcpy(ih, item, in);
+	ih[in] = '\0';
+	memcpy(eh, endpoint, en);
+	eh[en] = '\0';
+	if (ih[0] == '[' || eh[0] == '[') {
+		/* IPv6: the same address, however it is spelt */
+		if (ih[0] != '[' || eh[0] != '[' || in < 3 || en < 3)
+			return false;
+		ih[in - 1] = eh[en - 1] = '\0';
+		return inet_pton(AF_INET6, ih + 1, &ia) == 1 &&
+		       inet_pton(AF_INET6, eh + 1, &ea) == 1 &&
+		       !memcmp(&ia, &ea, sizeof(ia));
+	}
+	return fnmatch(ih, eh, FNM_CASEFOLD) == 0;
+}
+
+bool policy_nbd_endpoint_allowed(const struct policy_limits *lim,
+				 const struct policy_user *u,
+				 const char *endpoint)
+{
+	char item[POLICY_VALUE_MAX], pat[PATH_MAX];
+	const char *list = lim->nbd_endpoints;
+	struct uerr err;
+
+	if (!strcmp(list, "any"))
+		return true;
+	if (!strcmp(list, "none"))
+		return false;
+	while ((list = policy_list_next(list, item, sizeof(item)))) {
+		bool path_item = item[0] == '/' || item[0] == '%';
+
+		if (path_item != (endpoint[0] == '/'))
+			continue;
+		if (!path_item) {
+			if (tcp_endpoint_match(item, endpoint))
+				return true;
+			continue;
+		}
+		/* '*' does not cross '/' */
+		if (expand(item, u, pat, sizeof(pat), true, &err) == 0 &&
+		    fnmatch(pat, endpoint, FNM_PATHNAME) == 0)
 			return true;
 	}
 	return false;
@@ -1007,6 +1174,11 @@ int policy_check(const struct policy_limits *lim, const struct policy_user *u,
 		return refuse(lim, POLICY_BACKING_DIRS, err,
 			      "backing file %s is not in an allowed directory",
 			      r->backing);
+	if (r->nbd_endpoint &&
+	    !policy_nbd_endpoint_allowed(lim, u, r->nbd_endpoint))
+		return refuse(lim, POLICY_NBD_ENDPOINTS, err,
+			      "NBD server %s is not an allowed endpoint",
+			      r->nbd_endpoint);
 	if (r->nr_devices > 0 && (uint64_t)r->nr_devices > lim->max_devices)
 		return refuse(lim, POLICY_MAX_DEVICES, err,
 			      "%s already has %ld device%s", who,

@@ -56,6 +56,7 @@ enum policy_key {
 	POLICY_MAX_QUEUE_DEPTH,
 	POLICY_TARGETS,
 	POLICY_BACKING_DIRS,
+	POLICY_NBD_ENDPOINTS,
 	POLICY_SHMEM_ZC,
 	POLICY_MAX_SHMEM,
 	POLICY_MLOCK,
@@ -121,8 +122,9 @@ struct policy_limits {
 	uint64_t max_size; /* bytes */
 	uint64_t max_queues;
 	uint64_t max_queue_depth;
-	char targets[POLICY_VALUE_MAX];	     /* "any" or "null,loop,..." */
-	char backing_dirs[POLICY_VALUE_MAX]; /* "any", "none" or templates */
+	char targets[POLICY_VALUE_MAX];	      /* "any" or "null,loop,..." */
+	char backing_dirs[POLICY_VALUE_MAX];  /* "any", "none" or templates */
+	char nbd_endpoints[POLICY_VALUE_MAX]; /* "any", "none" or patterns */
 	bool shmem_zc;
 	uint64_t max_shmem; /* bytes of shared memory one device registers */
 	bool mlock;
@@ -146,7 +148,10 @@ struct policy_user {
 struct policy_request {
 	const char *target;
 	const char *backing; /* canonical path (realpath) */
-	uint64_t size;	     /* bytes */
+	/* An NBD server: its socket's canonical path, HOST:PORT or
+	 * [IPV6]:PORT (nbd_uri_endpoint()) */
+	const char *nbd_endpoint;
+	uint64_t size; /* bytes */
 	unsigned int nr_queues;
 	unsigned int queue_depth;
 	uint64_t flags;	 /* UBLK_F_*: SHMEM_ZC is checked */
@@ -216,6 +221,10 @@ int policy_expand(const char *tmpl, const struct policy_user *u, char *out,
 		  size_t len, struct uerr *err);
 /* Whether target is in lim->targets */
 bool policy_target_allowed(const struct policy_limits *lim, const char *target);
+/* Whether an NBD endpoint (as in policy_request) is in lim->nbd_endpoints */
+bool policy_nbd_endpoint_allowed(const struct policy_limits *lim,
+				 const struct policy_user *u,
+				 const char *endpoint);
 
 /* --- policy_file.c: reading the files ------------------------------------- */
 

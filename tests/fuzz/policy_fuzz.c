@@ -59,6 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		req.locked = size << 10;
 		req.shmem = size & 2 ? size << 12 : 0;
 		req.container = size & 4;
+		req.nbd_endpoint = size & 8 ? "/home/alice/nbd/x.sock" :
+					      "127.0.0.1:10809";
 		ret = policy_check(&lim, &users[u], &req, &err);
 		if (ret < 0 && !err.msg[0])
 			abort();

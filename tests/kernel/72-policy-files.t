@@ -36,7 +36,7 @@ bad() {
 }
 
 f=$DROPIN/10-site.conf
-known="allow, max_devices, max_size, max_queues, max_queue_depth, targets, backing_dirs, shmem_zc, max_shmem, mlock, max_locked, containers"
+known="allow, max_devices, max_size, max_queues, max_queue_depth, targets, backing_dirs, nbd_endpoints, shmem_zc, max_shmem, mlock, max_locked, containers"
 
 # --- malformed -------------------------------------------------------------------
 policy_put 10-site.conf '[default]

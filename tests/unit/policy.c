@@ -102,13 +102,15 @@ static void test_syntax(void)
 	one_error("[default]\nmax_device = 2\n",
 		  "t.conf:2: unknown key 'max_device' (known: allow, "
 		  "max_devices, max_size, max_queues, max_queue_depth, "
-		  "targets, backing_dirs, shmem_zc, max_shmem, mlock, "
+		  "targets, backing_dirs, nbd_endpoints, shmem_zc, max_shmem, "
+		  "mlock, "
 		  "max_locked, containers)",
 		  "an unknown key");
 	one_error("[default]\nMax_Devices = 2\n",
 		  "t.conf:2: unknown key 'Max_Devices' (known: allow, "
 		  "max_devices, max_size, max_queues, max_queue_depth, "
-		  "targets, backing_dirs, shmem_zc, max_shmem, mlock, "
+		  "targets, backing_dirs, nbd_endpoints, shmem_zc, max_shmem, "
+		  "mlock, "
 		  "max_locked, containers)",
 		  "keys are case-sensitive");
 	one_error("[default]\n\n# c\nmax_devices = 2\nmax_devices = 3\n",
@@ -695,6 +697,111 @@ static void test_shipped(void)
 	policy_free(&p);
 }
 
+static void endpoint(const struct policy_limits *lim,
+		     const struct policy_user *u, const char *ep, bool want)
+{
+	ok(policy_nbd_endpoint_allowed(lim, u, ep) == want, "%s %s", ep,
+	   want ? "is allowed" : "is not allowed");
+}
+
+static void test_nbd_endpoints(void)
+{
+	struct policy_request r = { 0 };
+	struct policy_limits lim;
+	struct policy_user odd = alice;
+	struct uerr err;
+
+	note("nbd_endpoints: values");
+	eval_ok("[default]\n", &alice, &lim, "the default");
+	is_str(lim.nbd_endpoints, "any", "  is any");
+	endpoint(&lim, &alice, "/anywhere/s.sock", true);
+	endpoint(&lim, &alice, "nbd.example.com:10809", true);
+	eval_ok("[default]\nnbd_endpoints = %h/nbd/*.sock , /run/nbd/%u/* ,"
+		"127.0.0.1:10809, *.storage.example:*, [::1]:10809\n",
+		&alice, &lim, "a list");
+	is_str(lim.nbd_endpoints,
+	       "%h/nbd/*.sock,/run/nbd/%u/*,127.0.0.1:10809,"
+	       "*.storage.example:*,[::1]:10809",
+	       "  normalised");
+	one_error("[default]\nnbd_endpoints = nbd.example.com\n",
+		  "t.conf:2: nbd_endpoints: 'nbd.example.com' is neither a "
+		  "socket path (start with / or %h) nor HOST:PORT (PORT a "
+		  "number or *)",
+		  "a host without a port");
+	one_error("[default]\nnbd_endpoints = h:0\n",
+		  "t.conf:2: nbd_endpoints: 'h:0' is neither a socket path "
+		  "(start with / or %h) nor HOST:PORT (PORT a number or *)",
+		  "port 0");
+	one_error("[default]\nnbd_endpoints = h:65536\n",
+		  "t.conf:2: nbd_endpoints: 'h:65536' is neither a socket "
+		  "path (start with / or %h) nor HOST:PORT (PORT a number or "
+		  "*)",
+		  "port 65536");
+	one_error("[default]\nnbd_endpoints = :10809\n",
+		  "t.conf:2: nbd_endpoints: ':10809' has no host", "no host");
+	one_error("[default]\nnbd_endpoints = a/b:1\n",
+		  "t.conf:2: nbd_endpoints: 'a/b' is not a host name pattern "
+		  "(letters, digits, - . _ * ?)",
+		  "a slash in a host");
+	one_error("[default]\nnbd_endpoints = [::1:1\n",
+		  "t.conf:2: nbd_endpoints: '[::1:1': an IPv6 address goes "
+		  "in [brackets]",
+		  "IPv6 without its bracket");
+	one_error("[default]\nnbd_endpoints = [fd00::*]:1\n",
+		  "t.conf:2: nbd_endpoints: 'fd00::*' is not an IPv6 address "
+		  "(no patterns in brackets)",
+		  "an IPv6 pattern");
+	one_error("[default]\nnbd_endpoints = %x/s\n",
+		  "t.conf:2: nbd_endpoints: '%x/s' is not an absolute "
+		  "directory (start with / or %h)",
+		  "a path with an unknown escape");
+	one_error("[default]\nnbd_endpoints = /s, any\n",
+		  "t.conf:2: nbd_endpoints: 'any' must stand alone, not in a "
+		  "list",
+		  "any in a list");
+
+	note("nbd_endpoints: matching");
+	endpoint(&lim, &alice, "/home/alice/nbd/disk.sock", true);
+	endpoint(&lim, &alice, "/home/alice/nbd/disk.socket", false);
+	endpoint(&lim, &alice, "/home/alice/nbd/sub/disk.sock", false);
+	endpoint(&lim, &alice, "/home/bob/nbd/disk.sock", false);
+	endpoint(&lim, &alice, "/run/nbd/alice/x", true);
+	endpoint(&lim, &alice, "/run/nbd/bob/x", false);
+	endpoint(&lim, &nobody, "/run/nbd/alice/x", false);
+	endpoint(&lim, &alice, "127.0.0.1:10809", true);
+	endpoint(&lim, &alice, "127.0.0.1:10810", false);
+	endpoint(&lim, &alice, "127.0.0.10:10809", false);
+	endpoint(&lim, &alice, "a.storage.example:1", true);
+	endpoint(&lim, &alice, "A.Storage.Example:1", true);
+	endpoint(&lim, &alice, "storage.example:1", false);
+	endpoint(&lim, &alice, "[::1]:10809", true);
+	endpoint(&lim, &alice, "[0:0::1]:10809", true);
+	endpoint(&lim, &alice, "[::2]:10809", false);
+	endpoint(&lim, &alice, "::1:10809", false);
+	endpoint(&lim, &alice, "/127.0.0.1:10809", false);
+	/* A home with glob characters is matched literally */
+	snprintf(odd.home, sizeof(odd.home), "/home/a*");
+	endpoint(&lim, &odd, "/home/a*/nbd/s.sock", true);
+	endpoint(&lim, &odd, "/home/abc/nbd/s.sock", false);
+	eval_ok("[default]\nnbd_endpoints = none\n", &alice, &lim, "none");
+	endpoint(&lim, &alice, "/home/alice/nbd/disk.sock", false);
+	endpoint(&lim, &alice, "127.0.0.1:10809", false);
+
+	note("nbd_endpoints: policy_check");
+	eval_ok("[default]\nnbd_endpoints = %h/*.sock\n[user:1000]\n"
+		"nbd_endpoints = localhost:*\n",
+		&alice, &lim, "per user");
+	r.target = "nbd";
+	r.nbd_endpoint = "localhost:10809";
+	is_int(policy_check(&lim, &alice, &r, &err), 0, "an allowed endpoint");
+	r.nbd_endpoint = "/home/alice/a.sock";
+	check_refused(&lim, &r,
+		      "NBD server /home/alice/a.sock is not an allowed "
+		      "endpoint: nbd_endpoints=localhost:* for user 1000 "
+		      "(t.conf:4)",
+		      "an endpoint outside the list, with file:line");
+}
+
 int main(void)
 {
 	test_syntax();
@@ -702,6 +809,7 @@ int main(void)
 	test_precedence();
 	test_check();
 	test_expand();
+	test_nbd_endpoints();
 	test_presenting();
 	test_shipped();
 	return done_testing();
