@@ -117,7 +117,8 @@ static void test_dir(void)
 	put("policy.d/30-c.conf", "[default]\nmax_devices = 6\nx = 1\n", 0644);
 	load_error("%s/policy.d/30-c.conf:3: unknown key 'x' (known: allow, "
 		   "max_devices, max_size, max_queues, max_queue_depth, "
-		   "targets, backing_dirs, nbd_endpoints, shmem_zc, max_shmem, mlock, "
+		   "targets, backing_dirs, nbd_endpoints, shmem_zc, max_shmem, "
+		   "mlock, "
 		   "max_locked, containers)",
 		   "a syntax error names the file and line");
 
