@@ -31,6 +31,7 @@
 #include "host/srvproc.h"
 #include "kernel/devnode.h"
 #include "kernel/features.h"
+#include "nbd/uri.h"
 #include "policy/policy.h"
 #include "server/server.h"
 #include "server/shmem.h"
@@ -49,6 +50,12 @@ static const char add_usage[] =
 	"\n"
 	"  -t, --target TARGET  one of the targets below\n"
 	"  -f, --file FILE      backing file or block device (loop)\n"
+	"  -U, --uri URI        the NBD server (nbd):\n"
+	"                       nbd://HOST[:PORT]/EXPORT or\n"
+	"                       nbd+unix:///EXPORT?socket=PATH\n"
+	"      --nbd-timeout S  nbd: how long a request waits for the server,\n"
+	"                       reconnecting included, before it fails with\n"
+	"                       EIO (1-25 s, default 20)\n"
 	"  -s, --size SIZE      device size, K/M/G/T suffixes\n"
 	"  -q, --queues N       number of queues (default 1)\n"
 	"  -d, --depth N        queue depth, 1..4096 (default 128)\n"
@@ -72,6 +79,8 @@ static const char add_usage[] =
 static const struct option add_longopts[] = {
 	{ "target", required_argument, NULL, 't' },
 	{ "file", required_argument, NULL, 'f' },
+	{ "uri", required_argument, NULL, 'U' },
+	{ "nbd-timeout", required_argument, NULL, 'T' },
 	{ "size", required_argument, NULL, 's' },
 	{ "queues", required_argument, NULL, 'q' },
 	{ "depth", required_argument, NULL, 'd' },
@@ -90,7 +99,7 @@ static const struct option add_longopts[] = {
 const struct cli_opts add_opts = {
 	.usage = add_usage,
 	.usage_more = target_print_help, /* each target's line */
-	.shortopts = "t:f:s:q:d:n:",
+	.shortopts = "t:f:U:s:q:d:n:",
 	.longopts = add_longopts,
 };
 
@@ -108,7 +117,8 @@ struct add_req {
 	const char *cdi;
 	const char *name; /* a disk name (--name, up) */
 	bool shmem_zc;
-	const char *shmem_file; /* --shmem: opened and checked by add */
+	const char *shmem_file;	     /* --shmem: opened and checked by add */
+	char nbd_endpoint[PATH_MAX]; /* --uri's, for the policy */
 };
 
 /* What add holds while it works; add_release() lets go of all of it. */
@@ -162,6 +172,14 @@ static int add_option(struct cli_args *a, struct add_req *r, int c)
 		return 0;
 	case 'f':
 		r->topts.backing = optarg;
+		return 0;
+	case 'U':
+		r->topts.uri = optarg;
+		return 0;
+	case 'T':
+		if (parse_uint(optarg, "--nbd-timeout", 1, 25, &v, &err))
+			return cli_usage_error(a, "%s", err.msg);
+		r->topts.timeout_s = v;
 		return 0;
 	case 's':
 		if (parse_size(optarg, "--size", &r->topts.size, &err))
@@ -249,6 +267,12 @@ static bool add_parse(struct cli_args *a, struct add_req *r)
 		a->status = cli_usage_error(a,
 					    "unknown target '%s' (known: %s)",
 					    r->target, target_names());
+	else if ((r->topts.uri || r->topts.timeout_s) &&
+		 strcmp(r->target, "nbd") != 0)
+		a->status = cli_usage_error(a, "--uri and --nbd-timeout are "
+					       "for the nbd target");
+	r->topts.nr_queues = r->queues;
+	r->topts.max_io = ADD_IO_BUF_BYTES;
 	return !a->status;
 }
 
@@ -313,8 +337,34 @@ static int add_policy_check(const struct add *c, long nr_devices,
 	}
 	req.nr_devices = nr_devices >= 0 ? nr_devices + 1 : -1;
 	req.container = r->container != NULL;
+	req.nbd_endpoint = r->nbd_endpoint[0] ? r->nbd_endpoint : NULL;
 	if (policy_check(&c->policy.lim, &c->policy.user, &req, err) < 0)
 		return uerr_prefix(err, "refused by the policy");
+	return 0;
+}
+
+/*
+ * The NBD server --uri names, as the policy's nbd_endpoints matches it:
+ * HOST:PORT, or the socket's canonical path.  Checked before anything
+ * connects to it.
+ */
+static int add_nbd_endpoint(struct add_req *r, struct uerr *err)
+{
+	cleanup_free struct nbd_uri *u = NULL;
+	char real[PATH_MAX];
+
+	if (!r->topts.uri)
+		return 0;
+	u = malloc(sizeof(*u));
+	if (!u)
+		return uerr_sys(err, ENOMEM, "--uri");
+	if (nbd_uri_parse(u, r->topts.uri, err) < 0)
+		return uerr_prefix(err, "--uri");
+	/* A socket not there: its path as given (connecting will fail) */
+	if (u->transport == NBD_TRANSPORT_UNIX && realpath(u->socket, real))
+		snprintf(r->nbd_endpoint, sizeof(r->nbd_endpoint), "%s", real);
+	else
+		nbd_uri_endpoint(u, r->nbd_endpoint, sizeof(r->nbd_endpoint));
 	return 0;
 }
 
@@ -526,8 +576,11 @@ static int add_write_record(struct add *c, struct uerr *err)
 
 	rec->dev_id = c->info.dev_id;
 	snprintf(rec->target, sizeof(rec->target), "%s", c->req.target);
+	/* What it is served from: a file, or an NBD server's URI */
 	snprintf(rec->backing, sizeof(rec->backing), "%s",
-		 target_backing(&c->tgt) ? target_backing(&c->tgt) : "");
+		 target_backing(&c->tgt) ? target_backing(&c->tgt) :
+		 c->req.topts.uri	 ? c->req.topts.uri :
+					   "");
 	rec->size = c->tgt.size;
 	rec->nr_queues = c->info.nr_hw_queues;
 	rec->queue_depth = c->info.queue_depth;
@@ -719,9 +772,10 @@ static int add_run(struct add *c)
 	struct uerr err;
 
 	uerr_clear(&err);
-	if (add_become_user(c, &err) < 0 || add_policy_load(c, &err) < 0 ||
-	    add_policy_check(c, -1, &err) < 0 || add_open_target(c, &err) < 0 ||
-	    add_policy_check(c, -1, &err) < 0) {
+	if (add_become_user(c, &err) < 0 ||
+	    add_nbd_endpoint(&c->req, &err) < 0 ||
+	    add_policy_load(c, &err) < 0 || add_policy_check(c, -1, &err) < 0 ||
+	    add_open_target(c, &err) < 0 || add_policy_check(c, -1, &err) < 0) {
 		cli_error(&err);
 		return EXIT_FAIL;
 	}

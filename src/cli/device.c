@@ -107,6 +107,20 @@ static void dev_view_add_runtime(json_object *o, const struct dev_view *v)
 	json_object_object_add(o, "shmem_bytes",
 			       have ? json_object_new_int64(sum.shmem_bytes) :
 				      NULL);
+	/* nbd: connected when every queue is; connections made again */
+	if (v->has_record && !strcmp(v->rec.target, "nbd")) {
+		json_object_object_add(o, "uri",
+				       json_object_new_string(v->rec.backing));
+		json_object_object_add(
+			o, "connected",
+			have ? json_object_new_boolean(sum.nbd_connected ==
+						       v->info.nr_hw_queues) :
+			       NULL);
+		json_object_object_add(
+			o, "reconnects",
+			have ? json_object_new_int64(sum.nbd_reconnects) :
+			       NULL);
+	}
 	have = v->in_kernel && (v->info.flags & UBLK_F_SHMEM_ZC) &&
 	       (v->has_record ?
 			record_path(&v->rec, "sock", path, sizeof(path), &err) :

@@ -86,6 +86,13 @@ uint64_t nbd_rx_start(struct nbd_rx *rx, unsigned int tag, uint16_t type,
 	return slot_cookie(rx, tag);
 }
 
+uint64_t nbd_rx_cookie(const struct nbd_rx *rx, unsigned int tag)
+{
+	if (tag >= rx->nr_slots || rx->slots[tag].state != NBD_SLOT_SENT)
+		return 0;
+	return slot_cookie(rx, tag);
+}
+
 uint64_t nbd_rx_restart(struct nbd_rx *rx, unsigned int tag)
 {
 	if (tag >= rx->nr_slots || rx->slots[tag].state != NBD_SLOT_SENT)

@@ -106,6 +106,9 @@ void nbd_rx_space(struct nbd_rx *rx, void **buf, size_t *len);
 int nbd_rx_received(struct nbd_rx *rx, size_t n, nbd_rx_done_fn done, void *arg,
 		    struct uerr *err);
 
+/* The cookie of the request in slot tag (0 when the slot is free) */
+uint64_t nbd_rx_cookie(const struct nbd_rx *rx, unsigned int tag);
+
 /* A new connection: forget the stream, keep the slots in flight. */
 void nbd_rx_reset(struct nbd_rx *rx);
 

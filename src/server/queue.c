@@ -139,6 +139,7 @@ static int queue_issue_cmd(struct ublk_queue *q, unsigned int tag, uint32_t op,
 
 static void queue_commit(struct ublk_queue *q, unsigned int tag, int result)
 {
+	q->tgt_owned--;
 	if (queue_issue_cmd(q, tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ, result))
 		fprintf(stderr, "queue %u: no SQE to commit tag %u\n", q->q_id,
 			tag);
@@ -200,6 +201,7 @@ static void queue_handle_io(struct ublk_queue *q, unsigned int tag)
 	int ret;
 
 	io->done = 0;
+	q->tgt_owned++;
 	stats_add(&q->stats->ios);
 	if (!queue_locate_data(q, tag, iod)) {
 		queue_commit(q, tag, -EIO);
@@ -428,7 +430,7 @@ static void *queue_thread(void *arg)
 	if (q->setup_status)
 		return NULL;
 
-	while (q->cmd_inflight || q->tgt_inflight) {
+	while (q->cmd_inflight || q->tgt_inflight || q->tgt_owned) {
 		queue_sqes_ready(q);
 		ret = io_uring_submit_and_wait(&q->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY) {

@@ -72,6 +72,9 @@ struct ublk_queue {
 	struct io_uring ring;
 	unsigned int cmd_inflight; /* ublk commands the kernel holds */
 	unsigned int tgt_inflight; /* target SQEs of a tag not yet completed */
+	unsigned int tgt_owned;	   /* requests given to the target, not yet
+				      committed (a network target's wait for
+				      a reply holds no SQE of the tag's) */
 	void *tgt_priv;		   /* the target's, per queue */
 	/* the last SQE queue_tgt_sqe() gave, finished on the next call */
 	struct io_uring_sqe *tgt_sqe;

@@ -163,8 +163,11 @@ static int server_open_state_files(struct server *s, struct uerr *err)
 			   err);
 	if (ret < 0)
 		return ret;
-	for (i = 0; i < info->nr_hw_queues && i < STATS_MAX_QUEUES; i++)
+	/* What a queue counted during its setup carries over. */
+	for (i = 0; i < info->nr_hw_queues && i < STATS_MAX_QUEUES; i++) {
+		s->stats->q[i] = s->queues[i].own_stats;
 		s->queues[i].stats = &s->stats->q[i];
+	}
 	if (!s->shmem_zc)
 		return 0;
 	s->sock.table = &s->shmem;

@@ -62,6 +62,8 @@ int stats_read(const char *path, struct stats_sum *sum, struct uerr *err)
 		sum->ios += s.q[i].ios;
 		sum->zc_ios += s.q[i].zc_ios;
 		sum->copied_ios += s.q[i].copied_ios;
+		sum->nbd_connected += s.q[i].nbd_connected;
+		sum->nbd_reconnects += s.q[i].nbd_reconnects;
 	}
 	sum->shmem_bufs = s.shmem_bufs;
 	sum->shmem_bytes = s.shmem_bytes;

@@ -16,10 +16,12 @@
 #define STATS_MAX_QUEUES 64
 
 struct stats_queue {
-	uint64_t ios;	     /* every request served */
-	uint64_t zc_ios;     /* reads and writes served from shared memory */
-	uint64_t copied_ios; /* reads and writes through our own buffers */
-	uint64_t pad[5];
+	uint64_t ios;		/* every request served */
+	uint64_t zc_ios;	/* reads and writes served from shared memory */
+	uint64_t copied_ios;	/* reads and writes through our own buffers */
+	uint64_t nbd_connected; /* nbd: 1 while connected */
+	uint64_t nbd_reconnects; /* nbd: connections made again */
+	uint64_t pad[3];
 } __attribute__((aligned(64)));
 
 struct stats_file {
@@ -34,6 +36,8 @@ struct stats_file {
 
 struct stats_sum {
 	uint64_t ios, zc_ios, copied_ios, shmem_bufs, shmem_bytes;
+	uint64_t nbd_connected; /* queues connected */
+	uint64_t nbd_reconnects;
 };
 
 /* Server: create and map dir_fd/name (before confinement). */

@@ -41,8 +41,12 @@
 struct ublk_queue;
 
 struct target_opts {
-	const char *backing; /* -f: the file (loop) */
-	uint64_t size;	     /* bytes; 0 = from the backing or the default */
+	const char *backing;	/* -f: the file (loop) */
+	uint64_t size;		/* bytes; 0 = from the backing or the default */
+	const char *uri;	/* --uri: the NBD server (nbd) */
+	unsigned int timeout_s; /* --nbd-timeout; 0: the default (nbd) */
+	unsigned int nr_queues; /* -q, for targets that open per queue */
+	unsigned int max_io;	/* bytes: the largest request (buffer size) */
 };
 
 /* What the server and the CLI need of every target; the rest is priv. */

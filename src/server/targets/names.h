@@ -11,12 +11,12 @@
 #include <stdbool.h>
 #include <string.h>
 
-#define UBLK_USER_TARGETS(X) X(null) X(loop) X(mem)
+#define UBLK_USER_TARGETS(X) X(null) X(loop) X(mem) X(nbd)
 
 #define UBLK_USER_TARGET_NAME_(t) #t,
 #define UBLK_USER_TARGET_LIST_(t) ", " #t
 
-/* "null, loop, mem" for messages */
+/* "null, loop, mem, nbd" for messages */
 #define TARGET_NAMES_TEXT (&UBLK_USER_TARGETS(UBLK_USER_TARGET_LIST_)[2])
 
 static inline bool target_name_known(const char *name)
