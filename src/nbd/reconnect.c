@@ -55,6 +55,8 @@ static int msg_ring(struct io_uring *ring, const struct nbd_reconnector *r,
 	return ret;
 }
 
+static char last_error[sizeof(((struct uerr *)0)->msg)];
+
 static void attempt(const struct nbd_reconnector *r, struct io_uring *ring,
 		    uint32_t gen)
 {
@@ -70,7 +72,10 @@ static void attempt(const struct nbd_reconnector *r, struct io_uring *ring,
 		fd = -err.code;
 	}
 	if (fd < 0) {
-		log_line(r, "reconnecting: %s", err.msg);
+		/* Once per reason, not once a second */
+		if (strcmp(last_error, err.msg))
+			log_line(r, "reconnecting: %s", err.msg);
+		snprintf(last_error, sizeof(last_error), "%s", err.msg);
 		msg_ring(ring, r, IORING_MSG_DATA, (uint32_t)(fd ? fd : -EIO),
 			 r->ud_fail | shifted);
 		return;
@@ -89,6 +94,7 @@ static void attempt(const struct nbd_reconnector *r, struct io_uring *ring,
 		return;
 	}
 	log_line(r, "reconnected to %s", "the NBD server");
+	last_error[0] = '\0';
 }
 
 void nbd_reconnector_run(const struct nbd_reconnector *r)

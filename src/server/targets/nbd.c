@@ -38,7 +38,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -132,6 +131,7 @@ struct nbd_dev {
 	unsigned int hang_ms;	 /* no reply for this long: reconnect */
 	unsigned int connect_ms; /* one connection attempt */
 	int first_fd;		 /* connected by open(), for queue 0 */
+	long gmtoff;		 /* of local time, for the log */
 	struct nbd_queue *queues[NBD_MAX_QUEUES];
 };
 
@@ -233,16 +233,12 @@ static int nbdt_open(struct target *t, const struct target_opts *o,
 	return 0;
 }
 
+/*
+ * The helper holds the queue's ring, and so the device: closing its
+ * channel ends it (the confined server may not kill or wait).
+ */
 static void nbd_queue_free(struct nbd_queue *nq)
 {
-	int status;
-
-	if (nq->helper > 0) {
-		/* It holds the ring: the device goes only once it is gone. */
-		kill(nq->helper, SIGKILL);
-		while (waitpid(nq->helper, &status, 0) < 0 && errno == EINTR)
-			;
-	}
 	if (nq->sock_fd >= 0)
 		close(nq->sock_fd);
 	if (nq->chan_fd >= 0)
@@ -382,9 +378,14 @@ static int nbdt_queue_setup(struct ublk_queue *q, int *files, struct uerr *err)
 	struct nbd_queue *nq;
 	int ret;
 
+	time_t now = time(NULL);
+	struct tm tm;
+
 	if (q->q_id >= NBD_MAX_QUEUES)
 		return uerr_set(err, EINVAL, "nbd: at most %u queues",
 				NBD_MAX_QUEUES);
+	if (localtime_r(&now, &tm))
+		d->gmtoff = tm.tm_gmtoff;
 	nq = queue_alloc(d, q);
 	if (!nq)
 		return uerr_sys(err, ENOMEM, "queue %u", q->q_id);
@@ -550,12 +551,14 @@ static void ask_helper(struct nbd_queue *nq)
 	nq->conn = CONN_ASKING;
 }
 
+/* Local time without localtime(), which may stat the time zone file */
 static void nq_log(const struct nbd_queue *nq, const char *fmt, const char *a)
 {
+	time_t t = time(NULL) + nq->dev->gmtoff;
 	char when[32];
-	time_t t = time(NULL);
+	struct tm tm;
 
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", localtime(&t));
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", gmtime_r(&t, &tm));
 	fprintf(stderr, "%s queue %u: ", when, nq->q->q_id);
 	fprintf(stderr, fmt, a);
 	fputc('\n', stderr);
