@@ -161,6 +161,7 @@ static int nbdt_open(struct target *t, const struct target_opts *o,
 {
 	struct nbd_dev *d = t->priv;
 	const struct nbd_export *e = &d->exp;
+	char where[NBD_URI_HOST_MAX + 16];
 	unsigned int lbs;
 	int fd;
 
@@ -188,7 +189,9 @@ static int nbdt_open(struct target *t, const struct target_opts *o,
 		return fd;
 	d->first_fd = fd;
 	if (nbd_export_check(e, 0, err) < 0)
-		return uerr_prefix(err, "NBD server");
+		return uerr_prefix(err, "NBD server %s",
+				   nbd_uri_endpoint(&d->uri, where,
+						    sizeof(where)));
 	if (o->nr_queues > 1 && !(e->flags & NBD_FLAG_CAN_MULTI_CONN))
 		return uerr_set(err, EINVAL,
 				"the NBD server does not allow more than one "
