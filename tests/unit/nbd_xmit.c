@@ -232,8 +232,11 @@ static void test_good(void)
 	is_u64(nbd_rx_start(&rx, NR, NBD_CMD_WRITE, 512, NULL), 0,
 	       "nor one past the table");
 	is_u64(nbd_rx_restart(&rx, 2), 0, "a free slot cannot be restarted");
+	is_u64(nbd_rx_cookie(&rx, 1), c, "nbd_rx_cookie: the cookie in flight");
+	is_u64(nbd_rx_cookie(&rx, 2), 0, "  0 for a free slot");
 	c2 = nbd_rx_restart(&rx, 1);
 	ok(c2 && c2 != c, "restarting gives a new cookie");
+	is_u64(nbd_rx_cookie(&rx, 1), c2, "  which nbd_rx_cookie gives now");
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c2);
 	is_int(deliver(64), 0, "the new cookie is answered");
 	is_int(results[1], 0, "  and completes");
