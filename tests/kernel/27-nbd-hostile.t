@@ -45,6 +45,8 @@ ok "  hang-handshake: given up after 10 s, not later" \
 
 note "hostile replies"
 # reply MODE READ-OK(0|1) LOG-ERE: a 4k read at 1 MiB, then the checks
+# (the connection is watched while idle too: junk after a good reply is
+# seen without another request)
 reply() {
 	local mode=$1 want=$2 msg=$3 dev spid
 	nbd_evil alice "$sock" --mode "$mode"

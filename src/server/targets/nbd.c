@@ -58,6 +58,10 @@
 #define NBD_STAGE_SIZE (64U << 10)
 #define NBD_TICK_MS 250
 #define NBD_MAX_IOV 1024
+#ifdef UBLK_USER_TEST_HOOKS
+/* ublk-user-testhooks: a read here calls socket(2) in the queue thread */
+#define NBD_TEST_SOCKET_SECTOR 2048
+#endif
 
 /* tgt_data of our SQEs: an event in the top 4 bits, a generation below */
 enum nbd_ev {
@@ -571,7 +575,8 @@ static void nq_log(const struct nbd_queue *nq, const char *fmt, const char *a)
 static void kick(struct nbd_queue *nq)
 {
 	if (nq->conn == CONN_UP) {
-		if (!nq->recv_busy && nq->busy)
+		/* Also when idle: a server that closes or talks is noticed. */
+		if (!nq->recv_busy)
 			post_recv(nq);
 		if (!nq->send_busy && nq->tx_count)
 			post_send(nq);
@@ -814,6 +819,15 @@ static int nbdt_queue_io(struct ublk_queue *q, unsigned int tag,
 	r->data = q->ios[tag].data;
 	switch (ublk_iod_op(iod)) {
 	case UBLK_IO_OP_READ:
+#ifdef UBLK_USER_TEST_HOOKS
+		/* Test builds only: the queue thread's filter still kills */
+		if (iod->start_sector == NBD_TEST_SOCKET_SECTOR) {
+			fprintf(stderr, "nbd test hook: calling socket(2)\n");
+			socket(AF_INET, SOCK_STREAM, 0);
+			fprintf(stderr, "nbd test hook: socket(2) allowed\n");
+			return -EIO;
+		}
+#endif
 		r->type = NBD_CMD_READ;
 		break;
 	case UBLK_IO_OP_WRITE:
