@@ -68,7 +68,7 @@ bad "unknown section" "$f:1: unknown section [users:alice] (use [default], [grou
 policy_put 10-site.conf '[default]
 targets = null, floppy
 '
-bad "unknown target" "$f:2: targets: unknown target 'floppy' (known: null, loop, mem)"
+bad "unknown target" "$f:2: targets: unknown target 'floppy' (known: null, loop, mem, nbd)"
 printf 'allow = yes\n[default]\n' >"$POLICY_DIR/policy.conf"
 bad "a key before any section in policy.conf" \
 	"$POLICY_DIR/policy.conf:1: 'allow' is outside a section (start with [default], [group:NAME] or [user:NAME])"
