@@ -8,7 +8,7 @@
 #include "containers/annot.h"
 #include "base/size.h"
 
-static const char *const keys = "size, target, path, file, persist";
+static const char *const keys = "size, target, path, file, persist, uri";
 
 bool annot_name_ok(const char *name)
 {
@@ -59,12 +59,20 @@ static bool file_ok(const char *f)
 	return true;
 }
 
+static bool uri_chars_ok(const char *u)
+{
+	for (; *u; u++)
+		if (*u <= ' ' || *u >= 0x7f)
+			return false;
+	return true;
+}
+
 /* One "key=value" item of the list; item is changed in place. */
 static int parse_item(const char *ann, char *item, struct disk_spec *d,
 		      unsigned int *seen, struct uerr *err)
 {
-	static const char *const names[] = { "size", "target", "path", "file",
-					     "persist" };
+	static const char *const names[] = { "size", "target",	"path",
+					     "file", "persist", "uri" };
 	char *val = strchr(item, '=');
 	unsigned int k;
 	struct uerr e;
@@ -74,10 +82,10 @@ static int parse_item(const char *ann, char *item, struct disk_spec *d,
 				"annotation %s: '%s' is not key=value", ann,
 				item);
 	*val++ = '\0';
-	for (k = 0; k < 5; k++)
+	for (k = 0; k < 6; k++)
 		if (!strcmp(item, names[k]))
 			break;
-	if (k == 5)
+	if (k == 6)
 		return uerr_set(err, EINVAL,
 				"annotation %s: unknown key '%s' (known: %s)",
 				ann, item, keys);
@@ -100,10 +108,11 @@ static int parse_item(const char *ann, char *item, struct disk_spec *d,
 					ann);
 		break;
 	case 1:
-		if (strcmp(val, "loop") && strcmp(val, "mem"))
+		if (strcmp(val, "loop") && strcmp(val, "mem") &&
+		    strcmp(val, "nbd"))
 			return uerr_set(err, EINVAL,
 					"annotation %s: target '%s' is not "
-					"loop or mem",
+					"loop, mem or nbd",
 					ann, val);
 		snprintf(d->target, sizeof(d->target), "%s", val);
 		break;
@@ -123,6 +132,15 @@ static int parse_item(const char *ann, char *item, struct disk_spec *d,
 					"'.', '_', '-'; at most %d)",
 					ann, val, ANNOT_FILE_MAX - 1);
 		snprintf(d->file, sizeof(d->file), "%s", val);
+		break;
+	case 5:
+		/* Only its size and characters here: add parses it. */
+		if (strlen(val) >= ANNOT_URI_MAX || !uri_chars_ok(val))
+			return uerr_set(err, EINVAL,
+					"annotation %s: uri is not a URI of at "
+					"most %d printable characters",
+					ann, ANNOT_URI_MAX - 1);
+		snprintf(d->uri, sizeof(d->uri), "%s", val);
 		break;
 	default:
 		if (!strcmp(val, "yes"))
@@ -178,11 +196,22 @@ int annot_parse_disk(const char *key, const char *value, struct disk_spec *d,
 		if (ret < 0)
 			return ret;
 	}
-	if (!(seen & 1))
-		return uerr_set(err, EINVAL, "annotation %s: size is required",
-				key);
 	if (!d->target[0])
 		snprintf(d->target, sizeof(d->target), "loop");
+	/* An nbd disk's size comes from the server (at most size=) */
+	if (!(seen & 1) && strcmp(d->target, "nbd"))
+		return uerr_set(err, EINVAL, "annotation %s: size is required",
+				key);
+	if (!strcmp(d->target, "nbd") != !!d->uri[0])
+		return uerr_set(err, EINVAL, "annotation %s: %s", key,
+				d->uri[0] ? "uri is for target=nbd" :
+					    "target=nbd needs uri=URI");
+	if (!strcmp(d->target, "nbd") && (d->file[0] || d->persist))
+		return uerr_set(err, EINVAL,
+				"annotation %s: an nbd disk has no file and "
+				"does not persist (its data is the NBD "
+				"server's)",
+				key);
 	if (!strcmp(d->target, "mem") && d->file[0])
 		return uerr_set(err, EINVAL,
 				"annotation %s: a mem disk has no file", key);

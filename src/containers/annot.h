@@ -4,6 +4,7 @@
  *
  *   io.ublk-user.disk=size=1G[,target=loop|mem][,path=/dev/xvda]
  *                    [,file=NAME][,persist=yes|no]
+ *   io.ublk-user.disk=target=nbd,uri=URI[,size=1G][,path=/dev/xvda]
  *   io.ublk-user.disk.NAME=...      more disks, one annotation each
  *
  * The disk of io.ublk-user.disk is called "disk"; NAME is 1-32 of
@@ -23,14 +24,16 @@
 #define ANNOT_NAME_MAX 33 /* = CDI_NAME_MAX: the same names */
 #define ANNOT_PATH_MAX 128
 #define ANNOT_FILE_MAX 65
+#define ANNOT_URI_MAX 512
 
 struct disk_spec {
 	char name[ANNOT_NAME_MAX];
 	uint64_t size;
-	char target[8];		   /* "loop" or "mem" */
+	char target[8];		   /* "loop", "mem" or "nbd" */
 	char path[ANNOT_PATH_MAX]; /* in the container */
 	char file[ANNOT_FILE_MAX]; /* loop: backing file name */
 	bool persist;
+	char uri[ANNOT_URI_MAX]; /* nbd: the NBD server, checked by add */
 };
 
 /* Is key one of ours (io.ublk-user.disk or io.ublk-user.disk.NAME)? */

@@ -303,8 +303,14 @@ static int add_disk(const struct hook *h, const struct ctr_record *r,
 	argv[n++] = (char *)r->key;
 	argv[n++] = "-t";
 	argv[n++] = (char *)spec->target;
-	argv[n++] = "-s";
-	argv[n++] = size;
+	if (spec->size) {
+		argv[n++] = "-s";
+		argv[n++] = size;
+	}
+	if (spec->uri[0]) {
+		argv[n++] = "--uri";
+		argv[n++] = (char *)spec->uri;
+	}
 	if (spec->file[0]) {
 		snprintf(file, sizeof(file), "%s/%s", r->data_dir, spec->file);
 		argv[n++] = "-f";

@@ -49,6 +49,19 @@ static void test_good(void)
 	ok(annot_parse_disk("io.ublk-user.disk", "size=1G,path=/dev/a/b-1.x",
 			    &d, &err) == 0,
 	   "a path in a subdirectory of /dev");
+
+	ok(annot_parse_disk("io.ublk-user.disk.vm",
+			    "target=nbd,uri=nbd+unix:///vm?socket=/run/vm.sock",
+			    &d, &err) == 0,
+	   "an nbd disk: no size (the server's), a URI with '=' in it");
+	is_str(d.uri, "nbd+unix:///vm?socket=/run/vm.sock", "  its uri");
+	is_u64(d.size, 0, "  size 0: from the server");
+	is_str(d.file, "", "  no file");
+	is_str(d.path, "/dev/ublk-vm", "  the default path");
+	ok(annot_parse_disk("io.ublk-user.disk",
+			    "uri=nbd://h/,target=nbd,size=1G", &d, &err) == 0,
+	   "an nbd disk with a size");
+	is_u64(d.size, 1ULL << 30, "  size 1G");
 }
 
 static void test_bad(void)
@@ -63,8 +76,18 @@ static void test_bad(void)
 	bad("io.ublk-user.disk", "size=", "size is empty");
 	bad("io.ublk-user.disk", "size=lots", "size");
 	bad("io.ublk-user.disk", "size=1000", "multiple of 4K");
-	bad("io.ublk-user.disk", "size=1G,target=nbd",
-	    "target 'nbd' is not loop or mem");
+	bad("io.ublk-user.disk", "size=1G,target=floppy",
+	    "target 'floppy' is not loop, mem or nbd");
+	bad("io.ublk-user.disk", "size=1G,target=nbd", "target=nbd needs uri");
+	bad("io.ublk-user.disk", "target=nbd", "target=nbd needs uri");
+	bad("io.ublk-user.disk", "size=1G,uri=nbd://h/",
+	    "uri is for target=nbd");
+	bad("io.ublk-user.disk", "target=nbd,uri=nbd://h/,file=x",
+	    "an nbd disk has no file and does not persist");
+	bad("io.ublk-user.disk", "target=nbd,uri=nbd://h/,persist=yes",
+	    "an nbd disk has no file");
+	bad("io.ublk-user.disk", "target=nbd,uri=nbd://h/\x01",
+	    "uri is not a URI of at most 511 printable characters");
 	bad("io.ublk-user.disk", "size=1G,path=/etc/passwd",
 	    "not a plain path under /dev/");
 	bad("io.ublk-user.disk", "size=1G,path=/dev/../etc",
