@@ -353,10 +353,15 @@ static void test_no_tag(void)
 	is_int(q.tgt_inflight, 0,
 	       "  not counted: it holds no request, a stopping queue exits");
 	is_int(q.ios[TAG].tgt_sqes, 0, "  nor for the tag");
+	is_int(q.cmd_inflight + q.tgt_inflight, 0,
+	       "  no command and no target SQE of a tag in flight");
+	is_int(q.tgt_owned, 1,
+	       "  but the request the target holds keeps the queue going");
 
 	mark_sq();
 	target_cqe(QUEUE_NO_TAG, 7, TAG);
 	is_commit(TAG, 512, "its CQE completes the tag it names");
+	is_int(q.tgt_owned, 0, "  the target holds no request now");
 }
 
 /* --- an SQE re-sent from io_done (a reset, a short read) ------------------ */
