@@ -30,7 +30,8 @@ fio_verify() { # fio_verify NAME DEV EXTRA...
 		--size=16M --iodepth=16 --verify=crc32c --verify_fatal=1 \
 		--do_verify=1 --output-format=terse "$@"
 	is "$RUN_RC" 0 "$name: fio writes and verifies with crc32c"
-	[[ $RUN_RC == 0 ]] || diag "$RUN_OUT" "$RUN_ERR"
+	[[ $RUN_RC == 0 ]] || diag "$RUN_OUT" "$RUN_ERR" \
+		"$(cat "/run/user/$(uid_of alice)/ublk-user/dev-$dev.log")"
 }
 
 q() { cat "/sys/block/ublkb$1/queue/$2"; }
