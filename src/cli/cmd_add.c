@@ -271,8 +271,6 @@ static bool add_parse(struct cli_args *a, struct add_req *r)
 		 strcmp(r->target, "nbd") != 0)
 		a->status = cli_usage_error(a, "--uri and --nbd-timeout are "
 					       "for the nbd target");
-	r->topts.nr_queues = r->queues;
-	r->topts.max_io = ADD_IO_BUF_BYTES;
 	return !a->status;
 }
 
@@ -771,6 +769,9 @@ static int add_run(struct add *c)
 {
 	struct uerr err;
 
+	/* What targets that open per queue need to know */
+	c->req.topts.nr_queues = c->req.queues;
+	c->req.topts.max_io = ADD_IO_BUF_BYTES;
 	uerr_clear(&err);
 	if (add_become_user(c, &err) < 0 ||
 	    add_nbd_endpoint(&c->req, &err) < 0 ||
@@ -814,6 +815,7 @@ int add_disk(const struct disk_file *d, bool json)
 	}
 	r->target = d->target;
 	r->topts.backing = d->file[0] ? d->file : NULL;
+	r->topts.uri = d->uri[0] ? d->uri : NULL;
 	r->topts.size = d->size;
 	r->queues = d->nr_queues ? d->nr_queues : ADD_DEFAULT_QUEUES;
 	r->depth = d->queue_depth ? d->queue_depth : ADD_DEFAULT_DEPTH;

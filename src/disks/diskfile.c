@@ -137,9 +137,11 @@ static int parse_one(struct disk_file *d, enum disk_key k, const char *v,
 		strcpy(d->file, v);
 		return 0;
 	case DK_URI:
-		return uerr_set(err, ENOTSUP,
-				"uri: network disks (nbd) are not supported "
-				"by this version of ublk-user; use file =");
+		/* Its syntax is checked where it is used (add --uri) */
+		if (strlen(v) >= sizeof(d->uri))
+			return uerr_set(err, EINVAL, "uri: too long");
+		strcpy(d->uri, v);
+		return 0;
 	case DK_SIZE:
 		return parse_size(v, key, &d->size, err);
 	case DK_QUEUES:
@@ -182,6 +184,7 @@ static int check_whole(const struct disk_file *d, const unsigned int *at,
 		       const char *path, bool system, struct uerr *err)
 {
 	bool loop = !strcmp(d->target, "loop");
+	bool nbd = !strcmp(d->target, "nbd");
 
 	if (!at[DK_TARGET])
 		return uerr_set(err, EINVAL,
@@ -194,7 +197,15 @@ static int check_whole(const struct disk_file *d, const unsigned int *at,
 		return uerr_set(err, EINVAL,
 				"%s:%u: file: target %s has no backing file",
 				path, at[DK_FILE], d->target);
-	if (!loop && !at[DK_SIZE])
+	if (nbd && !at[DK_URI])
+		return uerr_set(err, EINVAL,
+				"%s: 'uri' is required for target nbd", path);
+	if (!nbd && at[DK_URI])
+		return uerr_set(err, EINVAL,
+				"%s:%u: uri: target %s has no NBD server", path,
+				at[DK_URI], d->target);
+	/* nbd: the size is the server's */
+	if (!loop && !nbd && !at[DK_SIZE])
 		return uerr_set(err, EINVAL,
 				"%s: 'size' is required for target %s", path,
 				d->target);

@@ -34,6 +34,7 @@ struct disk_file {
 	char user[33];	     /* an /etc disk's owner; "" in a user's own */
 	char target[16];     /* a name from server/targets/names.h */
 	char file[PATH_MAX]; /* the loop target's backing file, absolute */
+	char uri[PATH_MAX];  /* the nbd target's NBD server (add checks it) */
 	uint64_t size;	     /* bytes */
 	unsigned long nr_queues;
 	unsigned long queue_depth;

@@ -117,7 +117,7 @@ static void bad(void)
 		"data.disk:1: target: a value is required");
 	refused("target = nbd2\n", false,
 		"data.disk:1: target: 'nbd2' is not a target (known: null, "
-		"loop, mem)");
+		"loop, mem, nbd)");
 	refused("target = loop\nfile = data.img\n", false,
 		"data.disk:2: file: 'data.img' is not an absolute path");
 	refused("target = null\nsize = 1X\n", false,
@@ -139,7 +139,8 @@ static void bad(void)
 	refused("target = null\nsize = 1G\nuser = -x\n", true,
 		"data.disk:3: user: '-x' is not a user name or id");
 	refused("size = 1G\n", false,
-		"data.disk: 'target' is required (one of: null, loop, mem)");
+		"data.disk: 'target' is required (one of: null, loop, mem, "
+		"nbd)");
 	refused("target = loop\nsize = 1G\n", false,
 		"data.disk: 'file' is required for target loop");
 	refused("target = null\nfile = /x\nsize = 1G\n", false,
@@ -156,12 +157,15 @@ static void bad(void)
 	is_str(err.msg, "data.disk:2: a NUL byte (not a text file?)",
 	       "naming the line");
 
-	is_int(parse("target = loop\nuri = nbd://h/e\n", false), -ENOTSUP,
-	       "uri is refused as unsupported");
-	is_str(err.msg,
-	       "data.disk:2: uri: network disks (nbd) are not supported by "
-	       "this version of ublk-user; use file =",
-	       "and says so");
+	refused("target = nbd\nsize = 1G\n", false,
+		"data.disk: 'uri' is required for target nbd");
+	refused("target = loop\nfile = /x\nuri = nbd://h/e\n", false,
+		"data.disk:3: uri: target loop has no NBD server");
+	is_int(parse("target = nbd\nuri = nbd+unix:///e?socket=/run/s\n",
+		     false),
+	       0, "an nbd disk: a uri, no size (the server's)");
+	is_str(d.uri, "nbd+unix:///e?socket=/run/s", "  the uri, as written");
+	is_u64(d.size, 0, "  no size");
 	is_int(parse("target = loop\nfile = /x\nread_only = yes\n", false),
 	       -ENOTSUP, "read_only = yes is refused as unsupported");
 	is_str(err.msg,
