@@ -121,6 +121,23 @@ run run_as alice dd if=/dev/zero of="/dev/ublkb$DEV" bs=4k count=1 oflag=direct
 isnt "$RUN_RC" 0 "  writing fails"
 uu alice del -n "$DEV"
 
+note "a disk file for an nbd disk: up and down"
+dir=$home/.config/ublk-user/disks
+run_as alice mkdir -p "$dir"
+printf 'target = nbd\nuri = nbd+unix:///?socket=%s\n' "$home/mem2.sock" |
+	run_as alice tee "$dir/net.disk" >/dev/null
+at_exit rm -rf "$home/.config/ublk-user"
+nbd_kit alice "$home/mem2.sock" memory 8M
+uu alice up net --json
+is "$RUN_RC" 0 "up net (target = nbd, uri = ...)"
+[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
+is "$(jget "$RUN_OUT" '"\(.name) \(.size) \(.uri)"')" \
+	"net 8388608 nbd+unix:///?socket=$home/mem2.sock" \
+	"  named, the server's size, its uri"
+fio_verify net-4k "$(jget "$RUN_OUT" .dev_id)" --size=4M
+uu alice down net
+is "$RUN_RC" 0 "down net"
+
 note "refused before a device exists"
 sock=$home/one.sock
 nbd_evil alice "$sock"
