@@ -151,7 +151,7 @@ is "$(jget "$j" '.errors | length')" 0 "  no errors"
 is "$(jget "$j" '.limits.max_devices | "\(.value) \(.section) \(.file):\(.line)"')" \
 	"8 [user:alice] $f:$(line_of "$ex" '^max_devices = 8')" "  max_devices: alice's own"
 is "$(jget "$j" '.limits.targets | "\(.value | join(",")) \(.section) \(.line)"')" \
-	"null,loop,mem [group:ublk] $(line_of "$ex" '^targets = null, loop')" "  targets: group ublk's"
+	"null,loop,mem,nbd [group:ublk] $(line_of "$ex" '^targets = null, loop')" "  targets: group ublk's"
 is "$(jget "$j" '.limits.max_size.value')" 1099511627776 "  max_size in bytes"
 is "$(jget "$j" '.limits.backing_dirs | "\(.value | join(",")) \(.expanded | join(","))"')" \
 	"%h,/srv/images/%u /home/alice,/srv/images/alice" "  backing_dirs, expanded for alice"
@@ -160,7 +160,9 @@ is "$(jget "$j" '.limits.allow | "\(.value) \(.section) \(.file):\(.line)"')" \
 	"  allow: from policy.conf"
 is "$(jget "$j" '.limits.mlock.value, .limits.shmem_zc.value' | tr '\n' ' ')" "true true " \
 	"  mlock and shmem_zc granted to alice"
-is "$(jget "$j" '.limits | keys | length')" 12 "  every key"
+is "$(jget "$j" '.limits.nbd_endpoints.value | join(",")')" \
+	"/run/user/%U/*.sock,*.storage.example:10809" "  nbd_endpoints: group ublk's"
+is "$(jget "$j" '.limits | keys | length')" 13 "  every key"
 
 uu alice policy show --user bob --json
 is "$(jget "$RUN_OUT" '[.user, .limits.max_devices.value, .limits.max_devices.section, .limits.shmem_zc.value] | join(" ")')" \
