@@ -111,9 +111,9 @@ no_disks_left "after bob's container"
 is "$(ls -A $records 2>/dev/null) $(ls -A $data 2>/dev/null)" " " "no record or file is left"
 
 # --- bad annotations and the policy fail the start, saying why -------------------
-pm root run --rm "${run_opts[@]}" --annotation "$(disk_ann io.ublk-user.disk=size=1G,target=nbd)" "$IMAGE" true
+pm root run --rm "${run_opts[@]}" --annotation "$(disk_ann io.ublk-user.disk=size=1G,target=floppy)" "$IMAGE" true
 isnt "$RUN_RC" 0 "a bad annotation fails the start"
-like "$RUN_ERR" "annotation io.ublk-user.disk: target 'nbd' is not loop or mem" \
+like "$RUN_ERR" "annotation io.ublk-user.disk: target 'floppy' is not loop, mem or nbd" \
 	"and the error names the annotation and what is wrong"
 pm root run --rm "${run_opts[@]}" --annotation io.ublk-user.disk=size=1G,path=/dev/x "$IMAGE" true
 like "$RUN_ERR" "podman split io.ublk-user.disk at its commas" \
