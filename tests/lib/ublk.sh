@@ -86,18 +86,6 @@ lacks() {
 		have=$(($("$UBLK_RAW" features) >> 19 & 1))
 		LACKS="this kernel has no UBLK_F_SHMEM_ZC (Linux >= 7.1): add --shmem-zc and --shmem are refused"
 		;;
-	UBLK_F_USER_RECOVERY_FAIL_IO) # 1 << 9
-		have=$(($("$UBLK_RAW" features) >> 9 & 1))
-		LACKS="this kernel has no UBLK_F_USER_RECOVERY_FAIL_IO (Linux >= 6.13): ADD_DEV drops the flag, so there is nothing to refuse"
-		;;
-	UBLK_F_UPDATE_SIZE) # 1 << 10
-		have=$(($("$UBLK_RAW" features) >> 10 & 1))
-		LACKS="this kernel has no UBLK_F_UPDATE_SIZE (Linux >= 6.16): a disk's owner cannot resize it"
-		;;
-	UBLK_F_BATCH_IO) # 1 << 15
-		have=$(($("$UBLK_RAW" features) >> 15 & 1))
-		LACKS="this kernel has no UBLK_F_BATCH_IO (Linux >= 7.0): ADD_DEV drops the flag, so there is nothing to refuse"
-		;;
 	io_uring_task_restrictions)
 		have=0
 		[[ $("$UBLK_RAW" task-restrictions) != ok ]] || have=1
