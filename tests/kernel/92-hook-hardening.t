@@ -1,0 +1,225 @@
+#!/bin/bash
+# The OCI hook against hostile containers and disk owners (issue 12, F4
+# and F10): a container that carries another's record key neither takes
+# over that record nor deletes its disks, by podman or by calling the hook
+# as podman would; no record key or backing path is on any process's
+# command line (or in its environment) while a container starts, runs and
+# fails; the disk's owner stopping `ublk-user add` or a gc child costs a
+# bounded delay and leaves nothing behind.
+set -euo pipefail
+: "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
+source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
+source "$UBLK_USER_TEST_ROOT/tests/lib/ublk.sh"
+source "$UBLK_USER_TEST_ROOT/tests/lib/podman.sh"
+
+podman_setup
+run_opts=(--network none)
+records=/run/ublk-user/containers
+data=/var/lib/ublk-user/containers
+hook=/usr/libexec/ublk-user/ublk-user-oci-hook
+tmp=$(mktemp -d)
+at_exit rm -rf "$tmp"
+
+# Hooks with a short --timeout (8 s), through podman --hooks-dir
+short=$tmp/hooks
+mkdir "$short"
+for f in /usr/share/containers/oci/hooks.d/ublk-user-*.json; do
+	sed -e 's/"--timeout", "60"/"--timeout", "8"/' "$f" >"$short/${f##*/}"
+done
+ok "the short hooks have --timeout 8" grep -q '"--timeout", "8"' "$short/ublk-user-precreate.json"
+
+# Every process's command line and environment, again and again, into $2,
+# until $1 exists; a line DISK for each round in which a ublk disk existed.
+scan_procs() {
+	local stop=$1 log=$2
+	while [[ ! -e $stop ]]; do
+		grep -a -h . /proc/[0-9]*/cmdline 2>/dev/null | tr '\0' ' ' >>"$log" || :
+		grep -a -h . /proc/[0-9]*/environ 2>/dev/null | tr '\0' ' ' >>"$log" || :
+		if compgen -G '/dev/ublkb*' >/dev/null || compgen -G '/dev/ublkc*' >/dev/null; then
+			echo DISK >>"$log"
+		fi
+	done
+}
+scan_start() { # NAME: scan into $tmp/NAME.log until scan_stop NAME
+	rm -f "$tmp/$1.stop"
+	: >"$tmp/$1.log"
+	scan_procs "$tmp/$1.stop" "$tmp/$1.log" &
+	scan_pid=$!
+}
+scan_stop() {
+	touch "$tmp/$1.stop"
+	wait "$scan_pid" || :
+}
+# A record key (32 hex digits) as a word of its own: container and layer
+# ids are 64.
+key_words() { grep -a -o -E '(^|[^0-9a-f])[0-9a-f]{32}([^0-9a-f]|$)' "$1" | head -3 || :; }
+
+rw() { # the shell commands that write, read back and compare disk $1
+	echo "dd if=/dev/urandom of=/tmp/x bs=4k count=16 2>/dev/null &&
+dd if=/tmp/x of=$1 bs=4k count=16 oflag=direct 2>/dev/null &&
+dd if=$1 of=/tmp/y bs=4k count=16 iflag=direct 2>/dev/null &&
+cmp /tmp/x /tmp/y && echo verified $1"
+}
+
+# --- container A: nothing secret on a command line --------------------------
+scan_start a
+pm root run -d "${run_opts[@]}" \
+	--annotation "$(disk_ann io.ublk-user.disk=size=16M,path=/dev/xvda)" \
+	"$IMAGE" sleep 600
+is "$RUN_RC" 0 "container A with a loop disk starts"
+[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
+ca=$RUN_OUT
+sleep 2 # its life: the server runs
+scan_stop a
+key=$(basename "$(ls $records/*.json)" .json)
+like "$key" '^[0-9a-f]{32}$' "A has a container record"
+deva=$(all_ublk_nodes | grep ublkb || :)
+like "$deva" '^/dev/ublkb[0-9]+$' "A's disk exists"
+ok "the scan ran while A's disk existed" grep -qx DISK "$tmp/a.log"
+like "$(grep -a -c . "$tmp/a.log")" '^[0-9]{2,}' "and saw many processes"
+nok "A's key is on no command line and in no environment" grep -a -q "$key" "$tmp/a.log"
+is "$(key_words "$tmp/a.log")" "" "nor is any other record key"
+nok "no backing path is on a command line" grep -a -q "$data" "$tmp/a.log"
+is "$(jq -r .id "$records/$key.json")" "$ca" "createRuntime bound A's record to A"
+
+# --- container B carries A's key -------------------------------------------
+pm root run --rm "${run_opts[@]}" --annotation "io.ublk-user.key=$key" \
+	--annotation "$(disk_ann io.ublk-user.disk=size=8M,target=mem)" "$IMAGE" true
+isnt "$RUN_RC" 0 "container B with A's key and a disk does not start"
+like "$RUN_ERR" "already has the annotation io.ublk-user.key" "and is told why"
+pm root run --rm "${run_opts[@]}" --annotation "io.ublk-user.key=$key" "$IMAGE" true
+is "$RUN_RC" 0 "a container with A's key and no disk runs (the hook does not)"
+is "$(all_ublk_nodes | grep ublkb || :)" "$deva" "A's disk is still there"
+is "$(jq -r .id "$records/$key.json")" "$ca" "A's record is still bound to A"
+
+# The later stages, called as crun would for a container that got past
+# precreate with A's key
+state() { # ID PID: an OCI state that carries A's key
+	printf '{"ociVersion":"1.0.2","id":"%s","status":"created","pid":%s,"bundle":"/tmp","annotations":{"io.ublk-user.key":"%s"}}' \
+		"$1" "$2" "$key"
+}
+sleep 600 &
+intruder=$!
+run "$hook" createRuntime <<<"$(state intruder "$intruder")"
+is "$RUN_RC" 1 "createRuntime refuses a key whose record is bound to another container"
+like "$RUN_ERR" "names the disks of container ${ca:0:12}: refused" "naming it"
+is "$(jq -r '.id + " " + (.pid | tostring)' "$records/$key.json")" \
+	"$ca $(podman inspect -f '{{.State.Pid}}' "$ca")" "A's record still has A's id and pid"
+run "$hook" poststop <<<"$(state intruder 0)"
+is "$RUN_RC" 0 "poststop of the intruder"
+is "$(all_ublk_nodes | grep ublkb || :)" "$deva" "did not delete A's disk"
+ok "nor A's record" test -f "$records/$key.json"
+kill "$intruder"
+wait "$intruder" 2>/dev/null || :
+run "$hook" createRuntime <<<"$(state "$ca" "$(podman inspect -f '{{.State.Pid}}' "$ca")")"
+is "$RUN_RC" 0 "createRuntime again for A itself is fine"
+pm root exec "$ca" sh -c "$(rw /dev/xvda)"
+like "$RUN_OUT" "verified /dev/xvda" "A still uses its disk"
+pm root rm -f -t 0 "$ca"
+is "$RUN_RC" 0 "A is removed"
+no_disks_left "after A"
+is "$(ls -A $records)" "" "A's record is gone"
+is "$(ls -A $data 2>/dev/null)" "" "and its backing file"
+
+# --- the disk's owner stops `ublk-user add` ----------------------------------
+# udev holds its events, so add waits after ADD_DEV for the node: alice's
+# device exists, add has not said which it is; alice stops add.
+udevadm control --stop-exec-queue
+at_exit udevadm control --start-exec-queue
+scan_start b
+t0=$SECONDS
+(
+	podman --hooks-dir "$short" run --rm "${run_opts[@]}" --user 2001:2001 \
+		--annotation "$(disk_ann io.ublk-user.disk=size=16M,target=mem)" \
+		"$IMAGE" true >"$tmp/b.out" 2>"$tmp/b.err"
+	echo $? >"$tmp/b.rc"
+) &
+bg=$!
+addpid=
+for _ in $(seq 600); do
+	if compgen -G '/dev/ublkc*' >/dev/null; then
+		addpid=$(pgrep -u 2001 -f '^ublk-user add' || :)
+		[[ -n $addpid ]] && break
+	fi
+	sleep 0.1
+done
+like "$addpid" '^[0-9]+$' "alice's add made a device and waits for its node"
+run run_as alice kill -STOP "$addpid"
+is "$RUN_RC" 0 "alice stops her add"
+udevadm control --start-exec-queue
+for _ in $(seq 120); do
+	[[ -e $tmp/b.rc ]] && break
+	sleep 1
+done
+elapsed=$((SECONDS - t0))
+ok "podman run ends while add is stopped" test -e "$tmp/b.rc"
+if [[ ! -e $tmp/b.rc ]]; then
+	kill -CONT "$addpid" 2>/dev/null || :
+	wait "$bg" || :
+fi
+scan_stop b
+isnt "$(cat "$tmp/b.rc" 2>/dev/null || echo none)" 0 "the container does not start"
+like "$(cat "$tmp/b.err")" "ublk-user add' was still running after [0-9]+ s and was killed" \
+	"the error says add was killed"
+ok "within the bound: 2 x --timeout 8 s and podman's own time (took ${elapsed}s)" \
+	test "$elapsed" -le 45
+nok "the stopped add is gone" kill -0 "$addpid"
+no_disks_left "after the stopped add"
+is "$(ls -A $records)" "" "no container record is left"
+is "$(find /run/user/2001/ublk-user -mindepth 1 -maxdepth 1 ! -name containers 2>/dev/null || :)" "" \
+	"no device record or log of alice is left"
+ok "the scan ran while the device existed" grep -qx DISK "$tmp/b.log"
+is "$(key_words "$tmp/b.log")" "" "no record key on a command line (add, gc --key)"
+
+# --- the disk's owner stops gc's child ----------------------------------------
+# A container of alice gone without poststop leaves a record for gc.
+pm root run -d "${run_opts[@]}" --user 2001:2001 \
+	--annotation "$(disk_ann io.ublk-user.disk=size=8M,target=mem)" "$IMAGE" sleep 600
+cs=$RUN_OUT
+is "$RUN_RC" 0 "a container of alice starts"
+kill -9 "$(podman inspect -f '{{.State.ConmonPid}}' "$cs")" "$(podman inspect -f '{{.State.Pid}}' "$cs")"
+sleep 1
+ok "its record stays for gc" compgen -G "$records/*.json"
+# alice stops her server, so that removing the disk takes gc's child 10 s
+# (DEL_DEV waits for the server), and stops every gc child in that time.
+spid=$(server_pids alice)
+like "$spid" '^[0-9]+$' "alice's server runs"
+run_as alice kill -STOP "$spid"
+run_as alice perl -e 'while (1) {
+	for my $d (glob "/proc/[0-9]*") {
+		open(my $f, "<", "$d/cmdline") or next;
+		local $/;
+		my $c = <$f>;
+		kill "STOP", (split m{/}, $d)[2]
+			if defined $c && $c =~ /^ublk-user\0gc(\0|$)/;
+	}
+	select(undef, undef, undef, 0.02);
+}' &
+stopper=$!
+at_exit kill "$stopper"
+t0=$SECONDS
+run timeout 120 podman --hooks-dir "$short" run --rm "${run_opts[@]}" \
+	--annotation "$(disk_ann io.ublk-user.disk=size=8M,target=mem)" "$IMAGE" sh -c "$(rw /dev/ublk-disk)"
+elapsed=$((SECONDS - t0))
+is "$RUN_RC" 0 "another container starts while alice stops gc (its sweep is bounded)"
+[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
+like "$RUN_OUT" "verified /dev/ublk-disk" "and uses its disk"
+ok "within --timeout and podman's own time (took ${elapsed}s)" test "$elapsed" -le 45
+is "$(pgrep -u 2001 -f '^ublk-user gc' || :)" "" "no gc child is left (it dies with gc)"
+t0=$SECONDS
+run timeout 120 ublk-user gc
+elapsed=$((SECONDS - t0))
+is "$RUN_RC" 1 "gc by hand fails while alice stops its child"
+like "$RUN_ERR" "not removed within 45 s \(stopped by its owner, or stuck\): its record stays" \
+	"saying the child was killed after its bound"
+ok "and ends after that bound (took ${elapsed}s)" test "$elapsed" -le 60
+ok "the record stays" compgen -G "$records/*.json"
+kill "$stopper"
+wait "$stopper" 2>/dev/null || :
+kill -CONT "$spid"
+run ublk-user gc
+is "$RUN_RC" 0 "once alice lets it, gc removes her disk"
+pm root rm -f "$cs"
+no_disks_left "at the end"
+is "$(ls -A $records)" "" "no container record is left at the end"
+done_testing
