@@ -1,11 +1,10 @@
 #!/bin/bash
-# The OCI hook against hostile containers and disk owners (issue 12, F4
-# and F10): a container that carries another's record key neither takes
-# over that record nor deletes its disks, by podman or by calling the hook
-# as podman would; no record key or backing path is on any process's
-# command line (or in its environment) while a container starts, runs and
-# fails; the disk's owner stopping `ublk-user add` or a gc child costs a
-# bounded delay and leaves nothing behind.
+# The OCI hook against disk owners who stop what acts for them (issue 12,
+# F10): `ublk-user add` stopped after ADD_DEV fails the container at the
+# hook's deadline and leaves nothing behind (the device is found by the
+# uuid the hook chose), with no record key on a command line meanwhile; a
+# stopped gc child costs a later container a bounded sweep, and gc by hand
+# a bounded wait, and dies with gc.
 set -euo pipefail
 : "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
 source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
@@ -15,8 +14,6 @@ source "$UBLK_USER_TEST_ROOT/tests/lib/podman.sh"
 podman_setup
 run_opts=(--network none)
 records=/run/ublk-user/containers
-data=/var/lib/ublk-user/containers
-hook=/usr/libexec/ublk-user/ublk-user-oci-hook
 tmp=$(mktemp -d)
 at_exit rm -rf "$tmp"
 
@@ -24,46 +21,20 @@ at_exit rm -rf "$tmp"
 # calibrated under load), so bounds here are generous and the tests check
 # that podman and gc end and say why, not how fast.
 #
-# The installed hooks, through podman --hooks-dir, with --timeout 120 and
+# The installed hooks, through podman --hooks-dir, with --timeout 45 and
 # add's wait for udev longer than that (udev is held below)
 hooks=$tmp/hooks
 mkdir "$hooks"
 for f in /usr/share/containers/oci/hooks.d/ublk-user-*.json; do
-	jq '.hook.args |= map(if . == "60" then "120" else . end) |
+	jq '.hook.args |= map(if . == "60" then "45" else . end) |
 		.hook.timeout = 1200 | .hook.env = ["UBLK_USER_UDEV_TIMEOUT=1200"]' \
 		"$f" >"$hooks/${f##*/}"
 done
 is "$(jq -c .hook.args "$hooks/ublk-user-precreate.json")" \
-	'["ublk-user-oci-hook","--cli","/usr/bin/ublk-user","--timeout","120","precreate"]' \
-	"the test's hooks have --timeout 120"
+	'["ublk-user-oci-hook","--cli","/usr/bin/ublk-user","--timeout","45","precreate"]' \
+	"the test's hooks have --timeout 45"
 # The guard for what must end: far beyond every bound
 guard=1800
-
-# Every process's command line and environment, again and again, into $2,
-# until $1 exists; a line DISK for each round in which a ublk disk existed.
-scan_procs() {
-	local stop=$1 log=$2
-	while [[ ! -e $stop ]]; do
-		grep -a -h . /proc/[0-9]*/cmdline 2>/dev/null | tr '\0' ' ' >>"$log" || :
-		grep -a -h . /proc/[0-9]*/environ 2>/dev/null | tr '\0' ' ' >>"$log" || :
-		if compgen -G '/dev/ublkb*' >/dev/null || compgen -G '/dev/ublkc*' >/dev/null; then
-			echo DISK >>"$log"
-		fi
-	done
-}
-scan_start() { # NAME: scan into $tmp/NAME.log until scan_stop NAME
-	rm -f "$tmp/$1.stop"
-	: >"$tmp/$1.log"
-	scan_procs "$tmp/$1.stop" "$tmp/$1.log" &
-	scan_pid=$!
-}
-scan_stop() {
-	touch "$tmp/$1.stop"
-	wait "$scan_pid" || :
-}
-# A record key (32 hex digits) as a word of its own: container and layer
-# ids are 64.
-key_words() { grep -a -o -E '(^|[^0-9a-f])[0-9a-f]{32}([^0-9a-f]|$)' "$1" | head -3 || :; }
 
 rw() { # the shell commands that write, read back and compare disk $1
 	echo "dd if=/dev/urandom of=/tmp/x bs=4k count=16 2>/dev/null &&
@@ -72,72 +43,12 @@ dd if=$1 of=/tmp/y bs=4k count=16 iflag=direct 2>/dev/null &&
 cmp /tmp/x /tmp/y && echo verified $1"
 }
 
-# --- container A: nothing secret on a command line --------------------------
-scan_start a
-pm root run -d "${run_opts[@]}" \
-	--annotation "$(disk_ann io.ublk-user.disk=size=16M,path=/dev/xvda)" \
-	"$IMAGE" sleep 600
-is "$RUN_RC" 0 "container A with a loop disk starts"
-[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
-ca=$RUN_OUT
-sleep 2 # its life: the server runs
-scan_stop a
-key=$(basename "$(ls $records/*.json)" .json)
-like "$key" '^[0-9a-f]{32}$' "A has a container record"
-deva=$(all_ublk_nodes | grep ublkb || :)
-like "$deva" '^/dev/ublkb[0-9]+$' "A's disk exists"
-ok "the scan ran while A's disk existed" grep -qx DISK "$tmp/a.log"
-like "$(grep -a -c . "$tmp/a.log")" '^[0-9]{2,}' "and saw many processes"
-nok "A's key is on no command line and in no environment" grep -a -q "$key" "$tmp/a.log"
-is "$(key_words "$tmp/a.log")" "" "nor is any other record key"
-nok "no backing path is on a command line" grep -a -q "$data" "$tmp/a.log"
-is "$(jq -r .id "$records/$key.json")" "$ca" "createRuntime bound A's record to A"
-
-# --- container B carries A's key -------------------------------------------
-pm root run --rm "${run_opts[@]}" --annotation "io.ublk-user.key=$key" \
-	--annotation "$(disk_ann io.ublk-user.disk=size=8M,target=mem)" "$IMAGE" true
-isnt "$RUN_RC" 0 "container B with A's key and a disk does not start"
-like "$RUN_ERR" "already has the annotation io.ublk-user.key" "and is told why"
-pm root run --rm "${run_opts[@]}" --annotation "io.ublk-user.key=$key" "$IMAGE" true
-is "$RUN_RC" 0 "a container with A's key and no disk runs (the hook does not)"
-is "$(all_ublk_nodes | grep ublkb || :)" "$deva" "A's disk is still there"
-is "$(jq -r .id "$records/$key.json")" "$ca" "A's record is still bound to A"
-
-# The later stages, called as crun would for a container that got past
-# precreate with A's key
-state() { # ID PID: an OCI state that carries A's key
-	printf '{"ociVersion":"1.0.2","id":"%s","status":"created","pid":%s,"bundle":"/tmp","annotations":{"io.ublk-user.key":"%s"}}' \
-		"$1" "$2" "$key"
-}
-sleep 600 &
-intruder=$!
-run "$hook" createRuntime <<<"$(state intruder "$intruder")"
-is "$RUN_RC" 1 "createRuntime refuses a key whose record is bound to another container"
-like "$RUN_ERR" "names the disks of container ${ca:0:12}: refused" "naming it"
-is "$(jq -r '.id + " " + (.pid | tostring)' "$records/$key.json")" \
-	"$ca $(podman inspect -f '{{.State.Pid}}' "$ca")" "A's record still has A's id and pid"
-run "$hook" poststop <<<"$(state intruder 0)"
-is "$RUN_RC" 0 "poststop of the intruder"
-is "$(all_ublk_nodes | grep ublkb || :)" "$deva" "did not delete A's disk"
-ok "nor A's record" test -f "$records/$key.json"
-kill "$intruder"
-wait "$intruder" 2>/dev/null || :
-run "$hook" createRuntime <<<"$(state "$ca" "$(podman inspect -f '{{.State.Pid}}' "$ca")")"
-is "$RUN_RC" 0 "createRuntime again for A itself is fine"
-pm root exec "$ca" sh -c "$(rw /dev/xvda)"
-like "$RUN_OUT" "verified /dev/xvda" "A still uses its disk"
-pm root rm -f -t 0 "$ca"
-is "$RUN_RC" 0 "A is removed"
-no_disks_left "after A"
-is "$(ls -A $records)" "" "A's record is gone"
-is "$(ls -A $data 2>/dev/null)" "" "and its backing file"
-
 # --- the disk's owner stops `ublk-user add` ----------------------------------
 # udev holds its events, so add waits after ADD_DEV for the node: alice's
 # device exists, add has not said which it is; alice stops add.
 udevadm control --stop-exec-queue
 at_exit udevadm control --start-exec-queue
-scan_start b
+scan_start "$tmp/b"
 t0=$SECONDS
 (
 	podman --hooks-dir "$hooks" run --rm "${run_opts[@]}" --user 2001:2001 \
@@ -167,7 +78,7 @@ if [[ ! -e $tmp/b.rc ]]; then
 	kill -CONT "$addpid" 2>/dev/null || :
 	wait "$bg" || :
 fi
-scan_stop b
+scan_stop "$tmp/b"
 isnt "$(cat "$tmp/b.rc" 2>/dev/null || echo none)" 0 "the container does not start"
 like "$(cat "$tmp/b.err")" "ublk-user add' was still running after [0-9]+ s and was killed" \
 	"the error says add was killed at the hook's deadline"
