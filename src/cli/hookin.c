@@ -17,19 +17,24 @@ static int read_stdin(char *buf, size_t cap, size_t *len, struct uerr *err)
 {
 	size_t got = 0;
 	ssize_t n;
+	char more;
 	int fd;
 
 	for (;;) {
+		/* Full: only the end of stdin may follow. */
 		if (got == cap)
-			return uerr_set(err, EFBIG,
-					"stdin: more than %zu bytes", cap);
-		n = read(0, buf + got, cap - got);
+			n = read(0, &more, 1);
+		else
+			n = read(0, buf + got, cap - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return uerr_sys(err, errno, "cannot read stdin");
 		if (n == 0)
 			break;
+		if (got == cap)
+			return uerr_set(err, EFBIG,
+					"stdin: more than %zu bytes", cap);
 		got += n;
 	}
 	*len = got;
@@ -105,11 +110,11 @@ out:
 
 int hookin_read_key(char key[CTRREC_KEY_LEN + 1], struct uerr *err)
 {
-	char text[CTRREC_KEY_LEN + 2];
+	char text[CTRREC_KEY_LEN + 2]; /* the key, a newline, a NUL */
 	size_t len;
 	int ret;
 
-	ret = read_stdin(text, sizeof(text), &len, err);
+	ret = read_stdin(text, sizeof(text) - 1, &len, err);
 	if (ret < 0)
 		return ret;
 	if (len && text[len - 1] == '\n')
