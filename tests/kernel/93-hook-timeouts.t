@@ -51,10 +51,11 @@ at_exit udevadm control --start-exec-queue
 scan_start "$tmp/b"
 t0=$SECONDS
 (
+	rc=0
 	podman --hooks-dir "$hooks" run --rm "${run_opts[@]}" --user 2001:2001 \
 		--annotation "$(disk_ann io.ublk-user.disk=size=16M,target=mem)" \
-		"$IMAGE" true >"$tmp/b.out" 2>"$tmp/b.err"
-	echo $? >"$tmp/b.rc"
+		"$IMAGE" true >"$tmp/b.out" 2>"$tmp/b.err" || rc=$?
+	echo "$rc" >"$tmp/b.rc"
 ) &
 bg=$!
 addpid=
