@@ -106,7 +106,9 @@ ok "its record stays for gc" compgen -G "$records/*.json"
 spid=$(server_pids alice)
 like "$spid" '^[0-9]+$' "alice's server runs"
 run_as alice kill -STOP "$spid"
-run_as alice perl -e 'while (1) {
+run_as alice perl -e '$| = 1;
+print "$$\n";
+while (1) {
 	for my $d (glob "/proc/[0-9]*") {
 		open(my $f, "<", "$d/cmdline") or next;
 		local $/;
@@ -115,8 +117,12 @@ run_as alice perl -e 'while (1) {
 			if defined $c && $c =~ /^ublk-user\0gc(\0|$)/;
 	}
 	select(undef, undef, undef, 0.02);
-}' &
-stopper=$!
+}' >"$tmp/stopper.pid" &
+stopper=
+while [[ -z $stopper ]]; do
+	sleep 0.1
+	stopper=$(cat "$tmp/stopper.pid")
+done
 stop_stopper() { kill "$stopper" 2>/dev/null || :; }
 at_exit stop_stopper
 t0=$SECONDS
@@ -137,7 +143,11 @@ like "$RUN_ERR" "not removed within 45 s \(stopped by its owner, or stuck\): its
 ok "after that bound (took ${elapsed}s)" test "$elapsed" -ge 45
 ok "the record stays" compgen -G "$records/*.json"
 stop_stopper
-wait "$stopper" 2>/dev/null || :
+for _ in $(seq 100); do
+	kill -0 "$stopper" 2>/dev/null || break
+	sleep 0.1
+done
+nok "alice's stopper is gone" kill -0 "$stopper"
 kill -CONT "$spid"
 run ublk-user gc
 is "$RUN_RC" 0 "once alice lets it, gc removes her disk"
