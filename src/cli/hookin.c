@@ -45,67 +45,41 @@ static int read_stdin(char *buf, size_t cap, size_t *len, struct uerr *err)
 	return 0;
 }
 
-static int get_string(json_object *o, const char *key, char *buf, size_t len,
-		      bool needed, struct uerr *err)
-{
-	json_object *v;
-
-	buf[0] = '\0';
-	if (!json_object_object_get_ex(o, key, &v))
-		return needed ? uerr_set(err, EINVAL, "stdin: no \"%s\"", key) :
-				0;
-	if (!json_object_is_type(v, json_type_string) ||
-	    (size_t)json_object_get_string_len(v) >= len ||
-	    strlen(json_object_get_string(v)) !=
-		    (size_t)json_object_get_string_len(v))
-		return uerr_set(err, EINVAL,
-				"stdin: \"%s\" is not a string of at most %zu "
-				"bytes",
-				key, len - 1);
-	snprintf(buf, len, "%s", json_object_get_string(v));
-	return 0;
-}
-
 int hookin_read_add(struct hookin_add *req, struct uerr *err)
 {
+	const struct ujson_where w = { .src = "stdin" };
 	char text[HOOKIN_MAX], canon[37];
 	json_object *o = NULL;
 	size_t len;
 	uuid_t u;
 	int ret;
 
+	req->file[0] = '\0';
 	ret = read_stdin(text, sizeof(text), &len, err);
 	if (ret == 0)
-		ret = json_parse_strict(text, len, "stdin", &o, err);
+		ret = ujson_parse(text, len, "stdin", &o, err);
 	if (ret < 0)
 		return ret;
-	ret = -EINVAL;
-	if (!json_object_is_type(o, json_type_object) ||
-	    json_object_object_length(o) !=
-		    1 + json_object_object_get_ex(o, "file", NULL)) {
-		uerr_set(err, EINVAL,
-			 "stdin: not an object of \"uuid\" and \"file\"");
-		goto out;
-	}
-	if (get_string(o, "uuid", req->uuid, sizeof(req->uuid), true, err) <
-		    0 ||
-	    get_string(o, "file", req->file, sizeof(req->file), false, err) < 0)
-		goto out;
+	if (!json_object_is_type(o, json_type_object))
+		ret = uerr_set(err, EINVAL, "stdin: not a JSON object");
+	if (ret == 0)
+		ret = ujson_str(o, "uuid", UJSON_REQUIRED, req->uuid,
+				sizeof(req->uuid), &w, err);
+	if (ret == 0)
+		ret = ujson_str(o, "file", UJSON_NONEMPTY, req->file,
+				sizeof(req->file), &w, err);
+	json_object_put(o);
+	if (ret < 0)
+		return ret;
 	/* Canonical: it is compared as text, and as the kernel's tag. */
 	if (uuid_parse(req->uuid, u) < 0 || uuid_is_null(u) ||
-	    (uuid_unparse_lower(u, canon), strcmp(canon, req->uuid))) {
-		uerr_set(err, EINVAL, "stdin: \"%s\" is not a uuid", req->uuid);
-		goto out;
-	}
-	if (req->file[0] != '\0' && req->file[0] != '/') {
-		uerr_set(err, EINVAL,
-			 "stdin: \"file\" is not an absolute path");
-		goto out;
-	}
-	ret = 0;
-out:
-	json_object_put(o);
-	return ret;
+	    (uuid_unparse_lower(u, canon), strcmp(canon, req->uuid)))
+		return uerr_set(err, EINVAL, "stdin: uuid \"%s\" is not a uuid",
+				req->uuid);
+	if (req->file[0] && req->file[0] != '/')
+		return uerr_set(err, EINVAL,
+				"stdin: file is not an absolute path");
+	return 0;
 }
 
 int hookin_read_key(char key[CTRREC_KEY_LEN + 1], struct uerr *err)

@@ -41,15 +41,15 @@ bad_add() { # INPUT MESSAGE
 }
 bad_add '' "is not valid JSON"
 bad_add 'uuid' "is not valid JSON"
-bad_add '[]' 'not an object of "uuid" and "file"'
-bad_add '{}' 'not an object of "uuid" and "file"'
-bad_add "{\"uuid\":\"$uuid\",\"key\":\"$key\"}" 'not an object of "uuid" and "file"'
-bad_add '{"uuid":7}' '"uuid" is not a string'
-bad_add '{"uuid":"not-a-uuid"}' '"not-a-uuid" is not a uuid'
+bad_add '[]' 'not a JSON object'
+bad_add '{}' 'uuid is missing'
+bad_add '{"uuid":7}' 'uuid is not a string'
+bad_add '{"uuid":"not-a-uuid"}' 'uuid "not-a-uuid" is not a uuid'
 bad_add "{\"uuid\":\"${uuid^^}\"}" "is not a uuid"
 bad_add '{"uuid":"00000000-0000-0000-0000-000000000000"}' "is not a uuid"
-bad_add "{\"uuid\":\"$uuid\",\"file\":\"x.img\"}" '"file" is not an absolute path'
-bad_add "{\"uuid\":\"$uuid\",\"file\":\"/a\\u0000b\"}" '"file" is not a string'
+bad_add "{\"uuid\":\"$uuid\",\"file\":\"\"}" 'file is empty'
+bad_add "{\"uuid\":\"$uuid\",\"file\":\"x.img\"}" 'file is not an absolute path'
+bad_add "{\"uuid\":\"$uuid\",\"file\":\"/a\\u0000b\"}" 'file holds a NUL character'
 bad_add "{\"uuid\":\"$uuid\"} {}" "has data after its JSON value"
 bad_add "$(printf '{"uuid":"%s","file":"/%*s"}' "$uuid" 6000 x)" "more than [0-9]+ bytes"
 # A good request gets past stdin: what fails next is not about it.
