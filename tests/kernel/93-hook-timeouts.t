@@ -117,7 +117,7 @@ while (1) {
 			if defined $c && $c =~ /^ublk-user\0gc(\0|$)/;
 	}
 	select(undef, undef, undef, 0.02);
-}' >"$tmp/stopper.pid" &
+}' >"$tmp/stopper.pid" 2>/dev/null &
 stopper=
 while [[ -z $stopper ]]; do
 	sleep 0.1
