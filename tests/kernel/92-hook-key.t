@@ -28,15 +28,34 @@ cmp /tmp/x /tmp/y && echo verified $1"
 }
 
 # --- container A: nothing secret on a command line --------------------------
+# udev holds its events while A starts, so that `ublk-user add` waits for
+# its node until the scan has seen it.
+udevadm control --stop-exec-queue
+at_exit udevadm control --start-exec-queue
 scan_start "$tmp/a"
-pm root run -d "${run_opts[@]}" \
-	--annotation "$(disk_ann io.ublk-user.disk=size=16M,path=/dev/xvda)" \
-	"$IMAGE" sleep 600
-is "$RUN_RC" 0 "container A with a loop disk starts"
-[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
-ca=$RUN_OUT
+(
+	rc=0
+	podman run -d "${run_opts[@]}" \
+		--annotation "$(disk_ann io.ublk-user.disk=size=16M,path=/dev/xvda)" \
+		"$IMAGE" sleep 600 >"$tmp/a.out" 2>"$tmp/a.err" || rc=$?
+	echo "$rc" >"$tmp/a.rc"
+) &
+# (the pattern does not match the command line of the grep that uses it)
+for _ in $(seq 600); do
+	grep -a -q -E "ublk-user[ ]add " "$tmp/a.log" && break
+	sleep 0.1
+done
+udevadm control --start-exec-queue
+for _ in $(seq 1800); do
+	[[ -e $tmp/a.rc ]] && break
+	sleep 1
+done
+is "$(cat "$tmp/a.rc")" 0 "container A with a loop disk starts"
+[[ $(cat "$tmp/a.rc") == 0 ]] || diag "$(cat "$tmp/a.err")"
+ca=$(cat "$tmp/a.out")
 sleep 2 # its life: the server runs
 scan_stop "$tmp/a"
+ok "the scan saw ublk-user add's command line" grep -a -q -E "ublk-user[ ]add " "$tmp/a.log"
 key=$(basename "$(ls $records/*.json)" .json)
 like "$key" '^[0-9a-f]{32}$' "A has a container record"
 deva=$(all_ublk_nodes | grep ublkb || :)
