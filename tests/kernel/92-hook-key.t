@@ -46,12 +46,13 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 udevadm control --start-exec-queue
-for _ in $(seq 1800); do
+for _ in $(seq 600); do
 	[[ -e $tmp/a.rc ]] && break
 	sleep 1
 done
-is "$(cat "$tmp/a.rc")" 0 "container A with a loop disk starts"
-[[ $(cat "$tmp/a.rc") == 0 ]] || diag "$(cat "$tmp/a.err")"
+ok "podman run -d of A ends" test -e "$tmp/a.rc"
+is "$(cat "$tmp/a.rc" 2>/dev/null)" 0 "container A with a loop disk starts"
+[[ $(cat "$tmp/a.rc" 2>/dev/null) == 0 ]] || diag "$(cat "$tmp/a.err")"
 ca=$(cat "$tmp/a.out")
 sleep 2 # its life: the server runs
 scan_stop "$tmp/a"
@@ -61,7 +62,6 @@ like "$key" '^[0-9a-f]{32}$' "A has a container record"
 deva=$(all_ublk_nodes | grep ublkb || :)
 like "$deva" '^/dev/ublkb[0-9]+$' "A's disk exists"
 ok "the scan ran while A's disk existed" grep -qx DISK "$tmp/a.log"
-like "$(grep -a -c . "$tmp/a.log")" '^[0-9]{2,}' "and saw many processes"
 nok "A's key is on no command line and in no environment" grep -a -q "$key" "$tmp/a.log"
 is "$(key_words "$tmp/a.log")" "" "nor is any other record key"
 nok "no backing path is on a command line" grep -a -q "$data" "$tmp/a.log"

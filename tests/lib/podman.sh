@@ -6,8 +6,8 @@
 #   make_rootfs DIR             a busybox-static root file system
 #   pm USER ARGS...             podman as USER (root: plain), sets RUN_*
 #   disk_ann VALUE              a disk annotation, quoted for podman's CSV
-#   scan_start P, scan_stop P   every process's command line and environment
-#                               into P.log, again and again, in between
+#   scan_start P, scan_stop P   what process's command lines and environments
+#                               hold of keys and paths into P.log, in between
 #   key_words FILE              record keys (32 hex digits) in FILE
 #
 # In the guest / is an overlay, which podman's overlay driver cannot sit
@@ -76,13 +76,17 @@ no_disks_left() {
 	is "$(pgrep -x ublk-user | tr '\n' ' ')" "" "$what: no server is left"
 }
 
-# Every process's command line and environment, again and again, into $2,
-# until $1 exists; a line DISK for each round in which a ublk disk existed.
+# Every process's command line and environment that holds a record key
+# (32 hex digits as a word of its own), a per-container path or the words
+# `ublk-user add`, again and again, into $2, until $1 exists; a line DISK
+# for each round in which a ublk disk existed.  (The patterns do not
+# match this grep's own command line.)
 scan_procs() {
 	local stop=$1 log=$2
+	local pat='(^|[^0-9a-f])[0-9a-f]{32}([^0-9a-f]|$)|ublk-user/container[s]|ublk-user[^a-z]add'
 	while [[ ! -e $stop ]]; do
-		grep -a -h . /proc/[0-9]*/cmdline 2>/dev/null | tr '\0' ' ' >>"$log" || :
-		grep -a -h . /proc/[0-9]*/environ 2>/dev/null | tr '\0' ' ' >>"$log" || :
+		grep -a -h -E "$pat" /proc/[0-9]*/cmdline /proc/[0-9]*/environ \
+			2>/dev/null | tr '\0' ' ' >>"$log" || :
 		if compgen -G '/dev/ublkb*' >/dev/null || compgen -G '/dev/ublkc*' >/dev/null; then
 			echo DISK >>"$log"
 		fi
