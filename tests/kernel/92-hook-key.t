@@ -28,14 +28,15 @@ cmp /tmp/x /tmp/y && echo verified $1"
 }
 
 # --- container A: nothing secret on a command line --------------------------
-# udev holds its events while A starts, so that `ublk-user add` waits for
-# its node until the scan has seen it.
+# A runs as alice, and udev holds its events while A starts, so that
+# `ublk-user add` waits for the node to be handed to alice until the scan
+# has seen it.
 udevadm control --stop-exec-queue
 at_exit udevadm control --start-exec-queue
 scan_start "$tmp/a"
 (
 	rc=0
-	podman run -d "${run_opts[@]}" \
+	podman run -d "${run_opts[@]}" --user 2001:2001 \
 		--annotation "$(disk_ann io.ublk-user.disk=size=16M,path=/dev/xvda)" \
 		"$IMAGE" sleep 600 >"$tmp/a.out" 2>"$tmp/a.err" || rc=$?
 	echo "$rc" >"$tmp/a.rc"
