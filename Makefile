@@ -237,6 +237,10 @@ $(BUILD)/tests/%: tests/tools/%.c $(call layer_libs,$(ALL_LAYERS)) \
 
 check-vm check-kernels check-matrix demo: $(TEST_TOOLS)
 
+# Everything one kernel test needs: tests/vm/vm-exec tests/kernel/NN-x.t
+.PHONY: test-tools
+test-tools: all stage $(TEST_TOOLS)
+
 # --- tests -------------------------------------------------------------
 # Unit tests: tests/unit/<name>.c -> $(BUILD)/tests/unit/<name>.t, linked
 # with the TAP helper (tap.c) and the library; objects go through the

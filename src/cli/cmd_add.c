@@ -19,9 +19,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <uuid/uuid.h>
+
 #include "base/cleanup.h"
 #include "base/size.h"
 #include "cli.h"
+#include "cli/hookin.h"
 #include "containers/cdi.h"
 #include "containers/ctrrec.h"
 #include "disks/diskfile.h"
@@ -72,7 +75,8 @@ static const char add_usage[] =
 	"                       points at the device ('ublk-user down NAME')\n"
 	"      --cdi NAME       also write a CDI spec: podman run --device\n"
 	"                       ublk-user.io/disk=NAME (removed by del)\n"
-	"      --container KEY  a per-container disk (used by the OCI hook)\n"
+	"      --container      a per-container disk, for the OCI hook: its\n"
+	"                       uuid and backing file come as JSON on stdin\n"
 	"      --json           print the device as one JSON object\n"
 	"  -h, --help           show this text\n";
 
@@ -90,7 +94,7 @@ static const struct option add_longopts[] = {
 	{ "shmem-zc", no_argument, NULL, 'z' },
 	{ "shmem", required_argument, NULL, 'm' },
 	{ "user", required_argument, NULL, 'u' },
-	{ "container", required_argument, NULL, 'C' },
+	{ "container", no_argument, NULL, 'C' },
 	{ "cdi", required_argument, NULL, 'D' },
 	{ "name", required_argument, NULL, 'N' },
 	{ 0 },
@@ -113,7 +117,8 @@ struct add_req {
 	bool json;
 	bool mlock;
 	const char *user;
-	const char *container; /* key of the OCI hook's container record */
+	bool container; /* a disk of the OCI hook: hookin on stdin */
+	struct hookin_add hookin;
 	const char *cdi;
 	const char *name; /* a disk name (--name, up) */
 	bool shmem_zc;
@@ -217,13 +222,7 @@ static int add_option(struct cli_args *a, struct add_req *r, int c)
 		r->user = optarg;
 		return 0;
 	case 'C':
-		if (!ctrrec_key_ok(optarg))
-			return cli_usage_error(a,
-					       "--container: '%s' is not a "
-					       "container "
-					       "record key",
-					       optarg);
-		r->container = optarg;
+		r->container = true;
 		return 0;
 	case 'D':
 		if (!cdi_name_ok(optarg))
@@ -271,6 +270,10 @@ static bool add_parse(struct cli_args *a, struct add_req *r)
 		 strcmp(r->target, "nbd") != 0)
 		a->status = cli_usage_error(a, "--uri and --nbd-timeout are "
 					       "for the nbd target");
+	else if (r->container && (r->topts.backing || r->topts.uri))
+		a->status = cli_usage_error(a, "with --container the backing "
+					       "file or URI comes on stdin, "
+					       "not -f or --uri");
 	return !a->status;
 }
 
@@ -280,9 +283,11 @@ static bool add_parse(struct cli_args *a, struct add_req *r)
  * As the user before anything else (the backing file too); our host ids.
  * Root that became the user starts again, so that nothing of root is in
  * the process that makes the device and its server.
+ * Then what the OCI hook sends on stdin, as the user too.
  */
 static int add_become_user(struct add *c, struct uerr *err)
 {
+	struct add_req *r = &c->req;
 	int ret;
 
 	if (c->req.user) {
@@ -291,6 +296,15 @@ static int add_become_user(struct add *c, struct uerr *err)
 			ret = caps_reexec(err);
 		if (ret < 0)
 			return ret;
+	}
+	if (r->container) {
+		ret = hookin_read_add(&r->hookin, err);
+		if (ret < 0)
+			return uerr_prefix(err, "--container");
+		if (r->hookin.file[0])
+			r->topts.backing = r->hookin.file;
+		if (r->hookin.uri[0])
+			r->topts.uri = r->hookin.uri;
 	}
 	/* In rootless podman's user namespace we are 0: the host knows us. */
 	ret = idmap_host_euid(&c->host_uid, err);
@@ -334,7 +348,7 @@ static int add_policy_check(const struct add *c, long nr_devices,
 		req.backing = target_backing(&c->tgt);
 	}
 	req.nr_devices = nr_devices >= 0 ? nr_devices + 1 : -1;
-	req.container = r->container != NULL;
+	req.container = r->container;
 	req.nbd_endpoint = r->nbd_endpoint[0] ? r->nbd_endpoint : NULL;
 	if (policy_check(&c->policy.lim, &c->policy.user, &req, err) < 0)
 		return uerr_prefix(err, "refused by the policy");
@@ -530,6 +544,7 @@ static int add_kernel_device(struct add *c, struct uerr *err)
 {
 	struct ublk_ctrl ctrl cleanup_with(ublk_ctrl_close) = { .fd = -1 };
 	struct ublksrv_ctrl_dev_info *info = &c->info;
+	uuid_t u;
 	int ret;
 
 	ret = add_check_dirs(c, err);
@@ -540,6 +555,11 @@ static int add_kernel_device(struct add *c, struct uerr *err)
 	if (ret < 0)
 		return ret;
 	record_new_identity(&c->rec);
+	/* The hook chose it, so that it finds the device whatever happens. */
+	if (c->req.container && uuid_parse(c->req.hookin.uuid, u) == 0) {
+		memcpy(c->rec.uuid, c->req.hookin.uuid, sizeof(c->rec.uuid));
+		memcpy(&c->rec.tag, u, sizeof(c->rec.tag));
+	}
 	info->nr_hw_queues = c->req.queues;
 	info->queue_depth = c->req.depth;
 	info->max_io_buf_bytes = ADD_IO_BUF_BYTES;
@@ -582,9 +602,6 @@ static int add_write_record(struct add *c, struct uerr *err)
 	rec->size = c->tgt.size;
 	rec->nr_queues = c->info.nr_hw_queues;
 	rec->queue_depth = c->info.queue_depth;
-	if (c->req.container)
-		snprintf(rec->container, sizeof(rec->container), "%s",
-			 c->req.container);
 	if (c->req.cdi)
 		snprintf(rec->cdi, sizeof(rec->cdi), "%s", c->req.cdi);
 	if (c->req.name)

@@ -3,7 +3,9 @@
  * ublk-user gc: remove what the OCI hook made for containers that are gone
  * (their disks, servers, records and backing files), and, as root, CDI
  * specs whose device is gone.  The hook runs it before it makes new disks,
- * with --container ID at poststop and --key KEY when precreate fails.
+ * with --container ID at poststop and --key (the key on stdin: it is a
+ * secret) when precreate fails.  Each disk is removed by a child that
+ * runs as its owner, who can stop it: it gets GC_DISK_TIMEOUT_MS.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,28 +17,38 @@
 
 #include <uuid/uuid.h>
 
+#include "base/child.h"
 #include "cli.h"
+#include "cli/hookin.h"
 #include "host/caps.h"
 #include "containers/cdi.h"
 #include "host/idmap.h"
 #include "containers/ctrrec.h"
 
 static const char gc_usage[] =
-	"Usage: ublk-user gc [--container ID | --key KEY]\n"
+	"Usage: ublk-user gc [--container ID | --key]\n"
 	"\n"
 	"Remove the disks the OCI hook made for containers that no longer\n"
 	"run: their devices, servers, records and backing files (unless\n"
 	"persist=yes).  Root also removes stale CDI specs.\n"
 	"\n"
 	"      --container ID  only this container's disks, running or not\n"
-	"      --key KEY       only the disks of this container record\n"
+	"      --key           only the disks of the container record whose\n"
+	"                      key comes on stdin (never on a command line)\n"
 	"  -h, --help          show this text\n";
 
 static const struct option gc_longopts[] = {
 	{ "container", required_argument, NULL, 'c' },
-	{ "key", required_argument, NULL, 'k' },
+	{ "key", no_argument, NULL, 'k' },
 	{ 0 },
 };
+
+/*
+ * Longer than removing a disk may take (del waits up to 10 s for the
+ * kernel and 10 s for the server, twice): then the child is stopped or
+ * stuck and is killed.
+ */
+#define GC_DISK_TIMEOUT_MS 45000
 
 const struct cli_opts gc_opts = {
 	.usage = gc_usage,
@@ -54,8 +66,35 @@ static bool uuid_tag(const char *s, uint64_t *tag)
 	return true;
 }
 
+/*
+ * The device with the disk's tag and owner, made by an add that was killed
+ * before it said which it made; -1 when there is none, -2 on error
+ */
+static int64_t find_by_tag(struct ublk_ctrl *ctrl, const struct ctr_record *r,
+			   uint64_t tag, struct uerr *err)
+{
+	struct ublksrv_ctrl_dev_info info;
+	struct ublk_dev_ref ref;
+	uint32_t *ids = NULL;
+	unsigned int nr, i;
+	int64_t found = -1;
+	struct uerr e;
+
+	if (dev_ids_in_dev(&ids, &nr, err) < 0)
+		return -2;
+	for (i = 0; i < nr && found < 0; i++) {
+		ublk_dev_ref_init(&ref, ids[i], true);
+		if (ublk_ctrl_get_info(ctrl, &ref, &info, &e) == 0 &&
+		    info.ublksrv_flags == tag && info.owner_uid == r->owner_uid)
+			found = ids[i];
+	}
+	free(ids);
+	return found;
+}
+
 /* In a child, as the disk's owner: delete the device if it is this one. */
-static int remove_as_owner(const struct ctr_record *r, const struct ctr_disk *d)
+static int remove_as_owner(const struct ctr_record *r, const struct ctr_disk *d,
+			   pid_t parent)
 {
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_dev_ref ref;
@@ -63,6 +102,7 @@ static int remove_as_owner(const struct ctr_record *r, const struct ctr_disk *d)
 	struct dev_view v;
 	struct idmap um, gm;
 	uint32_t uid, gid;
+	int64_t dev_id = d->dev_id;
 	uint64_t tag;
 	char ids[32];
 	struct uerr err;
@@ -87,14 +127,29 @@ static int remove_as_owner(const struct ctr_record *r, const struct ctr_disk *d)
 		if (caps_become_user(ids, &err) < 0)
 			goto fail;
 	}
+	/* Killed with the parent: gc that is out of time takes us along. */
+	if (!child_die_with_parent(parent))
+		return 1;
+	if (!uuid_tag(d->uuid, &tag))
+		return 0; /* no device of ours can have it */
 	if (ublk_ctrl_open(&ctrl, &err) < 0)
 		goto fail;
-	ublk_dev_ref_init(&ref, d->dev_id, true);
+	if (dev_id < 0)
+		dev_id = find_by_tag(&ctrl, r, tag, &err);
+	if (dev_id < -1) {
+		ublk_ctrl_close(&ctrl);
+		goto fail;
+	}
+	if (dev_id < 0) {
+		ublk_ctrl_close(&ctrl);
+		return 0; /* add never made it */
+	}
+	ublk_dev_ref_init(&ref, dev_id, true);
 	ret = ublk_ctrl_get_info(&ctrl, &ref, &info, &err);
 	if (ret == -ENODEV || ret == -ENOENT) {
 		/* Gone already (its server deleted it): only the record. */
 		ublk_ctrl_close(&ctrl);
-		record_remove(d->dev_id);
+		record_remove(dev_id);
 		return 0;
 	}
 	if (ret < 0) {
@@ -102,28 +157,27 @@ static int remove_as_owner(const struct ctr_record *r, const struct ctr_disk *d)
 		goto fail;
 	}
 	/* A device with this id made since is somebody else's. */
-	if (!uuid_tag(d->uuid, &tag) || info.ublksrv_flags != tag ||
-	    info.owner_uid != r->owner_uid) {
+	if (info.ublksrv_flags != tag || info.owner_uid != r->owner_uid) {
 		ublk_ctrl_close(&ctrl);
 		return 0;
 	}
-	ret = dev_view_get(&ctrl, d->dev_id, &v, &err);
+	ret = dev_view_get(&ctrl, dev_id, &v, &err);
 	if (ret == 0)
-		ret = dev_remove(&ctrl, d->dev_id, v.server_pid, false, &err);
+		ret = dev_remove(&ctrl, dev_id, v.server_pid, false, &err);
 	ublk_ctrl_close(&ctrl);
 	if (ret < 0 && ret != -ENODEV)
 		goto fail;
 	return 0;
 fail:
 	fprintf(stderr, "%s: gc: disk %s (device %lld): %s\n", prog_name,
-		d->name, (long long)d->dev_id, err.msg);
+		d->name, (long long)dev_id, err.msg);
 	return 1;
 }
 
 static int remove_disk(const struct ctr_record *r, const struct ctr_disk *d)
 {
-	int status;
-	pid_t pid;
+	pid_t pid, parent = getpid();
+	int status, ret;
 
 	fflush(NULL);
 	pid = fork();
@@ -132,10 +186,15 @@ static int remove_disk(const struct ctr_record *r, const struct ctr_disk *d)
 		return -1;
 	}
 	if (pid == 0)
-		_exit(remove_as_owner(r, d));
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
+		_exit(remove_as_owner(r, d, parent));
+	ret = child_wait(pid, child_now_ms() + GC_DISK_TIMEOUT_MS, &status);
+	if (ret == -ETIMEDOUT)
+		fprintf(stderr,
+			"%s: gc: disk %s: not removed within %d s (stopped by "
+			"its owner, or stuck): its record stays\n",
+			prog_name, d->name, GC_DISK_TIMEOUT_MS / 1000);
+	if (ret < 0)
+		return -1;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
@@ -182,7 +241,8 @@ static int gc_container(const char *dir, const struct ctr_record *r)
 	int ret = 0;
 
 	for (i = 0; i < r->nr_disks; i++) {
-		if (r->disks[i].dev_id < 0)
+		/* Neither made nor tried (the uuid goes to add first) */
+		if (r->disks[i].dev_id < 0 && !r->disks[i].uuid[0])
 			continue;
 		if (remove_disk(r, &r->disks[i]) < 0)
 			ret = -1;
@@ -250,6 +310,7 @@ static int gc_cdi(void)
 int cmd_gc(struct cli_args *a)
 {
 	char(*keys)[CTRREC_KEY_LEN + 1] = NULL;
+	char key_in[CTRREC_KEY_LEN + 1];
 	const char *container = NULL, *key = NULL;
 	struct ctr_record *r;
 	char dir[PATH_MAX];
@@ -261,15 +322,13 @@ int cmd_gc(struct cli_args *a)
 	while ((c = cli_next_opt(a)) > 0) {
 		switch (c) {
 		case 'c':
+			if (!optarg[0])
+				return cli_usage_error(a, "--container: an "
+							  "empty id");
 			container = optarg;
 			break;
 		case 'k':
-			if (!ctrrec_key_ok(optarg))
-				return cli_usage_error(a,
-						       "--key: '%s' is not a "
-						       "record key",
-						       optarg);
-			key = optarg;
+			key = key_in;
 			break;
 		}
 	}
@@ -280,6 +339,11 @@ int cmd_gc(struct cli_args *a)
 					  "both");
 
 	uerr_clear(&err);
+	if (key && hookin_read_key(key_in, &err) < 0) {
+		uerr_prefix(&err, "--key");
+		cli_error(&err);
+		return EXIT_FAIL;
+	}
 	r = malloc(sizeof(*r));
 	if (!r)
 		return EXIT_FAIL;

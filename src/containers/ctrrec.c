@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <uuid/uuid.h>
 
 #include "containers/ctrrec.h"
 #include "host/idmap.h"
@@ -60,6 +61,14 @@ int ctrrec_new_key(char *key, struct uerr *err)
 	for (i = 0; i < sizeof(b); i++)
 		sprintf(key + 2 * i, "%02x", b[i]);
 	return 0;
+}
+
+void ctrrec_new_uuid(char uuid[37])
+{
+	uuid_t u;
+
+	uuid_generate(u);
+	uuid_unparse_lower(u, uuid);
 }
 
 bool ctrrec_key_ok(const char *key)

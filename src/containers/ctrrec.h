@@ -12,10 +12,11 @@
  *                                 without /run/user/UID (host/state.h)
  *
  * (UID: the user's id on the host, also from inside podman's user
- * namespace.)  The directory is 0700.  createRuntime adds the container's
- * id and pid.  A container is alive while that pid runs (same start
- * time); before it has one, while the podman process that ran precreate
- * runs.
+ * namespace.)  The directory is 0700.  createRuntime binds the record
+ * to the container's id and pid, once.  A container is alive while that
+ * pid runs (same start time); before it has one, while the podman process
+ * that ran precreate runs.  The key is a secret: it is in these records
+ * and in the container's config, never on a command line.
  */
 #ifndef UBLK_USER_CTRREC_H
 #define UBLK_USER_CTRREC_H
@@ -34,7 +35,7 @@
 
 struct ctr_disk {
 	char name[ANNOT_NAME_MAX];
-	int64_t dev_id;		   /* -1 until the disk exists */
+	int64_t dev_id;		   /* -1 until add said which it made */
 	char uuid[37];		   /* of the device's record: its tag */
 	char file[ANNOT_FILE_MAX]; /* backing file in data_dir, or "" */
 	bool persist;
@@ -56,8 +57,14 @@ struct ctr_record {
 
 /* The records directory (created 0700 when create is set) */
 int ctrrec_dir(char *buf, size_t len, bool create, struct uerr *err);
-/* A new random key */
+/* A new random key (also the name of a per-container directory) */
 int ctrrec_new_key(char *key, struct uerr *err);
+/*
+ * A new uuid for a disk, chosen before `ublk-user add` makes it: the
+ * device's tag in the kernel, by which gc finds a disk that add made but
+ * never named (it was killed).
+ */
+void ctrrec_new_uuid(char uuid[37]);
 bool ctrrec_key_ok(const char *key);
 /* Write atomically; read strictly (-ENOENT when there is none) */
 int ctrrec_write(const char *dir, const struct ctr_record *r, struct uerr *err);

@@ -5,12 +5,19 @@
  *   precreate      config.json on stdin: create the disks the annotations
  *                  ask for (as the container's user, through `ublk-user
  *                  add --user`), put each into the config, print it
- *   createRuntime  OCI state on stdin: note the container's id and pid
+ *   createRuntime  OCI state on stdin: bind the record to the container's
+ *                  id and pid (once: never to another container)
  *   poststop       OCI state on stdin: `ublk-user gc --container ID`
  *
  * podman shows nothing of what a precreate hook writes to stderr, so a
  * failed precreate prints the config with a mount that cannot succeed and
  * names the reason: the runtime's error carries it to the user.
+ *
+ * The record key (io.ublk-user.key) is a secret: whoever could put it on
+ * another container could take this one's disks.  It is never on a
+ * command line (every local user reads those); `ublk-user` gets what it
+ * needs on stdin.  Every `ublk-user` we run is killed at a deadline: it
+ * runs as the disk's owner, who can stop it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +33,7 @@
 #include "containers/ctrrec.h"
 #include "containers/ocicfg.h"
 #include "containers/runcli.h"
+#include "base/child.h"
 #include "host/caps.h"
 #include "host/idmap.h"
 #include "base/json.h"
@@ -38,9 +46,12 @@
 
 #define INPUT_MAX (16 << 20)
 #define ROOTFUL_DATA_DIR "/var/lib/ublk-user/containers"
+#define DEFAULT_TIMEOUT_S 60
+#define MAX_TIMEOUT_S 3600
 
 static const char usage[] =
 	"Usage: ublk-user-oci-hook [--strict] [--data-dir DIR] [--cli PATH]\n"
+	"                          [--timeout SECONDS]\n"
 	"                          precreate|createRuntime|poststop\n"
 	"\n"
 	"The podman hook of ublk-user: disks for containers that ask for them\n"
@@ -50,6 +61,7 @@ struct hook {
 	bool strict; /* precreate errors: exit 1 instead of a failing config */
 	const char *data_dir; /* base of per-container directories */
 	const char *cli;
+	long timeout_ms; /* precreate's work; its cleanup; poststop's gc */
 };
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -139,19 +151,25 @@ static int precreate_fail(const struct hook *h, json_object *cfg,
 	return print_json(cfg) ? 0 : 1;
 }
 
-/* `ublk-user gc ARGS...` (its own errors go to our stderr) */
-static int run_gc(const struct hook *h, const char *opt, const char *arg)
+/*
+ * `ublk-user gc [OPT [ARG]]` with input on its stdin, killed at deadline
+ * (its own errors go to our stderr)
+ */
+static int run_gc(const struct hook *h, const char *opt, const char *arg,
+		  const char *input, long deadline)
 {
 	char *argv[] = { "ublk-user", "gc", (char *)opt, (char *)arg, NULL };
+	struct runcli_job job = { .prog = h->cli,
+				  .argv = argv,
+				  .input = input,
+				  .deadline_ms = deadline };
 	struct runcli_out *o = malloc(sizeof(*o));
 	struct uerr err;
 	int ret;
 
 	if (!o)
 		return -ENOMEM;
-	if (!opt)
-		argv[2] = NULL;
-	ret = runcli(h->cli, argv, NULL, o, &err);
+	ret = runcli(&job, o, &err);
 	if (ret < 0)
 		say("%s", err.msg);
 	else if (o->status)
@@ -279,16 +297,49 @@ static int make_backing(const char *dir, const struct disk_spec *d,
 	return 0;
 }
 
+/*
+ * What `add --container` reads on stdin: the device's uuid, chosen here
+ * so that gc finds the device even if add never says which it made, and
+ * the backing file; caller frees
+ */
+static char *add_input(const struct ctr_record *r, const struct disk_spec *spec,
+		       const struct ctr_disk *d)
+{
+	char file[PATH_MAX + ANNOT_FILE_MAX];
+	json_object *o = json_object_new_object();
+	char *text;
+
+	json_object_object_add(o, "uuid", json_object_new_string(d->uuid));
+	if (spec->file[0]) {
+		snprintf(file, sizeof(file), "%s/%s", r->data_dir, spec->file);
+		json_object_object_add(o, "file", json_object_new_string(file));
+	}
+	if (spec->uri[0])
+		json_object_object_add(o, "uri",
+				       json_object_new_string(spec->uri));
+	text = strdup(json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return text;
+}
+
 /* `ublk-user add` as the owner; fills d with the new device. */
 static int add_disk(const struct hook *h, const struct ctr_record *r,
 		    const struct owner *ow, const struct disk_spec *spec,
-		    struct ctr_disk *d, char *block, size_t block_len,
-		    struct uerr *err)
+		    struct ctr_disk *d, long deadline, char *block,
+		    size_t block_len, struct uerr *err)
 {
-	char ids[32], size[32], file[PATH_MAX + ANNOT_FILE_MAX];
+	char ids[32], size[32];
 	char *argv[16];
+	struct runcli_job job = { .prog = h->cli,
+				  .argv = argv,
+				  .runtime_dir = r->runtime_dir[0] ?
+							 r->runtime_dir :
+							 NULL,
+				  .deadline_ms = deadline };
 	struct runcli_out *o;
 	unsigned int n = 0;
+	char *input;
 	int ret;
 
 	snprintf(ids, sizeof(ids), "%u:%u", (unsigned int)ow->uid,
@@ -300,28 +351,24 @@ static int add_disk(const struct hook *h, const struct ctr_record *r,
 	argv[n++] = "--user";
 	argv[n++] = ids;
 	argv[n++] = "--container";
-	argv[n++] = (char *)r->key;
 	argv[n++] = "-t";
 	argv[n++] = (char *)spec->target;
+	/* nbd: the size is the export's */
 	if (spec->size) {
 		argv[n++] = "-s";
 		argv[n++] = size;
 	}
-	if (spec->uri[0]) {
-		argv[n++] = "--uri";
-		argv[n++] = (char *)spec->uri;
-	}
-	if (spec->file[0]) {
-		snprintf(file, sizeof(file), "%s/%s", r->data_dir, spec->file);
-		argv[n++] = "-f";
-		argv[n++] = file;
-	}
 	argv[n] = NULL;
 	o = malloc(sizeof(*o));
-	if (!o)
+	input = add_input(r, spec, d);
+	if (!o || !input) {
+		free(o);
+		free(input);
 		return uerr_sys(err, ENOMEM, "disk %s", spec->name);
-	ret = runcli(h->cli, argv, r->runtime_dir[0] ? r->runtime_dir : NULL, o,
-		     err);
+	}
+	job.input = input;
+	ret = runcli(&job, o, err);
+	free(input);
 	if (ret == 0 && o->status)
 		ret = uerr_set(err, EIO, "%s", runcli_reason(o));
 	if (ret == 0)
@@ -354,12 +401,13 @@ static int put_disk(json_object *cfg, const struct owner *ow,
 
 static int precreate_disks(const struct hook *h, json_object *cfg,
 			   struct disk_spec *disks, unsigned int nr,
-			   struct ctr_record *r, const char *dir,
+			   struct ctr_record *r, const char *dir, long deadline,
 			   struct uerr *err)
 {
 	struct owner ow;
 	struct oci_user u;
 	char base[PATH_MAX - CTRREC_KEY_LEN - 2], block[64];
+	char name[CTRREC_KEY_LEN + 1];
 	unsigned int i;
 	bool loop = false;
 	int ret;
@@ -384,15 +432,18 @@ static int precreate_disks(const struct hook *h, json_object *cfg,
 			 ow.rootless ? ow.our_host_uid : ow.uid);
 	if (loop) {
 		ret = data_base(h, &ow, base, sizeof(base), err);
+		/* Not the key: the disk's owner sees this path. */
+		if (ret == 0)
+			ret = ctrrec_new_key(name, err);
 		if (ret < 0)
 			return ret;
-		snprintf(r->data_dir, sizeof(r->data_dir), "%s/%s", base,
-			 r->key);
+		snprintf(r->data_dir, sizeof(r->data_dir), "%s/%s", base, name);
 	}
 	for (i = 0; i < nr; i++) {
 		snprintf(r->disks[i].name, sizeof(r->disks[i].name), "%.32s",
 			 disks[i].name);
 		r->disks[i].dev_id = -1;
+		ctrrec_new_uuid(r->disks[i].uuid);
 		snprintf(r->disks[i].file, sizeof(r->disks[i].file), "%.64s",
 			 disks[i].file);
 		r->disks[i].persist = disks[i].persist;
@@ -413,8 +464,8 @@ static int precreate_disks(const struct hook *h, json_object *cfg,
 			if (ret < 0)
 				return ret;
 		}
-		ret = add_disk(h, r, &ow, &disks[i], &r->disks[i], block,
-			       sizeof(block), err);
+		ret = add_disk(h, r, &ow, &disks[i], &r->disks[i], deadline,
+			       block, sizeof(block), err);
 		if (ret == 0)
 			ret = ctrrec_write(dir, r, err);
 		if (ret == 0)
@@ -430,8 +481,8 @@ static int precreate(const struct hook *h, const char *text, size_t len)
 	struct disk_spec disks[ANNOT_MAX_DISKS];
 	struct ctr_record *r;
 	json_object *cfg;
-	char dir[PATH_MAX];
-	const char *key;
+	char dir[PATH_MAX], input[CTRREC_KEY_LEN + 2];
+	long deadline = child_now_ms() + h->timeout_ms;
 	unsigned int nr;
 	bool stdout_lost = false;
 	struct uerr err;
@@ -456,38 +507,49 @@ static int precreate(const struct hook *h, const char *text, size_t len)
 		ret = precreate_fail(h, cfg, &err);
 		goto out;
 	}
-	/* Run twice on the same config: the disks are there already. */
-	key = ocicfg_annotation(cfg, ANNOT_KEY);
-	if (key) {
-		if (ctrrec_read(dir, key, r, &err) == 0) {
-			free(r);
-			ret = print_json(cfg) ? 0 : 1;
-			goto out;
-		}
-		uerr_prefix(&err, "config.json has %s=%s", ANNOT_KEY, key);
+	/*
+	 * Only we set the key, in the config we print.  One that comes in
+	 * was put there by whoever made the container: it may be another
+	 * container's, whose disks it would then take over.
+	 */
+	if (ocicfg_annotation(cfg, ANNOT_KEY)) {
+		uerr_set(&err, EPERM,
+			 "config.json already has the annotation %s: only "
+			 "ublk-user-oci-hook sets it, for the disks it makes; "
+			 "remove it",
+			 ANNOT_KEY);
 		free(r);
 		ret = precreate_fail(h, cfg, &err);
 		goto out;
 	}
-	/* Disks of containers that are gone go first (failures are said). */
-	run_gc(h, NULL, NULL);
+	/*
+	 * Disks of containers that are gone go first (failures are said),
+	 * within a quarter of our time: their owners can stop gc.
+	 */
+	run_gc(h, NULL, NULL, NULL, child_now_ms() + h->timeout_ms / 4);
 
 	ret = ctrrec_new_key(r->key, &err);
 	r->creator_pid = getppid();
 	r->creator_start = proc_start_time(r->creator_pid);
 	if (ret == 0)
-		ret = precreate_disks(h, cfg, disks, nr, r, dir, &err);
+		ret = precreate_disks(h, cfg, disks, nr, r, dir, deadline,
+				      &err);
 	if (ret == 0 && !print_json(cfg)) {
 		ret = uerr_sys(&err, errno ? errno : EPIPE,
 			       "cannot write the config to stdout");
 		stdout_lost = true;
 	}
 	if (ret < 0) {
-		/* Nothing stays behind: gc removes what the record names. */
+		/*
+		 * Nothing stays behind: gc removes what the record names, in
+		 * time of its own.  The key goes on its stdin.
+		 */
+		snprintf(input, sizeof(input), "%s\n", r->key);
 		if (access(dir, F_OK) == 0 && r->key[0] &&
-		    run_gc(h, "--key", r->key) < 0)
-			say("could not remove all of container record %s",
-			    r->key);
+		    run_gc(h, "--key", NULL, input,
+			   child_now_ms() + h->timeout_ms) < 0)
+			say("could not remove all that was made for the "
+			    "container");
 		/* Without stdout no failing config reaches podman either. */
 		if (stdout_lost) {
 			say("%s", err.msg);
@@ -516,7 +578,12 @@ static int read_state(const char *text, size_t len, struct oci_state *s,
 	return ret;
 }
 
-/* The container exists: note its id and pid in the record. */
+/*
+ * The container exists: bind the record to its id and pid.  A record is
+ * bound once: a container that carries the key of a record bound to
+ * another one is refused (it fails to start), and the record stays as it
+ * is, so its own container's poststop still finds it.
+ */
 static int create_runtime(const char *text, size_t len)
 {
 	struct oci_state s;
@@ -542,7 +609,12 @@ static int create_runtime(const char *text, size_t len)
 	ret = ctrrec_dir(dir, sizeof(dir), false, &err);
 	if (ret == 0)
 		ret = ctrrec_read(dir, s.key, r, &err);
-	if (ret == 0 && (r->pid != s.pid || strcmp(r->id, s.id))) {
+	if (ret == 0 && r->id[0] && strcmp(r->id, s.id))
+		ret = uerr_set(&err, EPERM,
+			       "its annotation %s names the disks of "
+			       "container %.12s: refused",
+			       ANNOT_KEY, r->id);
+	else if (ret == 0 && (r->pid != s.pid || strcmp(r->id, s.id))) {
 		snprintf(r->id, sizeof(r->id), "%s", s.id);
 		r->pid = s.pid;
 		r->pid_start = proc_start_time(s.pid);
@@ -572,12 +644,18 @@ static int poststop(const struct hook *h, const char *text, size_t len)
 		say("%s", err.msg);
 		return 1;
 	}
-	return run_gc(h, "--container", s.id) < 0 ? 1 : 0;
+	if (run_gc(h, "--container", s.id, NULL,
+		   child_now_ms() + h->timeout_ms) < 0)
+		return 1;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct hook h = { .cli = UBLK_USER_CLI };
+	struct hook h = { .cli = UBLK_USER_CLI,
+			  .timeout_ms = DEFAULT_TIMEOUT_S * 1000L };
+	char *end;
+	long v;
 	const char *stage = NULL;
 	char *text = NULL;
 	struct uerr err;
@@ -596,6 +674,17 @@ int main(int argc, char **argv)
 			h.cli = argv[++i];
 		} else if (!strcmp(argv[i], "--data-dir") && i + 1 < argc) {
 			h.data_dir = argv[++i];
+		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+			errno = 0;
+			v = strtol(argv[++i], &end, 10);
+			if (errno || *end || v < 1 || v > MAX_TIMEOUT_S) {
+				fprintf(stderr,
+					"ublk-user-oci-hook: --timeout: '%s' "
+					"is not 1 to %d seconds\n",
+					argv[i], MAX_TIMEOUT_S);
+				return 2;
+			}
+			h.timeout_ms = v * 1000;
 		} else if (!strcmp(argv[i], "--help")) {
 			fputs(usage, stdout);
 			return 0;

@@ -98,9 +98,8 @@ is "$RUN_RC:$RUN_OUT" "0:" "gc without XDG_RUNTIME_DIR has nothing to do, quietl
 nok "  and makes nothing" test -e "$fb"
 
 # --- --shmem-zc -------------------------------------------------------------------
-run ublk-user features --json
-if [[ $(jget "$RUN_OUT" '.features | index("UBLK_F_SHMEM_ZC") != null') != true ]]; then
-	skip "no UBLK_F_SHMEM_ZC in this kernel (Linux >= 7.1)" 5
+if lacks UBLK_F_SHMEM_ZC; then
+	skip "$LACKS" 5
 else
 	mkdir -p /etc/ublk-user/policy.d
 	printf '[user:bob]\nshmem_zc = yes\n' >/etc/ublk-user/policy.d/50-bob-zc.conf

@@ -6,6 +6,9 @@
 #   make_rootfs DIR             a busybox-static root file system
 #   pm USER ARGS...             podman as USER (root: plain), sets RUN_*
 #   disk_ann VALUE              a disk annotation, quoted for podman's CSV
+#   scan_start P, scan_stop P   what process's command lines and environments
+#                               hold of keys and paths into P.log, in between
+#   key_words FILE              record keys (32 hex digits) in FILE
 #
 # In the guest / is an overlay, which podman's overlay driver cannot sit
 # on: storage goes to a tmpfs.  The image is imported from a tar of
@@ -72,3 +75,33 @@ no_disks_left() {
 	is "$(all_ublk_nodes | tr '\n' ' ')" "" "$what: no ublk device is left"
 	is "$(pgrep -x ublk-user | tr '\n' ' ')" "" "$what: no server is left"
 }
+
+# Every process's command line and environment that holds a record key
+# (32 hex digits as a word of its own), a per-container path or the words
+# `ublk-user add`, again and again, into $2, until $1 exists; a line DISK
+# for each round in which a ublk disk existed.  (The patterns do not
+# match this grep's own command line.)
+scan_procs() {
+	local stop=$1 log=$2
+	local pat='(^|[^0-9a-f])[0-9a-f]{32}([^0-9a-f]|$)|ublk-user/container[s]|ublk-user[^a-z]add'
+	while [[ ! -e $stop ]]; do
+		grep -a -h -E "$pat" /proc/[0-9]*/cmdline /proc/[0-9]*/environ \
+			2>/dev/null | tr '\0' ' ' >>"$log" || :
+		if compgen -G '/dev/ublkb*' >/dev/null || compgen -G '/dev/ublkc*' >/dev/null; then
+			echo DISK >>"$log"
+		fi
+	done
+}
+scan_start() {
+	rm -f "$1.stop"
+	: >"$1.log"
+	scan_procs "$1.stop" "$1.log" &
+	scan_pid=$!
+}
+scan_stop() {
+	touch "$1.stop"
+	wait "$scan_pid" || :
+}
+# A record key (32 hex digits) as a word of its own: container and layer
+# ids are 64.
+key_words() { grep -a -o -E '(^|[^0-9a-f])[0-9a-f]{32}([^0-9a-f]|$)' "$1" | head -3 || :; }

@@ -74,16 +74,31 @@ all_ublk_nodes() {
 # ublk-user does without it, and skips the rest with $LACKS: the feature,
 # the first Linux that has it, what it means for users.  tests/vm/matrix
 # makes README's "Tested kernels" table from these reasons.
-#   FEATURE: UBLK_F_SHMEM_ZC | io_uring_task_restrictions
+#   FEATURE: UBLK_F_USER_RECOVERY_FAIL_IO | UBLK_F_UPDATE_SIZE |
+#            UBLK_F_BATCH_IO | UBLK_F_SHMEM_ZC | io_uring_task_restrictions
+# (A flag ADD_DEV does not know, it drops: such a device is made without
+# it, so there is nothing for the udev helper to refuse.)
 UBLK_RAW=$UBLK_USER_TEST_ROOT/build/tests/ublk-raw
 LACKS=''
 
 # shellcheck disable=SC2034 # LACKS: for the caller
 lacks() {
-	local have
-	case $1 in
-	UBLK_F_SHMEM_ZC) # 1 << 19 in linux/ublk_cmd.h
-		have=$(($("$UBLK_RAW" features) >> 19 & 1))
+	local bit have
+	case $1 in # bits as in linux/ublk_cmd.h
+	UBLK_F_USER_RECOVERY_FAIL_IO)
+		bit=9
+		LACKS="this kernel has no UBLK_F_USER_RECOVERY_FAIL_IO (Linux >= 6.13): ADD_DEV drops the flag, no device has it"
+		;;
+	UBLK_F_UPDATE_SIZE)
+		bit=10
+		LACKS="this kernel has no UBLK_F_UPDATE_SIZE (Linux >= 6.16): a disk cannot be resized, so its size is checked only when it appears"
+		;;
+	UBLK_F_BATCH_IO)
+		bit=15
+		LACKS="this kernel has no UBLK_F_BATCH_IO (Linux >= 7.0): ADD_DEV drops the flag, no device has it"
+		;;
+	UBLK_F_SHMEM_ZC)
+		bit=19
 		LACKS="this kernel has no UBLK_F_SHMEM_ZC (Linux >= 7.1): add --shmem-zc and --shmem are refused"
 		;;
 	io_uring_task_restrictions)
@@ -93,5 +108,6 @@ lacks() {
 		;;
 	*) BAIL_OUT "lacks: unknown feature '$1'" ;;
 	esac
+	[[ -n ${have:-} ]] || have=$(($("$UBLK_RAW" features) >> bit & 1))
 	[[ $have == 0 ]]
 }
