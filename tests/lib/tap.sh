@@ -267,7 +267,8 @@ run_as() {
 		export HOME="$home" USER="$user" LOGNAME="$user" \
 			SHELL="${shell:-/bin/sh}" PATH=/usr/local/bin:/usr/bin:/bin \
 			LANG=C.UTF-8 TERM="${TERM:-dumb}" \
-			UBLK_USER_TEST_ROOT="${UBLK_USER_TEST_ROOT:-}"
+			UBLK_USER_TEST_ROOT="${UBLK_USER_TEST_ROOT:-}" \
+			UBLK_USER_UDEV_TIMEOUT="${UBLK_USER_UDEV_TIMEOUT:-}"
 		[[ -n $xdg ]] || export XDG_RUNTIME_DIR="/run/user/$uid"
 		exec setpriv --reuid="$uid" --regid="$gid" --init-groups \
 			--inh-caps=-all -- "$@"

@@ -11,6 +11,12 @@
 #   lacks FEATURE          true if the running kernel lacks FEATURE; sets
 #                          LACKS, the reason a skip gives (see below)
 
+# The CLI gives udev 15 s to hand a new node over: ample on a real host,
+# not in a TCG guest that shares 2 cores with another guest and a build
+# (its boot alone has taken minutes).  Tests that check the bound itself
+# set their own (50-errors.t).  run_as passes it on.
+export UBLK_USER_UDEV_TIMEOUT=${UBLK_USER_UDEV_TIMEOUT:-90}
+
 uu() {
 	local user=$1
 	shift
