@@ -105,6 +105,7 @@ ok "the dead device is gone" test ! -e "/dev/ublkc$id" -o "$id" = "$id2"
 
 uu alice down data
 is "$RUN_RC" 0 "down data exits 0"
+[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
 nok "the stable path is gone" test -e "$link" -o -L "$link"
 uu alice status data
 is "$RUN_RC" 3 "status: down"

@@ -69,6 +69,7 @@ nosession add -t null -s 1M --json
 id2=$(jget "$RUN_OUT" .dev_id)
 nosession del -n "$id"
 is "$RUN_RC" 0 "del -n without XDG_RUNTIME_DIR"
+[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
 nok "  its record is gone" test -e "$fb/dev-$id.json"
 ok "  $fb stays for the other device" test -f "$fb/dev-$id2.json"
 server=$(pgrep -u bob -x ublk-user)

@@ -587,6 +587,8 @@ static void kick(struct nbd_queue *nq)
 		post_timer(nq);
 }
 
+static void expire(struct nbd_queue *nq, int64_t now);
+
 /* Its send and receive are over: the connection can be replaced. */
 static void drained(struct nbd_queue *nq)
 {
@@ -595,6 +597,13 @@ static void drained(struct nbd_queue *nq)
 		return;
 	nq->conn = CONN_DOWN;
 	nq->retry_at = now_ms();
+	/*
+	 * Nothing can touch a request now: fail those past their deadline
+	 * here, or a helper that reconnects before the next tick sends them
+	 * again, and a server that never answers holds them until the
+	 * kernel's timeout kills us.
+	 */
+	expire(nq, nq->retry_at);
 }
 
 static void lost(struct nbd_queue *nq, const char *why)
