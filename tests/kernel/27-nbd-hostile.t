@@ -69,6 +69,7 @@ reply() {
 	like "$(log "$dev")" "$msg" "  its log says what happened"
 	uu alice del -n "$dev"
 	is "$RUN_RC" 0 "  del"
+	[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"$'\n'"$(log "$dev")"
 	nbd_stop "$NBD_PID"
 	no_leftovers alice "$mode"
 }
@@ -100,6 +101,7 @@ change() { # WHAT ARGS... (for the second nbd-evil): then MESSAGE-ERE
 	ok "  our server is alive" kill -0 "$spid"
 	uu alice del -n "$dev"
 	is "$RUN_RC" 0 "  del"
+	[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"$'\n'"$(log "$dev")"
 	nbd_stop "$NBD_PID"
 }
 change "a size change" \
