@@ -26,6 +26,9 @@ BINDIR     ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/ublk-user
 MANDIR     ?= $(PREFIX)/share/man
 UDEVRULESDIR ?= /usr/lib/udev/rules.d
+# systemd's units (ublk-user@.service for users, ublk-user-system@.service)
+SYSTEMDUNITDIR ?= /usr/lib/systemd/system
+SYSTEMDUSERUNITDIR ?= /usr/lib/systemd/user
 HOOKSDIR   ?= /usr/share/containers/oci/hooks.d
 SYSCONFDIR ?= /etc
 DOCDIR     ?= $(PREFIX)/share/doc/ublk-user
@@ -48,7 +51,8 @@ CPPFLAGS   += -std=c11 -D_GNU_SOURCE -DUBLK_USER_VERSION='"$(VERSION)"' \
 	      -DUBLK_USER_UDEVRULESDIR='"$(UDEVRULESDIR)"' \
 	      -Isrc -MMD -MP
 # Headers of every library any layer uses (they only add -I paths).
-PKG_CFLAGS  = $(call pkgs_cflags,liburing libcap-ng libseccomp uuid json-c)
+PKG_CFLAGS  = $(call pkgs_cflags,liburing libcap-ng libseccomp uuid json-c \
+		libsystemd)
 
 # One archive per layer (HACKING.md says what may call what).  A program
 # names the layers it uses, highest first, and the libraries they need.
@@ -65,7 +69,8 @@ UNIT_SRCS  := $(filter-out tests/unit/tap.c tests/unit/uapi_%.c, \
 
 # What each program links, and the pkg-config names those layers need.
 CLI_LAYERS  := disks containers server nbd policy host kernel base
-CLI_PKGS    := liburing libcap-ng libseccomp uuid json-c
+# libsystemd: sd_notify for up --foreground (never in the udev helper)
+CLI_PKGS    := liburing libcap-ng libseccomp uuid json-c libsystemd
 UDEV_LAYERS := policy host kernel base
 UDEV_PKGS   := liburing
 HOOK_LAYERS := containers host kernel base
@@ -167,9 +172,21 @@ install: all
 		policy/10-ublk-user-disks.rules.in \
 		> $(DESTDIR)$(UDEVRULESDIR)/10-ublk-user-disks.rules
 	chmod 0644 $(DESTDIR)$(UDEVRULESDIR)/10-ublk-user-disks.rules
+	# systemd's units for disk files (ublk-user.disk(5)); the folder of
+	# the administrator's disk files
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSTEMDUSERUNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/ublk-user/disks
+	for u in ublk-user@.service:$(SYSTEMDUSERUNITDIR) \
+		ublk-user-system@.service:$(SYSTEMDUNITDIR); do \
+		sed -e 's|@BINDIR@|$(BINDIR)|g' \
+			-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+			policy/systemd/$${u%%:*}.in \
+			> $(DESTDIR)$${u#*:}/$${u%%:*} && \
+		chmod 0644 $(DESTDIR)$${u#*:}/$${u%%:*} || exit 1; done
 	# The policy: the default, unless the administrator has one already.
 	chmod 0755 $(DESTDIR)$(SYSCONFDIR)/ublk-user \
-		$(DESTDIR)$(SYSCONFDIR)/ublk-user/policy.d
+		$(DESTDIR)$(SYSCONFDIR)/ublk-user/policy.d \
+		$(DESTDIR)$(SYSCONFDIR)/ublk-user/disks
 	[ -e $(DESTDIR)$(SYSCONFDIR)/ublk-user/policy.conf ] || \
 		install -m 0644 policy/policy.conf \
 			$(DESTDIR)$(SYSCONFDIR)/ublk-user/policy.conf

@@ -7,6 +7,7 @@ packages=(
 	# build
 	gcc make pkg-config
 	liburing-dev libcap-ng-dev libseccomp-dev uuid-dev libjson-c-dev
+	libsystemd-dev
 	# tests: TAP runner, I/O, file systems
 	perl fio e2fsprogs util-linux passwd procps
 	# make check-format: the C style and the shell scripts

@@ -178,7 +178,26 @@ int named_link_set(const char *name, uint32_t dev_id, struct uerr *err);
 void named_link_remove(const char *name);
 
 struct disk_file;
-/* `up`: add the disk d describes, as add would (policy and all) */
-int add_disk(const struct disk_file *d, bool json);
+/*
+ * `up`: add the disk d describes, as add would (policy and all); an
+ * administrator's disk (d->user set) as add --user does.  foreground:
+ * then stay with its server (foreground_serve).
+ */
+int add_disk(const struct disk_file *d, bool json, bool foreground);
+
+/* A named disk whose server is our child (up --foreground) */
+struct fg_disk {
+	const char *name;
+	uint32_t dev_id;
+	uint64_t tag; /* the kernel's ublksrv_flags of our device */
+	pid_t server_pid;
+	int log_fd; /* the read end of the server's stderr, or -1 */
+};
+/*
+ * Tell the service manager the disk is ready, pass the server's log on,
+ * stop it on SIGTERM/SIGINT/SIGHUP; once it is gone, delete what it left.
+ * The exit status: 0 when it stopped as asked, else 1 (foreground.c).
+ */
+int foreground_serve(const struct fg_disk *d);
 
 #endif

@@ -124,6 +124,7 @@ struct add_req {
 	bool shmem_zc;
 	const char *shmem_file;	     /* --shmem: opened and checked by add */
 	char nbd_endpoint[PATH_MAX]; /* --uri's, for the policy */
+	bool foreground;	     /* up --foreground: stay with the server */
 };
 
 /* What add holds while it works; add_release() lets go of all of it. */
@@ -147,6 +148,7 @@ struct add {
 	bool unprivileged;
 	struct dev_record rec;
 	pid_t server_pid;
+	int log_fd; /* a foreground server's stderr */
 	struct dev_view view;
 };
 
@@ -158,6 +160,9 @@ static void add_release(struct add *c)
 	if (c->shmem_fd >= 0)
 		close(c->shmem_fd);
 	c->shmem_fd = -1;
+	if (c->log_fd >= 0)
+		close(c->log_fd);
+	c->log_fd = -1;
 	if (c->policy_active)
 		policy_answer_free(&c->policy);
 	c->policy_active = false;
@@ -620,9 +625,11 @@ static int add_start_server(struct add *c, struct uerr *err)
 	cfg.qopts.mlock = c->req.mlock;
 	cfg.shmem_budget = shmem_budget(c);
 	cfg.shmem_file_fd = c->shmem_fd;
+	cfg.foreground = c->req.foreground;
 	ret = server_spawn(&cfg, &c->server_pid, err);
 	if (ret < 0)
 		return uerr_prefix(err, "device %u", c->info.dev_id);
+	c->log_fd = cfg.log_fd;
 	/* The server owns the target now; our copies go. */
 	target_close(&c->tgt);
 	c->tgt_open = false;
@@ -803,22 +810,36 @@ static int add_run(struct add *c)
 		state_tidy(); /* a fallback directory made for nothing */
 		return EXIT_FAIL;
 	}
-	print_added(&c->view, c->req.json);
+	/* In the foreground: the journal says it, unless JSON is asked for */
+	if (!c->req.foreground || c->req.json)
+		print_added(&c->view, c->req.json);
+	if (c->req.foreground) {
+		struct fg_disk d = { .name = c->req.name,
+				     .dev_id = c->info.dev_id,
+				     .tag = c->rec.tag,
+				     .server_pid = c->server_pid,
+				     .log_fd = c->log_fd };
+
+		fflush(stdout);
+		return foreground_serve(&d);
+	}
 	return EXIT_OK;
 }
 
 int cmd_add(struct cli_args *a)
 {
-	struct add c cleanup_with(add_release) = { .shmem_fd = -1 };
+	struct add c cleanup_with(add_release) = { .shmem_fd = -1,
+						   .log_fd = -1 };
 
 	if (!add_parse(a, &c.req))
 		return a->status;
 	return add_run(&c);
 }
 
-int add_disk(const struct disk_file *d, bool json)
+int add_disk(const struct disk_file *d, bool json, bool foreground)
 {
-	struct add c cleanup_with(add_release) = { .shmem_fd = -1 };
+	struct add c cleanup_with(add_release) = { .shmem_fd = -1,
+						   .log_fd = -1 };
 	struct add_req *r = &c.req;
 	struct uerr err;
 
@@ -841,5 +862,7 @@ int add_disk(const struct disk_file *d, bool json)
 	r->shmem_zc = d->shmem_zc;
 	r->name = d->name;
 	r->json = json;
+	r->user = d->user[0] ? d->user : NULL; /* an administrator's disk */
+	r->foreground = foreground;
 	return add_run(&c);
 }

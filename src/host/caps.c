@@ -32,6 +32,8 @@ static const char *const env_keep[] = {
 	"USER",
 	"LOGNAME",
 	"XDG_RUNTIME_DIR",
+	/* up --foreground tells systemd, with sd_notify, through this */
+	"NOTIFY_SOCKET",
 	"LANG",
 	"LC_ALL",
 	"LC_MESSAGES",

@@ -30,22 +30,14 @@ bool caps_is_root(void);
 /*
  * Root only: become USER (name or uid, with its groups; or "UID:GID",
  * numeric, with the groups of UID's passwd entry or none), keeping only
-<<<<<<< HEAD
- * CAP_IPC_LOCK, so that the kernel records the devices as that user's.
- * Also works for uid 0 (root without CAP_SYS_ADMIN makes unprivileged
- * devices) and for the ids a process already has (only the capabilities
- * go; groups and XDG_RUNTIME_DIR stay).  XDG_RUNTIME_DIR becomes the
- * user's /run/user/UID, or is unset where there is none
- * (state_runtime_of): nothing is made for the user as root.
-=======
  * CAP_IPC_LOCK, so that the kernel records the devices as that user's,
  * and leaving root's session keyring.  Also works for uid 0 (root without
  * CAP_SYS_ADMIN makes unprivileged devices) and for the ids a process
  * already has (only the capabilities go; groups and XDG_RUNTIME_DIR
- * stay).  XDG_RUNTIME_DIR becomes the user's runtime directory
- * (state_runtime_prepare).  A caller that is not root and already has
- * USER's ids gets 0 and nothing changes.  Returns 1 when the ids changed.
->>>>>>> d10b61b (Issue 12 F1, F2, F8: a server keeps nothing of its starter, pins only what is charged, is signalled only by pidfd)
+ * stay).  XDG_RUNTIME_DIR becomes the user's /run/user/UID, or is unset
+ * where there is none (state_runtime_of): nothing is made for the user as
+ * root.  A caller that is not root and already has USER's ids gets 0 and
+ * nothing changes.  Returns 1 when the ids changed.
  */
 int caps_become_user(const char *user, struct uerr *err);
 

@@ -56,8 +56,11 @@ static int open_log(uint32_t dev_id)
 	return fd;
 }
 
-/* 0, 1: /dev/null; 2: the log or /dev/null.  Never what we inherited. */
-static int detach_stdio(uint32_t dev_id, struct uerr *err)
+/*
+ * 0, 1: /dev/null; 2: the log pipe, the log or /dev/null.  Never what we
+ * inherited.
+ */
+static int detach_stdio(uint32_t dev_id, int stderr_fd, struct uerr *err)
 {
 	int null, log, ret = 0;
 
@@ -65,7 +68,7 @@ static int detach_stdio(uint32_t dev_id, struct uerr *err)
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0)
 		return uerr_sys(err, errno, "cannot open /dev/null");
-	log = open_log(dev_id);
+	log = stderr_fd >= 0 ? stderr_fd : open_log(dev_id);
 	if (dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
 	    dup2(log >= 0 ? log : null, 2) < 0)
 		ret = uerr_sys(err, errno, "cannot replace stdio");
@@ -157,7 +160,7 @@ static int forget_arguments(uint32_t dev_id, struct uerr *err)
 	return 0;
 }
 
-int server_detach(uint32_t dev_id, struct uerr *err)
+int server_detach(uint32_t dev_id, int stderr_fd, struct uerr *err)
 {
 	int ret;
 
@@ -165,7 +168,7 @@ int server_detach(uint32_t dev_id, struct uerr *err)
 	if ((geteuid() == 0 || caps_have_ipc_lock()) &&
 	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return uerr_sys(err, errno, "PR_SET_DUMPABLE");
-	ret = detach_stdio(dev_id, err);
+	ret = detach_stdio(dev_id, stderr_fd, err);
 	if (ret < 0)
 		return ret;
 	if (chdir("/") < 0)

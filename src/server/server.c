@@ -433,7 +433,8 @@ static __attribute__((noreturn)) void server_main(struct server_cfg *cfg,
 		fprintf(stderr, "a queue ended: stopping\n");
 	server_teardown(&s);
 	log_time("device deleted");
-	_exit(0);
+	/* Not asked to stop: the device died (a foreground starter sees it) */
+	_exit(pfd[0].revents ? 0 : 1);
 }
 
 static int read_ready(int fd, struct server_ready *r)
@@ -459,46 +460,99 @@ static int read_ready(int fd, struct server_ready *r)
 	return 0;
 }
 
+/* What a foreground server that failed said, to our stderr */
+static void pass_log(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (fwrite(buf, 1, n, stderr) != (size_t)n)
+			break;
+	fflush(stderr);
+}
+
+/* The server's side of the fork: never returns */
+static __attribute__((noreturn)) void server_child(struct server_cfg *cfg,
+						   int ready_fd, int log_fd)
+{
+	struct uerr serr;
+
+	uerr_clear(&serr);
+	if (server_detach(cfg->info.dev_id, log_fd, &serr) < 0) {
+		report(ready_fd, serr.code ? serr.code : EIO, serr.msg);
+		_exit(1);
+	}
+	server_main(cfg, ready_fd);
+}
+
 int server_spawn(struct server_cfg *cfg, pid_t *pid, struct uerr *err)
 {
+	int pipefd[2], logfd[2] = { -1, -1 };
 	struct server_ready r;
-	struct uerr serr;
-	int pipefd[2];
 	pid_t child;
 	int status, ret;
 
+	cfg->log_fd = -1;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return uerr_sys(err, errno, "pipe");
+	if (cfg->foreground && pipe2(logfd, O_CLOEXEC) < 0) {
+		ret = uerr_sys(err, errno, "pipe");
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return ret;
+	}
 	fflush(NULL);
 	child = fork();
 	if (child < 0) {
+		ret = uerr_sys(err, errno, "fork");
 		close(pipefd[0]);
 		close(pipefd[1]);
-		return uerr_sys(err, errno, "fork");
+		if (logfd[0] >= 0) {
+			close(logfd[0]);
+			close(logfd[1]);
+		}
+		return ret;
 	}
 	if (child == 0) {
-		/* Twice, so the server is nobody's child and owns no tty. */
 		close(pipefd[0]);
+		if (logfd[0] >= 0)
+			close(logfd[0]);
+		/* A session of its own: no terminal, no job control */
 		if (setsid() < 0)
 			_exit(1);
+		if (cfg->foreground)
+			server_child(cfg, pipefd[1], logfd[1]);
+		/* Twice, so the server is nobody's child. */
 		child = fork();
 		if (child < 0)
 			_exit(1);
 		if (child > 0)
 			_exit(0);
-		uerr_clear(&serr);
-		if (server_detach(cfg->info.dev_id, &serr) < 0) {
-			report(pipefd[1], serr.code ? serr.code : EIO,
-			       serr.msg);
-			_exit(1);
-		}
-		server_main(cfg, pipefd[1]);
+		server_child(cfg, pipefd[1], -1);
 	}
 	close(pipefd[1]);
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
+	if (logfd[1] >= 0)
+		close(logfd[1]);
+	if (!cfg->foreground)
+		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+			;
 	ret = read_ready(pipefd[0], &r);
 	close(pipefd[0]);
+	if (ret == 0 && !r.status) {
+		*pid = r.pid;
+		cfg->log_fd = logfd[0];
+		return 0;
+	}
+	if (cfg->foreground) {
+		/* It failed: it exits (or is made to), and is reaped here. */
+		if (ret == -ETIME)
+			kill(child, SIGKILL);
+		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+			;
+		pass_log(logfd[0]);
+		close(logfd[0]);
+	}
 	if (ret == -ETIME)
 		return uerr_set(err, ETIME,
 				"the server did not start within %d s",
@@ -506,7 +560,5 @@ int server_spawn(struct server_cfg *cfg, pid_t *pid, struct uerr *err)
 	if (ret < 0)
 		return uerr_set(err, EIO, "the server exited during setup");
 	*pid = r.pid;
-	if (r.status)
-		return uerr_set(err, r.status, "%s", r.msg);
-	return 0;
+	return uerr_set(err, r.status, "%s", r.msg);
 }

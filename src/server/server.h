@@ -4,7 +4,10 @@
  * server_spawn() forks it from `add` and returns once the device is live
  * or the server has failed; the server then lives on its own until
  * SIGTERM, a STOP_DEV from `del`, or a fatal error, and always deletes
- * its device and record on the way out.
+ * its device and record on the way out.  Its exit status is 0 after a
+ * signal asked it to stop, 1 when the device went without one (someone
+ * deleted it) or setup failed: only a foreground server's starter, whose
+ * child it stays, sees it.
  */
 #ifndef UBLK_USER_SERVER_H
 #define UBLK_USER_SERVER_H
@@ -25,6 +28,13 @@ struct server_cfg {
 	/* zero copy (info.flags has UBLK_F_SHMEM_ZC): a listening socket */
 	uint64_t shmem_budget; /* bytes registered at once (max_shmem) */
 	int shmem_file_fd;     /* --shmem FILE, checked by add; or -1 */
+	/*
+	 * up --foreground: the server stays the caller's child (forked once,
+	 * in a session of its own), and its stderr is a pipe whose read end
+	 * server_spawn() puts in log_fd (close-on-exec).
+	 */
+	bool foreground;
+	int log_fd;
 };
 
 /* Start the server; on success *pid is its pid and the device is live. */
