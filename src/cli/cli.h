@@ -199,5 +199,10 @@ struct fg_disk {
  * The exit status: 0 when it stopped as asked, else 1 (foreground.c).
  */
 int foreground_serve(const struct fg_disk *d);
+/*
+ * up --foreground could not bring the disk up: say why in the unit's
+ * status too (systemctl status shows it without the journal).
+ */
+void foreground_failed(const struct uerr *err);
 
 #endif

@@ -802,11 +802,15 @@ static int add_run(struct add *c)
 	    add_policy_load(c, &err) < 0 || add_policy_check(c, -1, &err) < 0 ||
 	    add_open_target(c, &err) < 0 || add_policy_check(c, -1, &err) < 0) {
 		cli_error(&err);
+		if (c->req.foreground)
+			foreground_failed(&err);
 		return EXIT_FAIL;
 	}
 	block_signals();
 	if (add_device(c, &err) < 0) {
 		cli_error(&err);
+		if (c->req.foreground)
+			foreground_failed(&err);
 		state_tidy(); /* a fallback directory made for nothing */
 		return EXIT_FAIL;
 	}

@@ -43,6 +43,14 @@ const struct cli_opts up_opts = {
 	.longopts = up_longopts,
 };
 
+static int up_failed(const struct uerr *err, bool foreground)
+{
+	cli_error(err);
+	if (foreground)
+		foreground_failed(err);
+	return EXIT_FAIL;
+}
+
 int cmd_up(struct cli_args *a)
 {
 	bool json = false, foreground = false, system = false;
@@ -70,16 +78,12 @@ int cmd_up(struct cli_args *a)
 		 * re-exec, by the user it names (who may not change it).
 		 */
 		snprintf(dir, sizeof(dir), "%s", DISK_SYSTEM_DIR);
-		if (disk_load(&d, dir, a->args[0], 0, true, &err) < 0) {
-			cli_error(&err);
-			return EXIT_FAIL;
-		}
+		if (disk_load(&d, dir, a->args[0], 0, true, &err) < 0)
+			return up_failed(&err, foreground);
 		return add_disk(&d, json, foreground);
 	}
 	if (disk_user_dir(dir, sizeof(dir), &err) < 0 ||
-	    disk_load(&d, dir, a->args[0], geteuid(), false, &err) < 0) {
-		cli_error(&err);
-		return EXIT_FAIL;
-	}
+	    disk_load(&d, dir, a->args[0], geteuid(), false, &err) < 0)
+		return up_failed(&err, foreground);
 	return add_disk(&d, json, foreground);
 }

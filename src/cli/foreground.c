@@ -141,6 +141,11 @@ static int serve(const struct fg_disk *d, bool *stopping)
 	return status;
 }
 
+void foreground_failed(const struct uerr *err)
+{
+	sd_notifyf(0, "STATUS=%s", err->msg);
+}
+
 int foreground_serve(const struct fg_disk *d)
 {
 	char link[PATH_MAX], what[96];
