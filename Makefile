@@ -49,6 +49,8 @@ WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS   += -std=c11 -D_GNU_SOURCE -DUBLK_USER_VERSION='"$(VERSION)"' \
 	      -DUBLK_USER_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	      -DUBLK_USER_UDEVRULESDIR='"$(UDEVRULESDIR)"' \
+	      -DUBLK_USER_SYSTEMDUNITDIR='"$(SYSTEMDUNITDIR)"' \
+	      -DUBLK_USER_SYSTEMDUSERUNITDIR='"$(SYSTEMDUSERUNITDIR)"' \
 	      -Isrc -MMD -MP
 # Headers of every library any layer uses (they only add -I paths).
 PKG_CFLAGS  = $(call pkgs_cflags,liburing libcap-ng libseccomp uuid json-c \

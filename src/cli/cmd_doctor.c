@@ -29,6 +29,7 @@
 #include "kernel/devnode.h"
 #include "kernel/features.h"
 #include "nodev_probe.h"
+#include "cli/units.h"
 #include "policy/policy.h"
 #include "base/size.h"
 
@@ -43,7 +44,8 @@ static const char doctor_usage[] =
 	"\n"
 	"Check the kernel, the ublk driver, /dev/ublk-control, io_uring, the\n"
 	"udev rule and its helper (as a user: with a test device), the\n"
-	"policy, locked memory, your disk files, and known kernel weaknesses;\n"
+	"policy, locked memory, your disk files and systemd units (root: the\n"
+	"system disks), and known kernel weaknesses;\n"
 	"say how to fix what is wrong.  Exit status 1 when a check failed.\n"
 	"\n"
 	"      --json    print a JSON object\n"
@@ -679,6 +681,21 @@ static void check_disks(struct doctor *d)
 	    nr == 1 ? "" : "s", dir);
 }
 
+/* systemd's units for disk files: the user's, or root's system disks */
+static void check_units(struct doctor *d)
+{
+	static const enum status st[] = {
+		[UNITS_OK] = ST_OK, [UNITS_WARN] = ST_WARN, [UNITS_FAIL] = ST_FAIL
+	};
+	struct units_finding f;
+
+	if (d->root)
+		units_check_system(&f);
+	else
+		units_check_user(&f);
+	add(d, "units", st[f.st], f.fix, "%s", f.msg);
+}
+
 static void check_memlock(struct doctor *d)
 {
 	char cur[24], max[24], lock[24];
@@ -925,6 +942,7 @@ int cmd_doctor(struct cli_args *a)
 	check_handover(&d);
 	check_memlock(&d);
 	check_disks(&d);
+	check_units(&d);
 	check_nodev(&d);
 	check_regbuf(&d);
 	check_ublks_max(&d);

@@ -130,6 +130,10 @@ at_exit rm -f /tmp/sysmarker /tmp/marker
 ok "$SVC writes through the stable path" run_as_nosession "$SVC" dd \
 	if=/tmp/sysmarker of="$svc_link" bs=4096 oflag=direct,dsync status=none
 is "$(read_marker "$SVC" "$svc_link" | md5sum)" "$(md5sum </tmp/sysmarker)" "and reads it back"
+run ublk-user doctor --json
+is "$(jget "$RUN_OUT" '.checks[] | select(.name == "units") | "\(.status)|\(.message)"')" \
+	"ok|ublk-user-system@.service is installed (/usr/lib/systemd/system); 1 disk file in /etc/ublk-user/disks read well; enabled: sysdata" \
+	"root's doctor: the system disk file reads well, its unit is enabled"
 ok "systemctl stop $unit" systemctl stop "$unit"
 ok "its nodes are gone" test ! -e "/dev/ublkb$sys_id" -a ! -e "/dev/ublkc$sys_id"
 is "$(ls -A "/tmp/ublk-user-$svc_uid" 2>/dev/null)" "" "its records and stable path are gone"
@@ -156,6 +160,10 @@ is "$(readlink "$link")" "/dev/ublkb$id" "the stable path points at it"
 run run_as alice systemctl --user status ublk-user@data
 like "$RUN_OUT" "Status: \"data: /dev/ublkb$id \\($link\\)\"" \
 	"systemctl --user status shows it ready, with node and stable path"
+uu alice doctor --json
+is "$(jget "$RUN_OUT" '.checks[] | select(.name == "units") | "\(.status)|\(.message)"')" \
+	"ok|your disks data are enabled, your user manager runs and lingering is on: they stay up after you log out and come up at boot" \
+	"doctor: units ok, lingering on"
 fio_verify data-first alice "$link"
 head -c 4096 /dev/urandom >/tmp/marker
 chmod 0644 /tmp/marker
@@ -203,12 +211,20 @@ ok "loginctl terminate-user alice (linger on)" loginctl terminate-user alice
 ok "her user manager stops" wait_for 60 eval '! user_active alice'
 ok "her runtime directory is gone" wait_for 30 test ! -e /run/user/2001
 no_leftovers alice "after terminate-user"
+run run_as_nosession alice ublk-user doctor --json
+like "$(jget "$RUN_OUT" '.checks[] | select(.name == "units") | "\(.status)|\(.message)"')" \
+	"^warn\\|your disks data are enabled, but your user manager does not answer \\(/run/user/2001/systemd/private: No such file or directory\\): they are not up" \
+	"doctor: an enabled disk without a user manager"
 
 # No lingering: the disk lives as long as alice has a session.
 ok "loginctl disable-linger alice" loginctl disable-linger alice
 sid=$(session alice)
 ok "alice logs in again ($sid): her manager starts" wait_for 90 user_active alice
 ok "and brings up her enabled disk" wait_for 60 unit_active alice ublk-user@data
+uu alice doctor --json
+is "$(jget "$RUN_OUT" '.checks[] | select(.name == "units") | "\(.status)|\(.fix)"')" \
+	"warn|'loginctl enable-linger' keeps them up after you log out, and brings them up at boot" \
+	"doctor: lingering off for an enabled disk, and the fix"
 ok "systemctl --user disable ublk-user@data (it stays up)" \
 	run_as alice systemctl --user disable ublk-user@data
 ok "loginctl terminate-session (linger off)" loginctl terminate-session "$sid"

@@ -26,10 +26,10 @@ is "$RUN_RC" 0 "healthy: doctor exits 0"
 j=$RUN_OUT
 is "$(jget "$j" .ok)" true "healthy: ok is true"
 is "$(jget "$j" '[.checks[].name] | join(" ")')" \
-	"kernel module control io_uring features udev-rule helper udevd control-rule policy handover memlock disks weakness-nodev weakness-regbuf weakness-ublks-max" \
+	"kernel module control io_uring features udev-rule helper udevd control-rule policy handover memlock disks units weakness-nodev weakness-regbuf weakness-ublks-max" \
 	"every check is reported, in order"
 for c in kernel module control io_uring features udev-rule helper udevd \
-	control-rule policy handover disks weakness-regbuf; do
+	control-rule policy handover disks units weakness-regbuf; do
 	is "$(status "$j" "$c")" ok "healthy: $c is ok"
 done
 is "$(jget "$j" '[.checks[] | select(.status == "fail")] | length')" 0 \
@@ -80,6 +80,11 @@ like "$(check "$RUN_OUT" handover)" "^skip\\|root's devices are privileged" \
 	"root: the hand-over is not tried"
 like "$(check "$RUN_OUT" policy)" "^ok\\|valid \\(1 file\\); it binds users, not root" \
 	"root: the policy binds users"
+# (tests/kernel/12-units.t: the units check with systemd running)
+is "$(check "$RUN_OUT" units)" "ok|ublk-user-system@.service is installed (/usr/lib/systemd/system); 0 disk files in /etc/ublk-user/disks read well; enabled: none ('systemctl enable --now ublk-user-system@NAME')|null" \
+	"root: units: the system template, no system disk"
+is "$(check "$j" units)" "ok|ublk-user@.service is installed (/usr/lib/systemd/user); no disk of yours is enabled ('systemctl --user enable --now ublk-user@NAME' keeps NAME up)|null" \
+	"alice: units: the user template, none enabled"
 
 # --- a user who may not open /dev/ublk-control -------------------------------------------
 uu carol doctor --json
