@@ -13,7 +13,9 @@ static const char down_usage[] = "Usage: ublk-user down NAME\n"
 				 "--name), end its server\n"
 				 "and remove its records and stable path. The "
 				 "disk's backing file\n"
-				 "stays.\n"
+				 "stays. A disk that a unit keeps up "
+				 "(ublk-user@NAME) comes back:\n"
+				 "stop the unit instead.\n"
 				 "\n"
 				 "  -h, --help    show this text\n";
 

@@ -113,6 +113,53 @@ uu alice down data
 is "$RUN_RC" 1 "down of a disk that is not up fails"
 like "$RUN_ERR" "no disk named data is up" "saying so"
 
+# In the foreground (what the units run): up stays with the server, says
+# when the disk is up, stops it on a signal (exit 0), and exits 1 when the
+# disk dies, leaving nothing.
+# fg_up LOG: up data --foreground in the background: FG is the job (wait
+# gives up's exit status), UP the pid of up itself
+fg_up() {
+	run_as alice ublk-user up data --foreground >"$1" 2>&1 &
+	FG=$!
+	for _ in $(seq 100); do
+		if grep -q 'disk data is up' "$1"; then
+			UP=$(pgrep -u alice -f '^ublk-user up data --foreground')
+			return 0
+		fi
+		kill -0 "$FG" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+fglog=/tmp/fg.log
+at_exit rm -f "$fglog"
+ok "up --foreground: the disk is up" fg_up "$fglog"
+like "$(<"$fglog")" "ublk-user: disk data is up: /dev/ublkb[0-9]+ \\($link\\)" \
+	"it says so, with node and stable path"
+is "$(jget "$(run_as alice ublk-user status data --json)" .server_pid)" \
+	"$(pgrep -P "$UP")" "its server is its child"
+ok "a marker written through the stable path" run_as alice dd \
+	if=/tmp/marker of="$link" bs=4096 count=1 oflag=direct,dsync status=none
+kill -INT "$UP"
+rc=0 && wait "$FG" || rc=$?
+is "$rc" 0 "^C: the server stops, up exits 0"
+like "$(<"$fglog")" "disk data is down" "saying the disk is down"
+no_leftovers alice "after up --foreground and ^C"
+ok "up --foreground again" fg_up "$fglog"
+is "$(run_as alice dd if="$link" bs=4096 count=1 iflag=direct status=none)" \
+	"$marker" "the marker is there"
+uu alice down data
+rc=0 && wait "$FG" || rc=$?
+is "$rc" 1 "the disk deleted under it (down): up exits 1"
+like "$(<"$fglog")" "disk data: its server \\(pid [0-9]+\\) exited with status 1; /dev/ublkb[0-9]+ is gone" \
+	"saying so"
+ok "up --foreground once more" fg_up "$fglog"
+kill -KILL "$(jget "$(run_as alice ublk-user status data --json)" .server_pid)"
+rc=0 && wait "$FG" || rc=$?
+is "$rc" 1 "its server killed: up exits 1"
+like "$(<"$fglog")" "its server \\(pid [0-9]+\\) was killed by signal 9" "saying so"
+no_leftovers alice "after the server of up --foreground was killed"
+
 # Bad disk files: refused, naming file and line, nothing left behind
 dir=/home/alice/.config/ublk-user/disks
 bad() { # bad NAME TEXT PATTERN WHAT
