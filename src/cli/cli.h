@@ -19,6 +19,8 @@
 #define EXIT_OK 0
 #define EXIT_FAIL 1  /* the operation failed */
 #define EXIT_USAGE 2 /* bad command line */
+/* 3: status NAME, the disk is not up (cmd_status.c) */
+#define EXIT_DISK_FILE 4 /* up: no such disk file, or it is invalid */
 
 extern const char *prog_name;
 

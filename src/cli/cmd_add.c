@@ -853,7 +853,9 @@ int add_disk(const struct disk_file *d, bool json, bool foreground)
 			 "(%d)",
 			 d->name, d->nr_queues, ADD_MAX_QUEUES);
 		cli_error(&err);
-		return EXIT_FAIL;
+		if (foreground)
+			foreground_failed(&err);
+		return EXIT_DISK_FILE;
 	}
 	r->target = d->target;
 	r->topts.backing = d->file[0] ? d->file : NULL;

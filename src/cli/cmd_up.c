@@ -18,7 +18,7 @@ static const char up_usage[] =
 	"(see ublk-user.disk(5)), as 'add --name NAME' would, policy and\n"
 	"all. Its stable path is $XDG_RUNTIME_DIR/ublk-user/disks/NAME.\n"
 	"A dead device of the same name (its server crashed) is deleted\n"
-	"first.\n"
+	"first. Exit status 4: no such disk file, or it is invalid.\n"
 	"\n"
 	"      --foreground  stay until the disk goes: tell systemd when it\n"
 	"                    is ready (sd_notify), pass the server's log on,\n"
@@ -43,12 +43,16 @@ const struct cli_opts up_opts = {
 	.longopts = up_longopts,
 };
 
+/*
+ * The disk file is missing or wrong: a status of its own, so that a unit
+ * does not start again what cannot work (RestartPreventExitStatus=).
+ */
 static int up_failed(const struct uerr *err, bool foreground)
 {
 	cli_error(err);
 	if (foreground)
 		foreground_failed(err);
-	return EXIT_FAIL;
+	return EXIT_DISK_FILE;
 }
 
 int cmd_up(struct cli_args *a)

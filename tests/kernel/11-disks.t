@@ -162,10 +162,10 @@ no_leftovers alice "after the server of up --foreground was killed"
 
 # Bad disk files: refused, naming file and line, nothing left behind
 dir=/home/alice/.config/ublk-user/disks
-bad() { # bad NAME TEXT PATTERN WHAT
+bad() { # bad NAME TEXT PATTERN WHAT [STATUS]: 4, a bad disk file, unless
 	put alice "$1" "$2"
 	uu alice up "$1"
-	is "$RUN_RC" 1 "$4: refused"
+	is "$RUN_RC" "${5:-4}" "$4: refused (exit status ${5:-4})"
 	like "$RUN_ERR" "$3" "$4: says where and why"
 }
 bad syn "target = null
@@ -177,18 +177,18 @@ colour = red
 " "$dir/unk.disk:3: unknown key 'colour'" "an unknown key"
 bad outside "target = loop
 file = /etc/passwd
-" "/etc/passwd" "a file alice may not write"
+" "/etc/passwd" "a file alice may not write" 1
 mkdir -p /etc/ublk-user/policy.d
 printf '[user:alice]\nmax_size = 32M\n' >/etc/ublk-user/policy.d/50-disks.conf
 at_exit rm -f /etc/ublk-user/policy.d/50-disks.conf
 bad big "target = null
 size = 1G
-" "max_size" "over the policy's max_size"
+" "max_size" "over the policy's max_size" 1
 rm -f /etc/ublk-user/policy.d/50-disks.conf
 uu alice up ../x
 is "$RUN_RC" 2 "a name with a slash is a usage error"
 uu alice up nosuch
-is "$RUN_RC" 1 "a disk without a file"
+is "$RUN_RC" 4 "a disk without a file: exit status 4"
 like "$RUN_ERR" "$dir/nosuch.disk: no such disk file" "says which file"
 run_as alice chmod 0666 "$dir/syn.disk"
 uu alice up syn

@@ -37,7 +37,8 @@ at_exit rm -rf /home/alice/.config/ublk-user /home/alice/.config/systemd \
 	/home/bob/.config/ublk-user /home/bob/.config/systemd
 at_exit loginctl disable-linger bob
 at_exit loginctl disable-linger alice
-at_exit pkill -u alice -x sleep
+end_sessions() { pkill -u alice -x sleep || :; }
+at_exit end_sessions
 
 # wait_for SECONDS CMD...: until CMD succeeds; its status
 wait_for() {
@@ -196,9 +197,61 @@ is "$(prop alice ublk-user@data Result)" success "the unit stopped cleanly"
 nok "the stable path is gone" test -e "$link" -o -L "$link"
 no_leftovers alice "after systemctl --user stop"
 
+# --- what cannot come up fails, saying why -------------------------------------------
+ok "loginctl enable-linger bob (his manager starts meanwhile)" loginctl enable-linger bob
+dir=/home/alice/.config/ublk-user/disks
+put alice bad "target = null
+size 1G
+"
+nok "a disk file with a syntax error: the unit fails" \
+	run_as alice systemctl --user start ublk-user@bad
+is "$(prop alice ublk-user@bad ActiveState):$(prop alice ublk-user@bad NRestarts)" \
+	failed:0 "at once, not started again (exit status 4)"
+run run_as alice systemctl --user status ublk-user@bad
+like "$RUN_OUT" "Status: \"$dir/bad.disk:2: expected 'key = value'" \
+	"systemctl --user status says where and why"
+like "$(journalctl -b -q --no-pager _SYSTEMD_USER_UNIT=ublk-user@bad.service)" \
+	"$dir/bad.disk:2: expected 'key = value'" "and so does the journal"
+ok "systemctl --user reset-failed ublk-user@bad" run_as alice systemctl --user reset-failed ublk-user@bad
+put alice gone "target = loop
+file = /home/alice/gone.img
+"
+nok "a disk whose backing file is gone: the unit fails" \
+	run_as alice systemctl --user start ublk-user@gone
+ok "after its restarts it is left failed" wait_for 120 eval \
+	'[[ $(prop alice ublk-user@gone ActiveState) == failed ]]'
+like "$(journalctl -b -q --no-pager USER_UNIT=ublk-user@gone.service)" \
+	"Start request repeated too quickly" "(the start limit)"
+run run_as alice systemctl --user status ublk-user@gone
+like "$RUN_OUT" "Status: \"[^\"]*/home/alice/gone.img: No such file or directory" \
+	"systemctl --user status says why"
+like "$(run_as alice journalctl --user -b -q --no-pager -u ublk-user@gone)" \
+	"/home/alice/gone.img: No such file or directory" \
+	"and so does alice's journal"
+run_as alice systemctl --user reset-failed ublk-user@gone
+rm -f "$dir/bad.disk" "$dir/gone.disk"
+no_leftovers alice "after the disks that failed"
+
+# --- two users, one disk name -------------------------------------------------------------
+put bob data "target = null
+size = 16M
+"
+ok "bob's user manager starts" wait_for 90 user_active bob
+ok "alice: systemctl --user start ublk-user@data" run_as alice systemctl --user start ublk-user@data
+ok "bob: systemctl --user start ublk-user@data" run_as bob systemctl --user start ublk-user@data
+a_id=$(jget "$(run_as alice ublk-user status data --json)" .dev_id)
+b_id=$(jget "$(run_as bob ublk-user status data --json)" .dev_id)
+isnt "$a_id" "$b_id" "two devices ($a_id, $b_id)"
+is "$(readlink /run/user/2001/ublk-user/disks/data)" "/dev/ublkb$a_id" "alice's stable path is hers"
+is "$(readlink /run/user/2002/ublk-user/disks/data)" "/dev/ublkb$b_id" "bob's is his"
+is "$(stat -c %U "/dev/ublkb$a_id"):$(stat -c %U "/dev/ublkb$b_id")" alice:bob \
+	"each owns their node"
+ok "bob: stop" run_as bob systemctl --user stop ublk-user@data
+is "$(jget "$(run_as alice ublk-user status data --json)" .state)" live "alice's disk is untouched"
+no_leftovers bob "after bob's disk"
+
 # --- logout ----------------------------------------------------------------------------------
 # Lingering: the user manager, and the disk, outlive alice's sessions.
-ok "start it again" run_as alice systemctl --user start ublk-user@data
 sid=$(session alice)
 ok "alice has a session ($sid)" test -n "$sid"
 ok "loginctl terminate-session (linger on)" loginctl terminate-session "$sid"
@@ -231,60 +284,5 @@ ok "loginctl terminate-session (linger off)" loginctl terminate-session "$sid"
 ok "the last session gone, her user manager stops" wait_for 60 eval '! user_active alice'
 ok "and her runtime directory goes" wait_for 30 test ! -e /run/user/2001
 no_leftovers alice "after logout without linger"
-
-# --- what cannot come up fails, saying why -------------------------------------------
-ok "loginctl enable-linger alice (again)" loginctl enable-linger alice
-ok "her user manager starts" wait_for 90 user_active alice
-dir=/home/alice/.config/ublk-user/disks
-put alice bad "target = null
-size 1G
-"
-nok "a disk file with a syntax error: the unit fails" \
-	run_as alice systemctl --user start ublk-user@bad
-run run_as alice systemctl --user status ublk-user@bad
-like "$RUN_OUT" "Status: \"$dir/bad.disk:2: expected 'key = value'" \
-	"systemctl --user status says where and why"
-like "$(journalctl -b -q --no-pager _SYSTEMD_USER_UNIT=ublk-user@bad.service)" \
-	"$dir/bad.disk:2: expected 'key = value'" "and so does the journal"
-ok "systemctl --user stop ublk-user@bad" run_as alice systemctl --user stop ublk-user@bad
-put alice gone "target = loop
-file = /home/alice/gone.img
-"
-nok "a disk whose backing file is gone: the unit fails" \
-	run_as alice systemctl --user start ublk-user@gone
-ok "after its restarts it is left failed" wait_for 120 eval \
-	'[[ $(prop alice ublk-user@gone ActiveState) == failed ]]'
-like "$(journalctl -b -q --no-pager USER_UNIT=ublk-user@gone.service)" \
-	"Start request repeated too quickly" "(the start limit)"
-run run_as alice systemctl --user status ublk-user@gone
-like "$RUN_OUT" "Status: \"[^\"]*/home/alice/gone.img: No such file or directory" \
-	"systemctl --user status says why"
-like "$(run_as alice journalctl --user -b -q --no-pager -u ublk-user@gone)" \
-	"/home/alice/gone.img: No such file or directory" \
-	"and so does alice's journal"
-run_as alice systemctl --user reset-failed ublk-user@gone
-rm -f "$dir/bad.disk" "$dir/gone.disk"
-no_leftovers alice "after the disks that failed"
-
-# --- two users, one disk name -------------------------------------------------------------
-put bob data "target = null
-size = 16M
-"
-ok "loginctl enable-linger bob" loginctl enable-linger bob
-ok "bob's user manager starts" wait_for 90 user_active bob
-ok "alice: systemctl --user start ublk-user@data" run_as alice systemctl --user start ublk-user@data
-ok "bob: systemctl --user start ublk-user@data" run_as bob systemctl --user start ublk-user@data
-a_id=$(jget "$(run_as alice ublk-user status data --json)" .dev_id)
-b_id=$(jget "$(run_as bob ublk-user status data --json)" .dev_id)
-isnt "$a_id" "$b_id" "two devices ($a_id, $b_id)"
-is "$(readlink /run/user/2001/ublk-user/disks/data)" "/dev/ublkb$a_id" "alice's stable path is hers"
-is "$(readlink /run/user/2002/ublk-user/disks/data)" "/dev/ublkb$b_id" "bob's is his"
-is "$(stat -c %U "/dev/ublkb$a_id"):$(stat -c %U "/dev/ublkb$b_id")" alice:bob \
-	"each owns their node"
-ok "bob: stop" run_as bob systemctl --user stop ublk-user@data
-is "$(jget "$(run_as alice ublk-user status data --json)" .state)" live "alice's disk is untouched"
-ok "alice: stop" run_as alice systemctl --user stop ublk-user@data
-no_leftovers alice "at the end"
-no_leftovers bob "at the end"
 
 done_testing
