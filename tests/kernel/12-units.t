@@ -174,12 +174,23 @@ ok "an fsync'd marker written through the stable path" run_as alice dd \
 # kill -9 of the server: systemd runs up again, which makes a new device
 ok "kill -9 the server" kill -KILL "$pid"
 t0=$(date +%s%N)
+read -r up0 _ </proc/uptime
 usable() {
 	[[ $(read_marker alice "$link" | md5sum) == "$(md5sum </tmp/marker)" ]]
 }
 ok "the disk is usable again under the same stable path" wait_for 120 usable
 t1=$(date +%s%N)
 note "crash to usable (kill -9 of the server to the marker read through the stable path): $(((t1 - t0) / 1000000)) ms"
+# Where the time goes, from the journal's monotonic clock (= uptime here)
+since() { # since PATTERN: seconds from the kill to the first line after it
+	journalctl -b -q --no-pager -o short-monotonic \
+		_SYSTEMD_USER_UNIT=ublk-user@data.service + USER_UNIT=ublk-user@data.service |
+		awk -v t0="$up0" -v pat="$1" '{ s = $0; sub(/^\[ */, "", s); t = s + 0 }
+			t >= t0 && index($0, pat) { printf "%.2f", t - t0; exit }'
+}
+note "  of which: leftovers deleted $(since 'was killed by signal 9') s," \
+	"restart scheduled $(since 'Scheduled restart job') s," \
+	"disk up again $(since 'disk data is up') s"
 is "$(prop alice ublk-user@data NRestarts)" 1 "systemd restarted the unit once"
 run run_as alice ublk-user status data --json
 is "$(jget "$RUN_OUT" .state)" live "the disk is live again"
