@@ -16,11 +16,31 @@ def x: if . == null then "–" else tostring + "×" end;
 "Linux \($i.kernel) under QEMU TCG (\($i.cpus) vCPUs: \($i.cpu // "?"); \($i.mem)), \($i.fio), ioengine io_uring, direct I/O.",
 "ublk-user \($i.ublk_user) serves **unprivileged** devices and runs as user \($i.ublk_user_runs_as)" +
 	(if ($i.ublk_user_caps // "") != "" then " (file capabilities: \($i.ublk_user_caps))" else " (no capabilities)" end) +
-	"; kublk (\($i.kublk.source // "?"), liburing \($i.kublk.liburing // "?")) serves **privileged** devices and runs as root; fio runs as root against every device.",
+	"; kublk (\($i.kublk.source // "?"), liburing \($i.kublk.liburing // "?"))" +
+	(if $i.ublksrv != null then " and ublksrv (\($i.ublksrv.source // "?"), liburing \($i.ublksrv.liburing // "?"), \($i.ublksrv.cflags // ""))" else "" end) +
+	" serve **privileged** devices and run as root; fio runs as root against every device.",
+(if ($i.nbdkit // "") != "" then "nbd rows: one `\($i.nbdkit) memory` export on a Unix socket, run by \($i.nbdkit_runs_as), served to ublk-user's nbd target, ublksrv's nbd target and the kernel's nbd client (nbd-client \($i.nbd_client // "?"), one connection per queue, 512-byte blocks)." else empty end),
 "Every point: \($i.repeat) runs of \($i.runtime) s after \($i.ramp) s of ramp, interleaved across devices; median (min–max). Depth \($i.depth) for every device; with 2 queues fio runs 2 jobs, one per CPU, each at the stated QD.",
 "Guest clock: \($i.clock // "host (wall clock)"). " + (if ($i.clock // "") | startswith("instructions") then "Guest time counts executed instructions, so the load of the host does not move the numbers, but every instruction weighs the same: a context switch costs only its instructions, and a copy one per iteration of `rep movs` (the CPU model lacks ERMS so that the kernel copies 8 bytes, not 1, an iteration)." else "The host's clock: other guests on the host move the numbers; the min–max ranges show how much." end),
 "Under TCG absolute numbers mean little: compare devices of the same run.",
 "",
+"## Side by side",
+"",
+"Median IOPS (min–max) of ublk-user and its peers on the same target, and ublk-user's ratio to the best peer. `mem` has no peer of its own: its nearest is a loop device on a file in memory (`loop-tmpfs`).",
+"",
+($r.ratios | group_by(.target) | sort_by(.[0].target as $tt | ["null", "loop-tmpfs", "loop-sparse", "mem", "nbd"] | index($tt) // 9) | .[]
+ | .[0].target as $t
+ | ([.[].peers[].name] | unique | sort_by(. as $nn | ["kublk", "ublksrv", "kernel nbd"] | index($nn) // 9)) as $pn
+ | "### \($t)",
+   "",
+   (["queues", "workload", "ublk-user"] + ($pn | map(. + (if $t == "mem" then " loop-tmpfs" else "" end))) + ["ublk-user / best peer"] | row),
+   sep(4 + ($pn | length)),
+   (.[] | . as $x
+    | [(.queues | tostring), .workload, (pt("ublk-user/" + $t; .queues; .workload; "main").iops | cell)]
+      + ($pn | map(. as $name | ($x.peers | map(select(.name == $name)) | first) as $p
+          | if $p == null then "–" else (pt($p.label; $x.queues; $x.workload; "main").iops | cell) end))
+      + ["\(.vs_best | x)\(if .best_peer != null then " (\(.best_peer))" else "" end)"] | row),
+   ""),
 "## Ratios and targets",
 "",
 "```",
