@@ -11,6 +11,7 @@ def per(n; d): if n == null or d == null or d <= 0 then null else n / d end;
 # USER_HZ ticks (10 ms) to µs
 def tick_us: if . == null then null else . * 10000 end;
 def med(f): map(f | select(. != null)) | median;
+def x100: if . == null then null else . * 100 end;
 def r2: if . == null then null else (. * 100 | round) / 100 end;
 def r1: if . == null then null else (. * 10 | round) / 10 end;
 def geomean: if length == 0 then null else (map(log) | add / length | exp) end;
@@ -45,8 +46,15 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "ublksrv/null", "kublk/null",
 		server_user_us: (med(per(.counters.srv_utick; .counters.ios) | tick_us) | r1),
 		server_kernel_us: (med(per(.counters.srv_stick; .counters.ios) | tick_us) | r1),
 		server_cpu_us: (med(per(.counters.srv_ns; .counters.ios) | if . == null then null else . / 1000 end) | r1),
+		server_user_pct: (med(per(.counters.srv_utick | x100; .counters | if .srv_utick == null then null else .srv_utick + .srv_stick end)) | r1),
 		server_ctxsw: (med(per(.counters.srv_ctx; .counters.ios)) | r2),
-		ipis: (med(per(.counters | if .ipi_cal == null then null else .ipi_cal + .ipi_res end; .counters.ios)) | r2)
+		ipis: (med(per(.counters | if .ipi_cal == null then null else .ipi_cal + .ipi_res end; .counters.ios)) | r2),
+		# Traced runs only (profile phase): over the I/Os of the
+		# traced window (t_ios)
+		enter: (med(per(.counters.enter; .counters.t_ios)) | r2),
+		sqes_per_enter: (med(per(.counters.submitted; .counters.enter)) | r2),
+		cqes_per_enter: (med(per(.counters.cqes; .counters.enter)) | r2),
+		enter_wait_pct: (med(per(.counters.enter_wait | x100; .counters.enter)) | r1)
 	},
 	guest_busy_pct: (med(per(.counters.cpu_busy; .counters.cpu_total) | if . == null then null else . * 100 end) | r1),
 	fio_cpu_pct: (med(.fio_usr_pct + .fio_sys_pct) | r1)
@@ -143,14 +151,6 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "ublksrv/null", "kublk/null",
 			add_ms: (map(.add_ms) | stats), usable_ms: (map(.usable_ms) | stats),
 			del_ms: (map(.del_ms) | stats)})),
 	rss: ($raw | map(select(.type == "rss") | . + {label: devlabel})),
-	syscalls: ($raw | map(select(.type == "syscalls") | .ios as $ios
-		| {label: devlabel, ios, total_per_io: (per(.calls | add // 0; $ios) | r2),
-		   per_io: (.calls | with_entries(.value = (per(.value; $ios) | r2)))})),
-	enter: ($raw | map(select(.type == "enter")
-		| {label: devlabel, ios, calls,
-		   calls_per_io: per(.calls; .ios) | r2,
-		   sqes_per_call: per(.submitted; .calls) | r2,
-		   waiting_calls_pct: per(.waiting_calls * 100; .calls) | r1})),
 	whatif: ($points | map(select(.phase == "whatif"))),
 	errors: ($raw | map(select(.type == "error"))),
 	ratios: $ratios,

@@ -70,38 +70,27 @@ sep(6),
  | ["`\($d)`", ($q | tostring), ($rd.clat_p50_us | n), ($rd.clat_p99_us | n),
     ($wr.clat_p50_us | n), ($wr.clat_p99_us | n)] | row),
 "",
-"## Where the time goes: costs per I/O, 4k randread QD 64, 1 queue",
+"## Per-I/O cost (4k random reads)",
 "",
-"Counted in the steady part of each run (medians): guest CPU of both vCPUs (/proc/stat; user and kernel incl. interrupts), CPU of the server's threads (schedstat; the user/kernel split from their tick counts), their context switches, and IPIs (function-call + reschedule interrupts). With the instruction clock, a guest µs is 62.5 instructions of any vCPU.",
+"From the main runs (medians): IOPS, guest CPU of both vCPUs per I/O (/proc/stat), CPU of the server's threads per I/O (schedstat) and the user share of it (their utime/stime ticks), their context switches, IPIs (function-call + reschedule interrupts). From the traced runs of the profile phase (tracefs histograms over the server's threads, the same runs for every server): io_uring_enter calls per I/O, SQEs each call took and CQEs posted per call, the share of calls that wait (min_complete > 0), and the IOPS under tracing (tracing costs instructions too). Earlier runs with strace showed no other syscalls in the steady state than io_uring_enter, except ublksrv's nbd target (recvfrom, 1-2 per I/O). With the instruction clock, a guest µs is 62.5 instructions of any vCPU. kernel nbd and null_blk have no server process.",
 "",
-(["device", "IOPS", "guest CPU µs/I/O (user + kernel)", "server CPU µs/I/O (user + kernel)", "server ctx switches/I/O", "IPIs/I/O", "guest busy %", "fio CPU %"] | row),
-sep(8),
-($r.devices[] as $d | pt($d; 1; "randread-4k-qd64"; "main")
- | select(. != null)
- | ["`\($d)`", (.iops.median | n),
-    "\(.per_io.guest_cpu_us | n) (\(.per_io.guest_user_us | n) + \(.per_io.guest_kernel_us | n))",
-    "\(.per_io.server_cpu_us | n) (\(.per_io.server_user_us | n) + \(.per_io.server_kernel_us | n))",
-    (.per_io.server_ctxsw | n), (.per_io.ipis | n), (.guest_busy_pct | n), (.fio_cpu_pct | n)] | row),
+(["device", "queues", "workload", "IOPS", "guest CPU µs/I/O", "server CPU µs/I/O", "user %", "ctx sw/I/O", "IPIs/I/O", "enter/I/O", "SQEs/enter", "CQEs/enter", "enters that wait %", "IOPS traced"] | row),
+sep(14),
+($r.queues[] as $q | ("randread-4k-qd1", "randread-4k-qd64") as $w
+ | $r.devices[] as $d
+ | select($d | test("^(null_blk|ublk-user|ublksrv|kublk|kernel-nbd)/(null|loop-tmpfs|nbd)$"))
+ | pt($d; $q; $w; "main") as $m | pt($d; $q; $w; "cost") as $c
+ | select($m != null)
+ | ["`\($d)`", ($q | tostring), $w, ($m.iops.median | n), ($m.per_io.guest_cpu_us | n),
+    ($m.per_io.server_cpu_us | n), ($m.per_io.server_user_pct | n), ($m.per_io.server_ctxsw | n),
+    ($m.per_io.ipis | n), ($c.per_io.enter | n), ($c.per_io.sqes_per_enter | n),
+    ($c.per_io.cqes_per_enter | n), ($c.per_io.enter_wait_pct | n),
+    ($c.iops.median | n)] | row),
 "",
-(if ($r.syscalls | length) > 0 then
-  "## Syscalls of the server per I/O (strace -f -C attached, 4k randread QD 64, 1 queue)",
-  "",
-  "strace slows the server down a lot, which makes it batch more: without strace an I/O costs at least as many syscalls as here.",
-  "",
-  (["device", "I/Os", "syscalls/I/O", "by name (per I/O)"] | row),
-  sep(4),
-  ($r.syscalls[] | ["`\(.label)`", (.ios | n), (.total_per_io | n),
-     (.per_io | to_entries | sort_by(-.value) | map("\(.key) \(.value)") | join(", "))] | row),
-  "",
-  (["device", "io_uring_enter calls/I/O", "SQEs submitted per call", "calls that wait %"] | row),
-  sep(4),
-  ($r.enter[] | ["`\(.label)`", (.calls_per_io | n), (.sqes_per_call | n), (.waiting_calls_pct | n)] | row),
-  ""
- else empty end),
 (if ($r.whatif | length) > 0 then
   "## What-if runs (4k randread QD 64, 1 queue, interleaved)",
   "",
-  "`pinned`: ublk-user's threads pinned to CPU 0 with taskset, as kublk pins its queue thread. `batch`: kublk with UBLK_F_BATCH_IO (-b), a feature unprivileged devices may use too. `fio-batch16`: fio submits and reaps 16 I/Os at a time (iodepth_batch_submit, iodepth_batch_complete_min; default 1).",
+  "`pinned`: ublk-user's threads pinned to CPU 0 with taskset, as kublk pins its queue thread. `batch`: kublk and ublksrv with UBLK_F_BATCH_IO (-b), a feature unprivileged devices may use too. `fio-batch16`: fio submits and reaps 16 I/Os at a time (iodepth_batch_submit, iodepth_batch_complete_min; default 1).",
   "",
   (["device", "IOPS", "guest CPU µs/I/O", "server CPU µs/I/O", "server ctx switches/I/O", "IPIs/I/O"] | row),
   sep(6),
