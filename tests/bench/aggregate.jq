@@ -21,6 +21,7 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "ublksrv/null", "kublk/null",
 	"ublk-user/loop-tmpfs", "ublksrv/loop-tmpfs", "kublk/loop-tmpfs",
 	"ublk-user/loop-sparse", "ublksrv/loop-sparse", "kublk/loop-sparse",
 	"ublk-user/mem", "ublk-user/nbd", "ublksrv/nbd", "kernel-nbd/nbd",
+	"ublk-user-base/null", "ublk-user-base/loop-tmpfs", "ublk-user-base/nbd",
 	"ublk-user-nosandbox/null", "ublk-user-nosandbox/loop-tmpfs"] as $o
 	| (. as $l | $o | index($l)) // 99;
 
@@ -81,6 +82,7 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "ublksrv/null", "kublk/null",
     | iops("kublk/" + $t; $q; $w) as $k
     | iops("ublksrv/" + $t; $q; $w) as $s
     | iops("ublk-user-nosandbox/" + $t; $q; $w) as $ns
+    | iops("ublk-user-base/" + $t; $q; $w) as $base
     | [peers($t)[] | {name: .[0], label: .[1], iops: iops(.[1]; $q; $w),
         lat: lat(.[1]; $q; $w)} | select(.iops != null)] as $ps
     | ($ps | max_by(.iops)) as $best
@@ -95,7 +97,7 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "ublksrv/null", "kublk/null",
        vs_kublk: (if $t == "mem" then null else ratio($uu; $k) end),
        vs_ublksrv: (if $t == "mem" then null else ratio($uu; $s) end),
        vs_null_blk: ratio($uu; $nb),
-       vs_nosandbox: ratio($uu; $ns)} ] as $ratios
+       vs_nosandbox: ratio($uu; $ns), base: $base, vs_base: ratio($uu; $base)} ] as $ratios
 | def r($q; $w; $t): first($ratios[] | select(.queues == $q and .workload == $w and .target == $t)) // {};
   def target($what; $want; $got; $detail):
 	{what: $what, want: $want, got: $got, detail: $detail,
@@ -162,7 +164,8 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "ublksrv/null", "kublk/null",
 			+ (.peers | map(", \(.name) \(.iops)") | join(""))
 			+ (if .target == "mem" then " (loop-tmpfs)" else "" end)
 			+ ", \(x(.vs_null_blk)) null_blk (\(n(.null_blk)))"
-			+ (if .nosandbox != null then ", \(x(.vs_nosandbox)) no-sandbox build (\(.nosandbox))" else "" end)))
+			+ (if .nosandbox != null then ", \(x(.vs_nosandbox)) no-sandbox build (\(.nosandbox))" else "" end)
+			+ (if .base != null then ", \(x(.vs_base)) base revision (\(.base))" else "" end)))
 		+ ["targets (issue 7):"]
 		+ ($targets7 | map("  [\(if .met == null then "not measured" elif .met then "met" else "MISSED" end)] \(.what): \(x(.got)) (want >= \(.want)x)"))
 		+ ["targets (issues 13, 16):"]
