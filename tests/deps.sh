@@ -24,8 +24,9 @@ packages=(
 	apt ca-certificates
 	# make check-kpatch: a trixie root to build ublk_drv.ko in
 	mmdebstrap
-	# make bench: the plot, syscall counts of the servers
-	gnuplot-nox strace
+	# make bench: the plot; building ublksrv (a peer, in the VM cache);
+	# the kernel's NBD client
+	gnuplot-nox g++ autoconf automake libtool nbd-client
 	# the nbd target's tests: NBD servers (nbdkit's plugins; qemu-nbd,
 	# qemu-img and qemu-storage-daemon for qcow2 images)
 	nbdkit qemu-utils qemu-system-common

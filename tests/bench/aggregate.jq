@@ -11,15 +11,18 @@ def per(n; d): if n == null or d == null or d <= 0 then null else n / d end;
 # USER_HZ ticks (10 ms) to µs
 def tick_us: if . == null then null else . * 10000 end;
 def med(f): map(f | select(. != null)) | median;
+def x100: if . == null then null else . * 100 end;
 def r2: if . == null then null else (. * 100 | round) / 100 end;
 def r1: if . == null then null else (. * 10 | round) / 10 end;
 def geomean: if length == 0 then null else (map(log) | add / length | exp) end;
 
 # Display order of devices; others follow in name order.
-def dev_rank: ["null_blk/null", "ublk-user/null", "kublk/null",
-	"ublk-user/loop-tmpfs", "kublk/loop-tmpfs", "ublk-user/loop-sparse",
-	"kublk/loop-sparse", "ublk-user/mem", "ublk-user-nosandbox/null",
-	"ublk-user-nosandbox/loop-tmpfs"] as $o
+def dev_rank: ["null_blk/null", "ublk-user/null", "ublksrv/null", "kublk/null",
+	"ublk-user/loop-tmpfs", "ublksrv/loop-tmpfs", "kublk/loop-tmpfs",
+	"ublk-user/loop-sparse", "ublksrv/loop-sparse", "kublk/loop-sparse",
+	"ublk-user/mem", "ublk-user/nbd", "ublksrv/nbd", "kernel-nbd/nbd",
+	"ublk-user-base/null", "ublk-user-base/loop-tmpfs", "ublk-user-base/nbd",
+	"ublk-user-nosandbox/null", "ublk-user-nosandbox/loop-tmpfs"] as $o
 	| (. as $l | $o | index($l)) // 99;
 
 . as $raw
@@ -44,8 +47,15 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "kublk/null",
 		server_user_us: (med(per(.counters.srv_utick; .counters.ios) | tick_us) | r1),
 		server_kernel_us: (med(per(.counters.srv_stick; .counters.ios) | tick_us) | r1),
 		server_cpu_us: (med(per(.counters.srv_ns; .counters.ios) | if . == null then null else . / 1000 end) | r1),
+		server_user_pct: (med(per(.counters.srv_utick | x100; .counters | if .srv_utick == null then null else .srv_utick + .srv_stick end)) | r1),
 		server_ctxsw: (med(per(.counters.srv_ctx; .counters.ios)) | r2),
-		ipis: (med(per(.counters | if .ipi_cal == null then null else .ipi_cal + .ipi_res end; .counters.ios)) | r2)
+		ipis: (med(per(.counters | if .ipi_cal == null then null else .ipi_cal + .ipi_res end; .counters.ios)) | r2),
+		# Traced runs only (profile phase): over the I/Os of the
+		# traced window (t_ios)
+		enter: (med(per(.counters.enter; .counters.t_ios)) | r2),
+		sqes_per_enter: (med(per(.counters.submitted; .counters.enter)) | r2),
+		cqes_per_enter: (med(per(.counters.cqes; .counters.enter)) | r2),
+		enter_wait_pct: (med(per(.counters.enter_wait | x100; .counters.enter)) | r1)
 	},
 	guest_busy_pct: (med(per(.counters.cpu_busy; .counters.cpu_total) | if . == null then null else . * 100 end) | r1),
 	fio_cpu_pct: (med(.fio_usr_pct + .fio_sys_pct) | r1)
@@ -57,17 +67,37 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "kublk/null",
   ($info.workloads // ($main | map(.workload) | unique)) as $workloads
 | ($main | map(.queues) | unique) as $queues
 | ($main | map(.label) | unique | sort_by(dev_rank, .)) as $devices
-| [ $queues[] as $q | $workloads[] as $w
+# The peers of a target: the same target of kublk and ublksrv, and for
+# nbd the kernel's own client; mem has none of its own, its nearest is a
+# loop device on a file in memory (loop-tmpfs).
+| def peers($t): (if $t == "mem" then "loop-tmpfs" else $t end) as $pt
+	| [["kublk", "kublk/" + $pt], ["ublksrv", "ublksrv/" + $pt]]
+	  + (if $t == "nbd" then [["kernel nbd", "kernel-nbd/nbd"]] else [] end);
+  def lat($lbl; $q; $w): pt($lbl; $q; $w) | if . == null then null else {p50: .clat_p50_us, p99: .clat_p99_us} end;
+  [ $queues[] as $q | $workloads[] as $w
     | iops("null_blk/null"; $q; $w) as $nb
-    | ("null", "loop-tmpfs", "loop-sparse", "mem") as $t
+    | ("null", "loop-tmpfs", "loop-sparse", "mem", "nbd") as $t
     | iops("ublk-user/" + $t; $q; $w) as $uu
     | select($uu != null)
     | iops("kublk/" + $t; $q; $w) as $k
+    | iops("ublksrv/" + $t; $q; $w) as $s
     | iops("ublk-user-nosandbox/" + $t; $q; $w) as $ns
-    | {queues: $q, workload: $w, target: $t, ublk_user: $uu, kublk: $k,
-       null_blk: $nb, nosandbox: $ns,
-       vs_kublk: ratio($uu; $k), vs_null_blk: ratio($uu; $nb),
-       vs_nosandbox: ratio($uu; $ns)} ] as $ratios
+    | iops("ublk-user-base/" + $t; $q; $w) as $base
+    | [peers($t)[] | {name: .[0], label: .[1], iops: iops(.[1]; $q; $w),
+        lat: lat(.[1]; $q; $w)} | select(.iops != null)] as $ps
+    | ($ps | max_by(.iops)) as $best
+    | {queues: $q, workload: $w, target: $t, ublk_user: $uu,
+       kublk: (if $t == "mem" then null else $k end),
+       ublksrv: (if $t == "mem" then null else $s end),
+       kernel_nbd: (if $t == "nbd" then iops("kernel-nbd/nbd"; $q; $w) else null end),
+       null_blk: $nb, nosandbox: $ns, peers: $ps,
+       best_peer: $best.name, best_peer_label: $best.label, best_iops: $best.iops,
+       lat: lat("ublk-user/" + $t; $q; $w),
+       vs_best: ratio($uu; $best.iops),
+       vs_kublk: (if $t == "mem" then null else ratio($uu; $k) end),
+       vs_ublksrv: (if $t == "mem" then null else ratio($uu; $s) end),
+       vs_null_blk: ratio($uu; $nb),
+       vs_nosandbox: ratio($uu; $ns), base: $base, vs_base: ratio($uu; $base)} ] as $ratios
 | def r($q; $w; $t): first($ratios[] | select(.queues == $q and .workload == $w and .target == $t)) // {};
   def target($what; $want; $got; $detail):
 	{what: $what, want: $want, got: $got, detail: $detail,
@@ -86,7 +116,32 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "kublk/null",
 	$loop_geo; "both files, every workload and queue count"),
     target("confinement: ublk-user / ublk-user without sandbox (geometric mean)"; 0.97;
 	$conf_geo; "null and loop-tmpfs, 1 queue, every workload; >= 0.97 = costs <= 3%")
-  ] as $targets
+  ] as $targets7
+# Issue 13 (nbd) and issue 16 (ahead of the peers): how many points meet.
+| def count($what; $want; $pts):
+	($pts | map(select(.vs_best != null))) as $p
+	| {what: $what, want: $want, points: ($p | length),
+	   met_points: ($p | map(select(.vs_best >= $want)) | length),
+	   worst: ($p | min_by(.vs_best) | if . == null then null else
+		{ratio: .vs_best, at: "q\(.queues) \(.workload) \(.target) vs \(.best_peer)"} end),
+	   met: (if ($p | length) == 0 then null else ($p | all(.vs_best >= $want)) end)};
+  [ count("ublk-user nbd >= the best of ublksrv nbd and kernel nbd, every point"; 1;
+	$ratios | map(select(.target == "nbd"))),
+    count("ublk-user >= the best peer, every target, workload and queue count"; 1;
+	$ratios),
+    count("ublk-user >= 1.2x the best peer on null and loop, 4k QD64, 1 and 2 queues"; 1.2;
+	$ratios | map(select((.target == "null" or (.target | startswith("loop")))
+		and (.workload | test("-4k-qd64$"))))),
+    # QD1 latency: p50 and p99 no worse than the best peer's
+    ({what: "ublk-user QD1 p50 and p99 latency <= the best peer's", want: 1} +
+	($ratios | map(select(.workload | test("-qd1$")) | select(.lat != null and .peers != []))
+	 | (map(. as $r | ($r.peers | map(.lat.p50) | min) as $p50
+		| ($r.peers | map(.lat.p99) | min) as $p99
+		| {ok: ($r.lat.p50 <= $p50 and $r.lat.p99 <= $p99)})) as $l
+	 | {points: ($l | length), met_points: ($l | map(select(.ok)) | length),
+	    met: (if ($l | length) == 0 then null else ($l | all(.ok)) end)}))
+  ] as $targets_peers
+| ($targets7 + $targets_peers) as $targets
 | def n($x): if $x == null then "n/a" else ($x | tostring) end;
   def x($x): if $x == null then "n/a" else ($x | tostring) + "x" end;
 {
@@ -98,24 +153,22 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "kublk/null",
 			add_ms: (map(.add_ms) | stats), usable_ms: (map(.usable_ms) | stats),
 			del_ms: (map(.del_ms) | stats)})),
 	rss: ($raw | map(select(.type == "rss") | . + {label: devlabel})),
-	syscalls: ($raw | map(select(.type == "syscalls") | .ios as $ios
-		| {label: devlabel, ios, total_per_io: (per(.calls | add // 0; $ios) | r2),
-		   per_io: (.calls | with_entries(.value = (per(.value; $ios) | r2)))})),
-	enter: ($raw | map(select(.type == "enter")
-		| {label: devlabel, ios, calls,
-		   calls_per_io: per(.calls; .ios) | r2,
-		   sqes_per_call: per(.submitted; .calls) | r2,
-		   waiting_calls_pct: per(.waiting_calls * 100; .calls) | r1})),
 	whatif: ($points | map(select(.phase == "whatif"))),
 	errors: ($raw | map(select(.type == "error"))),
 	ratios: $ratios,
 	targets: $targets,
 	summary: (
-		["ublk-user (unprivileged, as \($info.ublk_user_runs_as // "a user")) vs kublk (privileged, as root) vs null_blk; fio as root; median IOPS of \($info.repeat // "?") runs; same guest run"]
+		["ublk-user (unprivileged, as \($info.ublk_user_runs_as // "a user")) vs kublk, ublksrv, the kernel's nbd (privileged, as root) vs null_blk; fio as root; median IOPS of \($info.repeat // "?") runs; same guest run"]
 		+ ($ratios | map(
-			"q\(.queues) \(.workload | . + " " * (18 - length)) \(.target | . + " " * (12 - length)) ublk-user \(n(.ublk_user)) IOPS = \(x(.vs_kublk)) kublk (\(n(.kublk))), \(x(.vs_null_blk)) null_blk (\(n(.null_blk)))"
-			+ (if .nosandbox != null then ", \(x(.vs_nosandbox)) no-sandbox build (\(.nosandbox))" else "" end)))
+			"q\(.queues) \(.workload | . + " " * (18 - length)) \(.target | . + " " * (12 - length)) ublk-user \(n(.ublk_user)) IOPS = \(x(.vs_best)) best peer"
+			+ (.peers | map(", \(.name) \(.iops)") | join(""))
+			+ (if .target == "mem" then " (loop-tmpfs)" else "" end)
+			+ ", \(x(.vs_null_blk)) null_blk (\(n(.null_blk)))"
+			+ (if .nosandbox != null then ", \(x(.vs_nosandbox)) no-sandbox build (\(.nosandbox))" else "" end)
+			+ (if .base != null then ", \(x(.vs_base)) base revision (\(.base))" else "" end)))
 		+ ["targets (issue 7):"]
-		+ ($targets | map("  [\(if .met == null then "not measured" elif .met then "met" else "MISSED" end)] \(.what): \(x(.got)) (want >= \(.want)x)"))
+		+ ($targets7 | map("  [\(if .met == null then "not measured" elif .met then "met" else "MISSED" end)] \(.what): \(x(.got)) (want >= \(.want)x)"))
+		+ ["targets (issues 13, 16):"]
+		+ ($targets_peers | map("  [\(if .met == null then "not measured" elif .met then "met" else "MISSED" end)] \(.what): \(.met_points)/\(.points) points" + (if .worst != null then "; worst \(x(.worst.ratio)) at \(.worst.at)" else "" end)))
 	)
 }

@@ -16,11 +16,31 @@ def x: if . == null then "–" else tostring + "×" end;
 "Linux \($i.kernel) under QEMU TCG (\($i.cpus) vCPUs: \($i.cpu // "?"); \($i.mem)), \($i.fio), ioengine io_uring, direct I/O.",
 "ublk-user \($i.ublk_user) serves **unprivileged** devices and runs as user \($i.ublk_user_runs_as)" +
 	(if ($i.ublk_user_caps // "") != "" then " (file capabilities: \($i.ublk_user_caps))" else " (no capabilities)" end) +
-	"; kublk (\($i.kublk.source // "?"), liburing \($i.kublk.liburing // "?")) serves **privileged** devices and runs as root; fio runs as root against every device.",
+	"; kublk (\($i.kublk.source // "?"), liburing \($i.kublk.liburing // "?"))" +
+	(if $i.ublksrv != null then " and ublksrv (\($i.ublksrv.source // "?"), liburing \($i.ublksrv.liburing // "?"), \($i.ublksrv.cflags // ""))" else "" end) +
+	" serve **privileged** devices and run as root; fio runs as root against every device.",
+(if ($i.nbdkit // "") != "" then "nbd rows: one `\($i.nbdkit) memory` export on a Unix socket, run by \($i.nbdkit_runs_as), served to ublk-user's nbd target, ublksrv's nbd target and the kernel's nbd client (nbd-client \($i.nbd_client // "?"), one connection per queue, 512-byte blocks)." else empty end),
 "Every point: \($i.repeat) runs of \($i.runtime) s after \($i.ramp) s of ramp, interleaved across devices; median (min–max). Depth \($i.depth) for every device; with 2 queues fio runs 2 jobs, one per CPU, each at the stated QD.",
 "Guest clock: \($i.clock // "host (wall clock)"). " + (if ($i.clock // "") | startswith("instructions") then "Guest time counts executed instructions, so the load of the host does not move the numbers, but every instruction weighs the same: a context switch costs only its instructions, and a copy one per iteration of `rep movs` (the CPU model lacks ERMS so that the kernel copies 8 bytes, not 1, an iteration)." else "The host's clock: other guests on the host move the numbers; the min–max ranges show how much." end),
 "Under TCG absolute numbers mean little: compare devices of the same run.",
 "",
+"## Side by side",
+"",
+"Median IOPS (min–max) of ublk-user and its peers on the same target, and ublk-user's ratio to the best peer. `mem` has no peer of its own: its nearest is a loop device on a file in memory (`loop-tmpfs`).",
+"",
+($r.ratios | group_by(.target) | sort_by(.[0].target as $tt | ["null", "loop-tmpfs", "loop-sparse", "mem", "nbd"] | index($tt) // 9) | .[]
+ | .[0].target as $t
+ | ([.[].peers[].name] | unique | sort_by(. as $nn | ["kublk", "ublksrv", "kernel nbd"] | index($nn) // 9)) as $pn
+ | "### \($t)",
+   "",
+   (["queues", "workload", "ublk-user"] + ($pn | map(. + (if $t == "mem" then " loop-tmpfs" else "" end))) + ["ublk-user / best peer"] | row),
+   sep(4 + ($pn | length)),
+   (.[] | . as $x
+    | [(.queues | tostring), .workload, (pt("ublk-user/" + $t; .queues; .workload; "main").iops | cell)]
+      + ($pn | map(. as $name | ($x.peers | map(select(.name == $name)) | first) as $p
+          | if $p == null then "–" else (pt($p.label; $x.queues; $x.workload; "main").iops | cell) end))
+      + ["\(.vs_best | x)\(if .best_peer != null then " (\(.best_peer))" else "" end)"] | row),
+   ""),
 "## Ratios and targets",
 "",
 "```",
@@ -50,38 +70,27 @@ sep(6),
  | ["`\($d)`", ($q | tostring), ($rd.clat_p50_us | n), ($rd.clat_p99_us | n),
     ($wr.clat_p50_us | n), ($wr.clat_p99_us | n)] | row),
 "",
-"## Where the time goes: costs per I/O, 4k randread QD 64, 1 queue",
+"## Per-I/O cost (4k random reads)",
 "",
-"Counted in the steady part of each run (medians): guest CPU of both vCPUs (/proc/stat; user and kernel incl. interrupts), CPU of the server's threads (schedstat; the user/kernel split from their tick counts), their context switches, and IPIs (function-call + reschedule interrupts). With the instruction clock, a guest µs is 62.5 instructions of any vCPU.",
+"From the main runs (medians): IOPS, guest CPU of both vCPUs per I/O (/proc/stat), CPU of the server's threads per I/O (schedstat) and the user share of it (their utime/stime ticks), their context switches, IPIs (function-call + reschedule interrupts). From the traced runs of the profile phase (tracefs histograms over the server's threads, the same runs for every server): io_uring_enter calls per I/O, SQEs each call took and CQEs posted per call, the share of calls that wait (min_complete > 0), and the IOPS under tracing (tracing costs instructions too). Earlier runs with strace showed no other syscalls in the steady state than io_uring_enter, except ublksrv's nbd target (recvfrom, 1-2 per I/O). With the instruction clock, a guest µs is 62.5 instructions of any vCPU. kernel nbd and null_blk have no server process.",
 "",
-(["device", "IOPS", "guest CPU µs/I/O (user + kernel)", "server CPU µs/I/O (user + kernel)", "server ctx switches/I/O", "IPIs/I/O", "guest busy %", "fio CPU %"] | row),
-sep(8),
-($r.devices[] as $d | pt($d; 1; "randread-4k-qd64"; "main")
- | select(. != null)
- | ["`\($d)`", (.iops.median | n),
-    "\(.per_io.guest_cpu_us | n) (\(.per_io.guest_user_us | n) + \(.per_io.guest_kernel_us | n))",
-    "\(.per_io.server_cpu_us | n) (\(.per_io.server_user_us | n) + \(.per_io.server_kernel_us | n))",
-    (.per_io.server_ctxsw | n), (.per_io.ipis | n), (.guest_busy_pct | n), (.fio_cpu_pct | n)] | row),
+(["device", "queues", "workload", "IOPS", "guest CPU µs/I/O", "server CPU µs/I/O", "user %", "ctx sw/I/O", "IPIs/I/O", "enter/I/O", "SQEs/enter", "CQEs/enter", "enters that wait %", "IOPS traced"] | row),
+sep(14),
+($r.queues[] as $q | ("randread-4k-qd1", "randread-4k-qd64") as $w
+ | $r.devices[] as $d
+ | select($d | test("^(null_blk|ublk-user|ublksrv|kublk|kernel-nbd)/(null|loop-tmpfs|nbd)$"))
+ | pt($d; $q; $w; "main") as $m | pt($d; $q; $w; "cost") as $c
+ | select($m != null)
+ | ["`\($d)`", ($q | tostring), $w, ($m.iops.median | n), ($m.per_io.guest_cpu_us | n),
+    ($m.per_io.server_cpu_us | n), ($m.per_io.server_user_pct | n), ($m.per_io.server_ctxsw | n),
+    ($m.per_io.ipis | n), ($c.per_io.enter | n), ($c.per_io.sqes_per_enter | n),
+    ($c.per_io.cqes_per_enter | n), ($c.per_io.enter_wait_pct | n),
+    ($c.iops.median | n)] | row),
 "",
-(if ($r.syscalls | length) > 0 then
-  "## Syscalls of the server per I/O (strace -f -C attached, 4k randread QD 64, 1 queue)",
-  "",
-  "strace slows the server down a lot, which makes it batch more: without strace an I/O costs at least as many syscalls as here.",
-  "",
-  (["device", "I/Os", "syscalls/I/O", "by name (per I/O)"] | row),
-  sep(4),
-  ($r.syscalls[] | ["`\(.label)`", (.ios | n), (.total_per_io | n),
-     (.per_io | to_entries | sort_by(-.value) | map("\(.key) \(.value)") | join(", "))] | row),
-  "",
-  (["device", "io_uring_enter calls/I/O", "SQEs submitted per call", "calls that wait %"] | row),
-  sep(4),
-  ($r.enter[] | ["`\(.label)`", (.calls_per_io | n), (.sqes_per_call | n), (.waiting_calls_pct | n)] | row),
-  ""
- else empty end),
 (if ($r.whatif | length) > 0 then
   "## What-if runs (4k randread QD 64, 1 queue, interleaved)",
   "",
-  "`pinned`: ublk-user's threads pinned to CPU 0 with taskset, as kublk pins its queue thread. `batch`: kublk with UBLK_F_BATCH_IO (-b), a feature unprivileged devices may use too. `fio-batch16`: fio submits and reaps 16 I/Os at a time (iodepth_batch_submit, iodepth_batch_complete_min; default 1).",
+  "`pinned`: ublk-user's threads pinned to CPU 0 with taskset, as kublk pins its queue thread. `batch`: kublk and ublksrv with UBLK_F_BATCH_IO (-b), a feature unprivileged devices may use too. `fio-batch16`: fio submits and reaps 16 I/Os at a time (iodepth_batch_submit, iodepth_batch_complete_min; default 1).",
   "",
   (["device", "IOPS", "guest CPU µs/I/O", "server CPU µs/I/O", "server ctx switches/I/O", "IPIs/I/O"] | row),
   sep(6),
