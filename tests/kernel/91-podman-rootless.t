@@ -59,6 +59,20 @@ pm alice run --rm "${run_opts[@]}" --user 1000 \
 isnt "$RUN_RC" 0 "a rootless container running as another uid gets no disk"
 like "$RUN_ERR" "rootless podman can give a disk only to a process that runs as the user who runs podman" \
 	"and is told why"
+# A named disk (ublk-user.disk(5)) handed to a container by its stable path
+mkdir -p /home/alice/.config/ublk-user/disks
+printf 'target = mem\nsize = 8M\n' >/home/alice/.config/ublk-user/disks/pm.disk
+chown -R alice:alice /home/alice/.config
+at_exit rm -rf /home/alice/.config/ublk-user
+uu alice up pm
+is "$RUN_RC" 0 "alice brings up her named disk pm"
+pm alice run --rm "${run_opts[@]}" --device /run/user/2001/ublk-user/disks/pm:/dev/xvdb \
+	"$IMAGE" sh -c "$(rw /dev/xvdb)"
+is "$RUN_RC" 0 "podman --device of its stable path gives it to a container"
+[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
+like "$RUN_OUT" "verified /dev/xvdb" "which writes and reads it"
+uu alice down pm
+is "$RUN_RC" 0 "alice takes it down"
 pm alice kill "$c1"
 pm alice wait "$c1"
 run run_as alice ublk-user gc
