@@ -132,7 +132,11 @@ isnt "$RUN_RC" 0 "a disk over max_size fails the start"
 like "$RUN_ERR" "disk b: .*max_size=8M" "naming the disk and the rule"
 rm /etc/ublk-user/policy.d/50-podman-test.conf
 no_disks_left "after the refusals (the first disk was taken away again)"
+refused_err=$RUN_ERR
 is "$(ls -A $records 2>/dev/null) $(ls -A $data 2>/dev/null)" " " "no record or file is left after the refusals"
+# (seen once on 6.12 under load: a record and a data directory left)
+[[ -z $(find "$records" "$data" -mindepth 1 -maxdepth 1 2>/dev/null) ]] ||
+	diag "podman: $refused_err"$'\n'"$(cat "$records"/*.json 2>&1)"
 
 # --- podman kill; podman's processes killed: gc cleans up -----------------------------
 pm root run -d "${run_opts[@]}" --annotation io.ublk-user.disk=size=16M "$IMAGE" sleep 600
