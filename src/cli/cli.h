@@ -143,6 +143,7 @@ struct dev_view {
 	bool has_record; /* a record whose tag matches the kernel's device */
 	struct dev_record rec;
 	uint64_t size;
+	bool read_only; /* the kernel's attribute (else the record's) */
 	pid_t server_pid;
 	const char *state; /* live, starting, dead, quiesced, stale */
 };

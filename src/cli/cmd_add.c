@@ -60,6 +60,8 @@ static const char add_usage[] =
 	"                       reconnecting included, before it fails with\n"
 	"                       EIO (1-25 s, default 20)\n"
 	"  -s, --size SIZE      device size, K/M/G/T suffixes\n"
+	"  -r, --read-only      a disk nothing can write to (the backing\n"
+	"                       file is opened read-only)\n"
 	"  -q, --queues N       number of queues (default 1)\n"
 	"  -d, --depth N        queue depth, 1..4096 (default 128)\n"
 	"  -n, --id ID          device id to ask for (default: any free)\n"
@@ -86,6 +88,7 @@ static const struct option add_longopts[] = {
 	{ "uri", required_argument, NULL, 'U' },
 	{ "nbd-timeout", required_argument, NULL, 'T' },
 	{ "size", required_argument, NULL, 's' },
+	{ "read-only", no_argument, NULL, 'r' },
 	{ "queues", required_argument, NULL, 'q' },
 	{ "depth", required_argument, NULL, 'd' },
 	{ "id", required_argument, NULL, 'n' },
@@ -103,7 +106,7 @@ static const struct option add_longopts[] = {
 const struct cli_opts add_opts = {
 	.usage = add_usage,
 	.usage_more = target_print_help, /* each target's line */
-	.shortopts = "t:f:U:s:q:d:n:",
+	.shortopts = "t:f:U:s:rq:d:n:",
 	.longopts = add_longopts,
 };
 
@@ -120,7 +123,8 @@ struct add_req {
 	bool container; /* a disk of the OCI hook: hookin on stdin */
 	struct hookin_add hookin;
 	const char *cdi;
-	const char *name; /* a disk name (--name, up) */
+	const char *name;	/* a disk name (--name, up) */
+	unsigned int partition; /* --partition N: its offset and size */
 	bool shmem_zc;
 	const char *shmem_file;	     /* --shmem: opened and checked by add */
 	char nbd_endpoint[PATH_MAX]; /* --uri's, for the policy */
@@ -194,6 +198,9 @@ static int add_option(struct cli_args *a, struct add_req *r, int c)
 	case 's':
 		if (parse_size(optarg, "--size", &r->topts.size, &err))
 			return cli_usage_error(a, "%s", err.msg);
+		return 0;
+	case 'r':
+		r->topts.read_only = true;
 		return 0;
 	case 'q':
 		if (parse_uint(optarg, "--queues", 1, ADD_MAX_QUEUES,
@@ -355,6 +362,7 @@ static int add_policy_check(const struct add *c, long nr_devices,
 	req.nr_devices = nr_devices >= 0 ? nr_devices + 1 : -1;
 	req.container = r->container;
 	req.nbd_endpoint = r->nbd_endpoint[0] ? r->nbd_endpoint : NULL;
+	req.writable = !r->topts.read_only;
 	if (policy_check(&c->policy.lim, &c->policy.user, &req, err) < 0)
 		return uerr_prefix(err, "refused by the policy");
 	return 0;
@@ -605,6 +613,9 @@ static int add_write_record(struct add *c, struct uerr *err)
 		 c->req.topts.uri	 ? c->req.topts.uri :
 					   "");
 	rec->size = c->tgt.size;
+	rec->offset = c->req.topts.offset;
+	rec->partition = c->req.partition;
+	rec->read_only = c->req.topts.read_only;
 	rec->nr_queues = c->info.nr_hw_queues;
 	rec->queue_depth = c->info.queue_depth;
 	if (c->req.cdi)
@@ -861,6 +872,7 @@ int add_disk(const struct disk_file *d, bool json, bool foreground)
 	r->topts.backing = d->file[0] ? d->file : NULL;
 	r->topts.uri = d->uri[0] ? d->uri : NULL;
 	r->topts.size = d->size;
+	r->topts.read_only = d->read_only;
 	r->queues = d->nr_queues ? d->nr_queues : ADD_DEFAULT_QUEUES;
 	r->depth = d->queue_depth ? d->queue_depth : ADD_DEFAULT_DEPTH;
 	r->dev_id = (uint32_t)-1;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Volumes (issue 15), as an unprivileged user: online resize of loop and
 # mem disks under I/O and under a mounted ext4, with the policy's
-# max_size.
+# max_size; read-only disks (add --read-only, the policy's read_only and
+# read_only_dirs), down to the server's ring.
 set -euo pipefail
 : "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
 source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
@@ -136,6 +137,110 @@ else
 	like "$RUN_ERR" "max_size=256M" "a mem disk over max_size: refused"
 	uu alice del -n "$mem"
 fi
+
+# --- read-only ---------------------------------------------------------------
+ro=/home/alice/ro.img
+run_as alice sh -c "head -c 16M /dev/urandom >$ro"
+sum=$(sha256sum <"$ro")
+add_dev -t loop -f "$ro" --read-only
+rod=$DEV
+is "$(blockdev --getro "/dev/ublkb$rod")" 1 "add --read-only: the kernel marks the disk read-only"
+uu alice list -n "$rod" --json
+is "$(jget "$RUN_OUT" '.[0].read_only')" true "  list --json says read_only"
+pid=$(jget "$RUN_OUT" '.[0].server_pid')
+run run_as alice dd if=/dev/zero of="/dev/ublkb$rod" bs=4k count=1 oflag=direct status=none
+like "$RUN_RC:$RUN_ERR" "^1:.*(Read-only file system|Operation not permitted)" 	"  a write fails with EROFS or EPERM"
+ok "  reads verify: the disk is the file" run_as alice cmp "$ro" "/dev/ublkb$rod"
+fdflags=
+for fd in /proc/"$pid"/fd/*; do
+	[[ $(readlink "$fd") != "$ro" ]] || fdflags=$(sed -n 's/^flags:	*//p' "/proc/$pid/fdinfo/${fd##*/}")
+done
+is "$((8#${fdflags:-2} & 3))" 0 "  the server has the file open O_RDONLY"
+ok "root clears the kernel's read-only flag" blockdev --setrw "/dev/ublkb$rod"
+run dd if=/dev/zero of="/dev/ublkb$rod" bs=4k count=1 oflag=direct status=none
+isnt "$RUN_RC" 0 "  then a write still fails: the server refuses it"
+is "$(sha256sum <"$ro")" "$sum" "  the file is unchanged"
+uu alice del -n "$rod"
+
+# A disk file says read_only = yes (ublk-user.disk(5))
+run_as alice mkdir -p /home/alice/.config/ublk-user/disks
+run_as alice sh -c "printf 'target = loop\nfile = $ro\nread_only = yes\n' >/home/alice/.config/ublk-user/disks/rodisk.disk"
+uu alice up rodisk --json
+is "$RUN_RC" 0 "up a disk file with read_only = yes"
+is "$(blockdev --getro "/dev/ublkb$(jget "$RUN_OUT" .dev_id)")" 1 "  the disk is read-only"
+uu alice down rodisk
+run_as alice rm -r /home/alice/.config/ublk-user
+
+# The ring: fault puts a WRITE on it when asked; a read-only disk's ring
+# has no write opcode, whatever the target lists.
+hooks=$UBLK_USER_TEST_ROOT/build/tests/ublk-user-testhooks
+for mode in rw ro; do
+	ro_opt=()
+	[[ $mode == rw ]] || ro_opt=(--read-only)
+	run run_as alice "$hooks" add -t fault --json "${ro_opt[@]}"
+	is "$RUN_RC" 0 "fault disk, $mode (test build)"
+	fid=$(jget "$RUN_OUT" .dev_id)
+	run run_as alice dd if="/dev/ublkb$fid" of=/dev/null bs=512 skip=8192 count=1 iflag=direct
+	isnt "$RUN_RC" 0 "  a read that makes the target put a WRITE on its ring fails"
+	log=$(<"/run/user/2001/ublk-user/dev-$fid.log")
+	if [[ $mode == ro ]]; then
+		like "$log" "ring WRITE completed with -13 \(Permission denied\)" \
+			"  read-only: the ring refused the WRITE (EACCES)"
+	else
+		like "$log" "ring WRITE completed with -[0-9]+ " "  writable: the ring took the WRITE"
+		unlike "$log" "ring WRITE completed with -13 " "  and did not refuse it"
+	fi
+	uu alice del -n "$fid"
+done
+
+# The policy: read_only for a user, read_only_dirs for shared images
+policy_put 10-volume.conf '[user:alice]
+read_only = yes
+'
+uu alice add -t loop -f "$ro"
+is "$RUN_RC:$RUN_ERR" "1:ublk-user: refused by the policy: alice may have read-only disks only (add --read-only): read_only=yes for user alice ($site:2)" \
+	"read_only = yes: a writable disk is refused, naming the rule"
+add_dev -t loop -f "$ro" --read-only
+ok "  a read-only one is fine" test -b "/dev/ublkb$DEV"
+uu alice del -n "$DEV"
+# The udev helper enforces it too, from the disk's parameters: a writable
+# disk made before the rule is deleted at its next change event.
+policy_reset
+add_dev -t null --size 64M
+policy_put 10-volume.conf '[user:alice]
+read_only = yes
+'
+udevadm trigger --action=change "/dev/ublkb$DEV"
+ok "read_only = yes: the helper deletes a writable disk at a change event" \
+	timeout 20 sh -c "while [ -e /dev/ublkc$DEV ]; do sleep 0.2; done"
+denial alice "$DEV"
+is "$REASON" "alice may have read-only disks only (add --read-only): read_only=yes for user alice ($site:2)" \
+	"  and records why"
+add_dev -t null --size 64M --read-only
+udevadm trigger --action=change "/dev/ublkb$DEV"
+settle
+ok "  a read-only disk stays" test -b "/dev/ublkb$DEV"
+uu alice del -a
+mkdir -p /srv/images
+cp "$ro" /srv/images/shared.img
+# A shared image alice may write: the policy, not the mode, keeps it intact
+chmod 0666 /srv/images/shared.img
+policy_put 10-volume.conf '[user:alice]
+read_only_dirs = /srv/images
+'
+uu alice add -t loop -f /srv/images/shared.img
+like "$RUN_ERR" "backing file /srv/images/shared.img may be served read-only only \(add --read-only\): read_only_dirs=/srv/images for user alice \($site:2\)" \
+	"read_only_dirs: a writable disk on a shared image is refused"
+add_dev -t loop -f /srv/images/shared.img --read-only
+ok "  read-only, it reads" run_as alice cmp /srv/images/shared.img "/dev/ublkb$DEV"
+uu alice del -n "$DEV"
+is "$(sha256sum </srv/images/shared.img)" "$sum" "  and the image is unchanged"
+add_dev -t loop -f "$ro"
+uu alice del -n "$DEV"
+rm -rf /srv/images
+policy_put 10-volume.conf '[user:alice]
+max_size = 256M
+'
 
 no_leftovers alice "at the end"
 done_testing

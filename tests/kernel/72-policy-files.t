@@ -36,7 +36,7 @@ bad() {
 }
 
 f=$DROPIN/10-site.conf
-known="allow, max_devices, max_size, max_queues, max_queue_depth, targets, backing_dirs, nbd_endpoints, shmem_zc, max_shmem, mlock, max_locked, containers"
+known="allow, max_devices, max_size, max_queues, max_queue_depth, targets, backing_dirs, nbd_endpoints, shmem_zc, max_shmem, mlock, max_locked, containers, read_only, read_only_dirs"
 
 # --- malformed -------------------------------------------------------------------
 policy_put 10-site.conf '[default]
@@ -162,7 +162,7 @@ is "$(jget "$j" '.limits.mlock.value, .limits.shmem_zc.value' | tr '\n' ' ')" "t
 	"  mlock and shmem_zc granted to alice"
 is "$(jget "$j" '.limits.nbd_endpoints.value | join(",")')" \
 	"/run/user/%U/*.sock,*.storage.example:10809" "  nbd_endpoints: group ublk's"
-is "$(jget "$j" '.limits | keys | length')" 13 "  every key"
+is "$(jget "$j" '.limits | keys | length')" 15 "  every key"
 
 uu alice policy show --user bob --json
 is "$(jget "$RUN_OUT" '[.user, .limits.max_devices.value, .limits.max_devices.section, .limits.shmem_zc.value] | join(" ")')" \
