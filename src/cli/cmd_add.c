@@ -25,6 +25,7 @@
 #include "base/size.h"
 #include "cli.h"
 #include "cli/hookin.h"
+#include "cli/partition.h"
 #include "containers/cdi.h"
 #include "containers/ctrrec.h"
 #include "disks/diskfile.h"
@@ -59,6 +60,10 @@ static const char add_usage[] =
 	"      --nbd-timeout S  nbd: how long a request waits for the server,\n"
 	"                       reconnecting included, before it fails with\n"
 	"                       EIO (1-25 s, default 20)\n"
+	"      --partition N    loop: serve partition N of the file's\n"
+	"                       table (GPT or MBR) only\n"
+	"      --offset BYTES   loop: serve the file from BYTES on (with\n"
+	"                       --size: that many bytes)\n"
 	"  -s, --size SIZE      device size, K/M/G/T suffixes\n"
 	"  -r, --read-only      a disk nothing can write to (the backing\n"
 	"                       file is opened read-only)\n"
@@ -89,6 +94,8 @@ static const struct option add_longopts[] = {
 	{ "nbd-timeout", required_argument, NULL, 'T' },
 	{ "size", required_argument, NULL, 's' },
 	{ "read-only", no_argument, NULL, 'r' },
+	{ "partition", required_argument, NULL, 'P' },
+	{ "offset", required_argument, NULL, 'O' },
 	{ "queues", required_argument, NULL, 'q' },
 	{ "depth", required_argument, NULL, 'd' },
 	{ "id", required_argument, NULL, 'n' },
@@ -202,6 +209,15 @@ static int add_option(struct cli_args *a, struct add_req *r, int c)
 	case 'r':
 		r->topts.read_only = true;
 		return 0;
+	case 'P':
+		if (parse_uint(optarg, "--partition", 1, 256, &v, &err))
+			return cli_usage_error(a, "%s", err.msg);
+		r->partition = v;
+		return 0;
+	case 'O':
+		if (parse_size(optarg, "--offset", &r->topts.offset, &err))
+			return cli_usage_error(a, "%s", err.msg);
+		return 0;
 	case 'q':
 		if (parse_uint(optarg, "--queues", 1, ADD_MAX_QUEUES,
 			       &r->queues, &err))
@@ -286,6 +302,16 @@ static bool add_parse(struct cli_args *a, struct add_req *r)
 		a->status = cli_usage_error(a, "with --container the backing "
 					       "file or URI comes on stdin, "
 					       "not -f or --uri");
+	else if (r->partition && (r->topts.offset || r->topts.size))
+		a->status = cli_usage_error(a, "--partition gives the offset "
+					       "and the size: no --offset or "
+					       "--size with it");
+	else if ((r->partition || r->topts.offset) &&
+		 !target_find(r->target)->offsets)
+		a->status = cli_usage_error(a,
+					    "the %s target serves no part of "
+					    "a backing (--partition, --offset)",
+					    r->target);
 	return !a->status;
 }
 
@@ -408,8 +434,21 @@ static int add_open_target(struct add *c, struct uerr *err)
 	const char *file = c->req.shmem_file;
 	int ret;
 
+	if (c->req.partition) {
+		if (!c->req.topts.backing)
+			return uerr_set(err, EINVAL,
+					"--partition needs a backing file "
+					"(-f)");
+		ret = partition_find(c->req.topts.backing, c->req.partition,
+				     &c->req.topts.offset, &c->req.topts.size,
+				     err);
+		if (ret < 0)
+			return ret;
+	}
 	c->tgt_open = true; /* target_open() leaves it safe to close */
 	ret = target_open(&c->tgt, c->req.target, &c->req.topts, err);
+	if (ret < 0 && c->req.partition)
+		uerr_prefix(err, "--partition %u", c->req.partition);
 	if (ret < 0 || !file)
 		return ret;
 	c->shmem_fd = open(file, O_RDWR | O_CLOEXEC | O_NOFOLLOW);

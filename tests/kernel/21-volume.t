@@ -2,7 +2,8 @@
 # Volumes (issue 15), as an unprivileged user: online resize of loop and
 # mem disks under I/O and under a mounted ext4, with the policy's
 # max_size; read-only disks (add --read-only, the policy's read_only and
-# read_only_dirs), down to the server's ring.
+# read_only_dirs), down to the server's ring; one partition of a GPT image
+# (add --partition), whose neighbours stay untouched.
 set -euo pipefail
 : "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
 source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
@@ -241,6 +242,71 @@ rm -rf /srv/images
 policy_put 10-volume.conf '[user:alice]
 max_size = 256M
 '
+
+# --- partitions of an image file ----------------------------------------------
+gpt=/home/alice/gpt.img
+run_as alice truncate -s 64M "$gpt"
+# 1: 20M at 1M; 2: 30M at 21M; the rest is free up to the backup table
+ok "alice makes a GPT with two partitions (sfdisk)" run_as alice sh -c \
+	"printf 'label: gpt\nstart=2048, size=40960, name=one\nstart=43008, size=61440, name=two\n' | /usr/sbin/sfdisk -q $gpt"
+run_as alice sh -c "head -c 30M /dev/urandom | dd of=$gpt bs=1M seek=21 conv=notrunc status=none"
+# Everything but partition 1: the tables, partition 2 and the free space
+outside1() { { head -c 1M "$gpt"; tail -c +$(((21 << 20) + 1)) "$gpt"; } | sha256sum; }
+before=$(outside1)
+add_dev -t loop -f "$gpt" --partition 1
+p1=$DEV
+is "$(size_of "$p1")" 20971520 "--partition 1: the disk is the partition's 20M"
+uu alice list -n "$p1" --json
+is "$(jget "$RUN_OUT" '.[0] | "\(.partition) \(.offset) \(.backing)"')" "1 1048576 $gpt" \
+	"  list --json: partition, offset, backing"
+ok "  mkfs.ext4 on it" sbin_as alice mkfs.ext4 -q -F "/dev/ublkb$p1"
+ok "  fsck.ext4: clean" sbin_as alice fsck.ext4 -f -n "/dev/ublkb$p1"
+run run_as alice dd if=/dev/zero of="/dev/ublkb$p1" bs=4k seek=5120 count=1 oflag=direct status=none
+isnt "$RUN_RC" 0 "  a write past its end fails"
+is "$(outside1)" "$before" "  the tables, partition 2 and the free space are untouched"
+add_dev -t loop -f "$gpt" --partition 2
+p2=$DEV
+is "$(size_of "$p2")" 31457280 "--partition 2 at the same time: its 30M"
+ok "  it holds partition 2's bytes" run_as alice cmp -n 31457280 "/dev/ublkb$p2" "$gpt" 0 22020096
+# Everything but partition 2: partition 1 (an ext4 now), tables, free space
+outside2() { { head -c 21M "$gpt"; tail -c +$(((51 << 20) + 1)) "$gpt"; } | sha256sum; }
+before2=$(outside2)
+run run_as alice fio --name=edges --filename="/dev/ublkb$p2" --ioengine=io_uring \
+	--direct=1 --rw=randwrite --bsrange=4k-64k --size=1M --offset=0 \
+	--verify=crc32c --verify_fatal=1 --do_verify=1 --output-format=terse
+is "$RUN_RC" 0 "  fio with verify at its first MiB"
+[[ $RUN_RC == 0 ]] || diag "$RUN_OUT" "$RUN_ERR"
+run run_as alice fio --name=edges --filename="/dev/ublkb$p2" --ioengine=io_uring \
+	--direct=1 --rw=randwrite --bsrange=4k-64k --size=1M --offset=29M \
+	--verify=crc32c --verify_fatal=1 --do_verify=1 --output-format=terse
+is "$RUN_RC" 0 "  and at its last"
+[[ $RUN_RC == 0 ]] || diag "$RUN_OUT" "$RUN_ERR"
+ok "  partition 1 is still a clean ext4" sbin_as alice fsck.ext4 -f -n "/dev/ublkb$p1"
+is "$(outside2)" "$before2" "  the bytes around partition 2 are untouched"
+ok "  the GPT is intact" sh -c "/usr/sbin/sfdisk -d $gpt | grep -c 'name=' | grep -qx 2"
+if lacks UBLK_F_UPDATE_SIZE; then
+	skip "$LACKS"
+else
+	uu alice resize -n "$p2" 40M
+	like "$RUN_ERR" "the disk can grow to 31457280 bytes, where its part of the file ends" \
+		"  it cannot grow past the partition"
+fi
+uu alice del -n "$p1"
+uu alice del -n "$p2"
+uu alice add -t loop -f "$gpt" --partition 3
+is "$RUN_RC:$RUN_ERR" "1:ublk-user: --partition 3: $gpt has no partition 3 (its gpt table has partitions 1, 2)" \
+	"a partition that does not exist: refused"
+uu alice add -t loop -f "$ro" --partition 1
+is "$RUN_ERR" "ublk-user: --partition 1: $ro has no partition table (GPT or MBR)" \
+	"a file without a table: refused"
+uu alice add -t mem --size 16M --partition 1
+is "$RUN_RC" 2 "--partition of a mem disk: a usage error"
+# --offset and --size: any window
+add_dev -t loop -f "$gpt" --offset 21M --size 30M
+ok "--offset 21M --size 30M is partition 2" run_as alice cmp -n 31457280 "/dev/ublkb$DEV" "$gpt" 0 22020096
+uu alice del -n "$DEV"
+uu alice add -t loop -f "$gpt" --offset 1000
+like "$RUN_ERR" "--offset must be a multiple of" "an unaligned --offset: refused"
 
 no_leftovers alice "at the end"
 done_testing
