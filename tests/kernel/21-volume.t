@@ -3,7 +3,9 @@
 # mem disks under I/O and under a mounted ext4, with the policy's
 # max_size; read-only disks (add --read-only, the policy's read_only and
 # read_only_dirs), down to the server's ring; one partition of a GPT image
-# (add --partition), whose neighbours stay untouched.
+# (add --partition), whose neighbours stay untouched; snapshots by reflink
+# of a disk in use (xfs), clones, and the refusal where there are no
+# reflinks (ext4).
 set -euo pipefail
 : "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
 source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
@@ -13,6 +15,7 @@ source "$UBLK_USER_TEST_ROOT/tests/lib/policy.sh"
 at_exit policy_reset
 at_exit run_as alice ublk-user del -a
 at_exit sh -c 'umount /mnt/vol 2>/dev/null || :'
+at_exit sh -c 'umount /mnt/xfs /mnt/e4 2>/dev/null || :'
 
 add_dev() { # add_dev ARGS... -> DEV (id)
 	uu alice add "$@" --json
@@ -45,6 +48,7 @@ policy_put 10-volume.conf '[user:alice]
 max_size = 256M
 '
 site=$DROPIN/10-volume.conf
+mkdir -p /mnt/vol
 img=/home/alice/vol.img
 run_as alice truncate -s 64M "$img"
 
@@ -93,7 +97,6 @@ else
 	add_dev -t loop -f "$img" --name vol
 	vol=$DEV
 	ok "mkfs.ext4" mkfs.ext4 -q -F "/dev/ublkb$vol"
-	mkdir -p /mnt/vol
 	ok "mount it" mount "/dev/ublkb$vol" /mnt/vol
 	mkdir /mnt/vol/a && chown alice: /mnt/vol/a
 	ok "files in it" sh -c 'for i in 1 2 3 4; do head -c 2M /dev/urandom >/mnt/vol/f$i; done; sha256sum /mnt/vol/f? >/tmp/vol.sums'
@@ -307,6 +310,72 @@ ok "--offset 21M --size 30M is partition 2" run_as alice cmp -n 31457280 "/dev/u
 uu alice del -n "$DEV"
 uu alice add -t loop -f "$gpt" --offset 1000
 like "$RUN_ERR" "--offset must be a multiple of" "an unaligned --offset: refused"
+
+# --- snapshots and clones --------------------------------------------------------
+# File systems for alice's files, made by root: xfs has reflinks, ext4 not
+modprobe -q loop
+modprobe -q xfs
+mkdir -p /mnt/xfs /mnt/e4
+truncate -s 320M /var/tmp/xfs.img
+truncate -s 64M /var/tmp/e4.img
+ok "root makes an xfs (reflink=1) and an ext4 for alice" sh -c \
+	'mkfs.xfs -q -m reflink=1 /var/tmp/xfs.img && mkfs.ext4 -q /var/tmp/e4.img &&
+	mount -o loop /var/tmp/xfs.img /mnt/xfs && mount -o loop /var/tmp/e4.img /mnt/e4 &&
+	install -d -o alice -g alice /mnt/xfs/alice /mnt/e4/alice'
+x=/mnt/xfs/alice
+run_as alice truncate -s 64M "$x/disk.img"
+add_dev -t loop -f "$x/disk.img" --name snap
+sd=$DEV
+# 4 KiB blocks: xfs (of Linux 7) takes direct I/O to a file that shares
+# blocks (the clone below) in whole blocks, so a disk on it has 4 KiB
+# sectors.
+ok "an ext4 on it, mounted" sh -c "mkfs.ext4 -q -b 4096 /dev/ublkb$sd && mount /dev/ublkb$sd /mnt/vol"
+mkdir /mnt/vol/a && chown alice: /mnt/vol/a
+ok "files in it" sh -c 'for i in 1 2 3 4; do head -c 1M /dev/urandom >/mnt/vol/f$i; done; sync; sha256sum /mnt/vol/f? >/tmp/snap.sums'
+fio_bg snap /mnt/vol/a/fio 24M
+sleep 1
+ok "fio runs in it" kill -0 "$FIO_PID"
+uu alice snapshot snap "$x/snap.img"
+is "$RUN_RC" 0 "snapshot of the disk while fio writes to it"
+like "$RUN_OUT" "^$x/snap.img: a snapshot of /dev/ublkb$sd \\($x/disk.img\\); I/O held for [0-9]+\\.[0-9]{3} ms" \
+	"  it says how long I/O was held"
+note "snapshot under fio: ${RUN_OUT#*; }"
+ok "  fio was still running" kill -0 "$FIO_PID"
+fio_wait snap
+ok "umount" umount /mnt/vol
+ok "the live disk's ext4 is clean" e2fsck -f -n "/dev/ublkb$sd"
+is "$(stat -c %s "$x/snap.img")" 67108864 "the snapshot has the disk's size"
+# A crash-consistent ext4: a disk started from a clone of it replays the
+# journal at mount, then is clean, with the files of before.
+add_dev -t loop -f "$x/clone.img" --clone-of "$x/snap.img"
+cd=$DEV
+ok "add --clone-of the snapshot, mount it (journal replayed)" mount "/dev/ublkb$cd" /mnt/vol
+ok "  the files of before the snapshot are there" sha256sum -c --quiet /tmp/snap.sums
+ok "  umount" umount /mnt/vol
+ok "  e2fsck -f: the snapshot was a consistent file system" e2fsck -f -n "/dev/ublkb$cd"
+note "the clone's sectors: $(blockdev --getss "/dev/ublkb$cd") bytes (xfs of Linux 7: 4096 on a file that shares blocks)"
+uu alice del -n "$cd"
+uu alice snapshot -n "$sd" "$x/snap.img"
+like "$RUN_RC:$RUN_ERR" "^1:ublk-user: cannot create $x/snap.img: File exists" \
+	"a snapshot never overwrites a file"
+# No reflinks: refused before any pause, and nothing is left.
+uu alice snapshot snap /mnt/e4/alice/snap.img
+is "$RUN_RC:$RUN_ERR" "1:ublk-user: $x/disk.img and /mnt/e4/alice/snap.img are on two file systems: a reflink needs one (nothing was copied)" \
+	"a snapshot onto another file system: refused"
+run_as alice truncate -s 16M /mnt/e4/alice/disk.img
+add_dev -t loop -f /mnt/e4/alice/disk.img
+uu alice snapshot -n "$DEV" /mnt/e4/alice/snap.img
+like "$RUN_RC:$RUN_ERR" "^1:ublk-user: the file system of /mnt/e4/alice/disk.img has no reflinks \\(FICLONE: .*; xfs and btrfs have them\\): nothing was copied$" \
+	"a snapshot on ext4: refused, saying why"
+nok "  no file is left" test -e /mnt/e4/alice/snap.img
+uu alice add -t loop -f /mnt/e4/alice/clone.img --clone-of /mnt/e4/alice/disk.img
+like "$RUN_RC:$RUN_ERR" "^1:ublk-user: --clone-of: the file system of /mnt/e4/alice/disk.img has no reflinks" \
+	"add --clone-of on ext4: refused"
+nok "  no file is left" test -e /mnt/e4/alice/clone.img
+uu alice del -n "$DEV"
+uu alice down snap
+umount /mnt/xfs /mnt/e4
+rm -f /var/tmp/xfs.img /var/tmp/e4.img
 
 no_leftovers alice "at the end"
 done_testing
