@@ -217,11 +217,13 @@ deps:
 #    only to measure what they cost;
 #  ring-pin: takes a server's rings and tries to pin 1 GiB on each;
 #  nbd-evil: an NBD server, honest or hostile on demand; nbd-probe: the
-#    NBD client layer over plain sockets (the unit tests use them too).
+#    NBD client layer over plain sockets (the unit tests use them too);
+#  ctl-pause: a client of a server's control socket that misbehaves.
 NBD_TOOLS  := $(BUILD)/tests/nbd-evil $(BUILD)/tests/nbd-probe
 TEST_TOOLS := $(BUILD)/tests/ublk-raw $(BUILD)/tests/ublk-user-testhooks \
 	      $(BUILD)/tests/ublk-user-nosandbox $(BUILD)/tests/fakenode \
-	      $(BUILD)/tests/shmem-peer $(BUILD)/tests/ring-pin $(NBD_TOOLS)
+	      $(BUILD)/tests/shmem-peer $(BUILD)/tests/ring-pin $(NBD_TOOLS) \
+	      $(BUILD)/tests/ctl-pause
 ALL_SRCS   := $(foreach l,$(LAYERS),$($(l)_SRCS)) $(CLI_SRCS)
 
 $(BUILD)/obj-testhooks/%.o: %.c

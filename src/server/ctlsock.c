@@ -235,19 +235,17 @@ void ctl_sock_serve(struct ctl_sock *s)
 	fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (!ctl_peer_ok(s, fd)) {
-		ret = uerr_set(&e, EPERM, "only the device's owner may ask");
-		ctl_reply(fd, &r, ret, &e);
-		close(fd);
-		return;
-	}
+	/* The request first, also from a peer refused: a close with it
+	 * unread would reset the connection before the refusal is read. */
 	if (!ctl_wait(s, fd, CTL_REQUEST_MS, &signalled)) {
 		close(fd);
 		return;
 	}
 	uerr_clear(&e);
 	n = read(fd, &req, sizeof(req));
-	if (n != sizeof(req) || req.magic != CTL_MAGIC)
+	if (!ctl_peer_ok(s, fd))
+		ret = uerr_set(&e, EPERM, "only the device's owner may ask");
+	else if (n != sizeof(req) || req.magic != CTL_MAGIC)
 		ret = uerr_set(&e, EINVAL, "not a control request");
 	else if (req.op == CTL_RESIZE)
 		ret = ctl_resize(s, req.arg, &r, &e);
@@ -303,16 +301,23 @@ int ctl_call(int fd, enum ctl_op op, uint64_t arg, struct ctl_reply *rep,
 	int ret;
 
 	memset(rep, 0, sizeof(*rep));
-	if (send(fd, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req))
-		return uerr_sys(err, errno, "sending to the server");
-	do
-		ret = poll(&pfd, 1, timeout_ms);
-	while (ret < 0 && errno == EINTR);
-	if (ret == 0)
-		return uerr_set(err, ETIMEDOUT,
-				"the server did not answer within %d ms",
-				timeout_ms);
-	n = recv(fd, rep, sizeof(*rep), 0);
+	if (send(fd, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req)) {
+		/* A refusal may be waiting: the server said it and closed. */
+		ret = errno;
+		n = recv(fd, rep, sizeof(*rep), MSG_DONTWAIT);
+		if (n != sizeof(*rep))
+			return uerr_sys(err, ret, "sending to the server");
+	} else {
+		do
+			ret = poll(&pfd, 1, timeout_ms);
+		while (ret < 0 && errno == EINTR);
+		if (ret == 0)
+			return uerr_set(err, ETIMEDOUT,
+					"the server did not answer within "
+					"%d ms",
+					timeout_ms);
+		n = recv(fd, rep, sizeof(*rep), 0);
+	}
 	if (n != sizeof(*rep))
 		return uerr_set(err, EPROTO, "the server ended the connection");
 	rep->msg[sizeof(rep->msg) - 1] = '\0';

@@ -311,6 +311,31 @@ uu alice del -n "$DEV"
 uu alice add -t loop -f "$gpt" --offset 1000
 like "$RUN_ERR" "--offset must be a multiple of" "an unaligned --offset: refused"
 
+# --- a pause, and clients of the control socket that misbehave ------------------
+cp_tool=$UBLK_USER_TEST_ROOT/build/tests/ctl-pause
+add_dev -t mem --size 16M
+pd=$DEV
+sock=/run/user/2001/ublk-user/dev-$pd.ctl
+run "$cp_tool" "$sock" 0 close
+is "$RUN_OUT" "refused: only the device's owner may ask" \
+	"root (not the disk's owner) asks for a pause: refused (SO_PEERCRED)"
+run_as alice "$cp_tool" "$sock" 2000 close >/tmp/cp.out 2>&1 &
+cp_pid=$!
+timeout 20 sh -c 'until grep -q paused /tmp/cp.out; do sleep 0.1; done'
+t0=$(date +%s%N)
+run run_as alice dd if="/dev/ublkb$pd" of=/dev/null bs=4k count=1 iflag=direct status=none
+took=$((($(date +%s%N) - t0) / 1000000))
+is "$RUN_RC" 0 "a read during a pause completes once the pausing client goes away"
+ok "  it was held meanwhile (${took} ms)" test "$took" -ge 1000
+wait "$cp_pid" || :
+run run_as alice "$cp_tool" "$sock" 0 stay
+is "$RUN_OUT" $'paused\nthe server said: -110 the pause reached 10000 ms: I/O resumed' \
+	"a client that never resumes: the server ends the pause after 10 s and says so"
+ok "  the disk serves I/O" run_as alice dd if="/dev/ublkb$pd" of=/dev/null bs=4k count=1 iflag=direct status=none
+run run_as alice "$cp_tool" "$sock" 100 resume
+like "$RUN_OUT" $'^paused\nresumed after [0-9]+ us$' "PAUSE then RESUME: the server says how long"
+uu alice del -n "$pd"
+
 # --- snapshots and clones --------------------------------------------------------
 # File systems for alice's files, made by root: xfs has reflinks, ext4 not
 modprobe -q loop
