@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,8 @@ static int grow_file(const struct dev_view *v, uint64_t size, struct uerr *err)
 		return uerr_set(err, EINVAL,
 				"--grow-file: %s is not a regular file",
 				v->rec.backing);
+	/* Past RLIMIT_FSIZE: EFBIG, said, rather than SIGXFSZ */
+	signal(SIGXFSZ, SIG_IGN);
 	if ((uint64_t)st.st_size < size && ftruncate(fd, size) < 0)
 		return uerr_sys(err, errno, "--grow-file: growing %s",
 				v->rec.backing);

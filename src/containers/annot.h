@@ -35,7 +35,7 @@ struct disk_spec {
 	char file[ANNOT_FILE_MAX]; /* loop: backing file name */
 	bool persist;
 	char uri[ANNOT_URI_MAX]; /* nbd: the NBD server, checked by add */
-	bool read_only; /* ro=yes: add --read-only */
+	bool read_only;		 /* ro=yes: add --read-only */
 };
 
 /* Is key one of ours (io.ublk-user.disk or io.ublk-user.disk.NAME)? */

@@ -154,7 +154,10 @@ is "$(jget "$j" '.limits.targets | "\(.value | join(",")) \(.section) \(.line)"'
 	"null,loop,mem,nbd [group:ublk] $(line_of "$ex" '^targets = null, loop')" "  targets: group ublk's"
 is "$(jget "$j" '.limits.max_size.value')" 1099511627776 "  max_size in bytes"
 is "$(jget "$j" '.limits.backing_dirs | "\(.value | join(",")) \(.expanded | join(","))"')" \
-	"%h,/srv/images/%u /home/alice,/srv/images/alice" "  backing_dirs, expanded for alice"
+	"%h,/srv/images/%u,/srv/images/common /home/alice,/srv/images/alice,/srv/images/common" \
+	"  backing_dirs, expanded for alice"
+is "$(jget "$j" '.limits.read_only_dirs | "\(.value | join(",")) \(.expanded | join(",")) \(.section)"')" \
+	"/srv/images/common /srv/images/common [group:ublk]" "  read_only_dirs: group ublk's, expanded"
 is "$(jget "$j" '.limits.allow | "\(.value) \(.section) \(.file):\(.line)"')" \
 	"true [default] $POLICY_DIR/policy.conf:$(line_of "$POLICY_DIR/policy.conf" '^allow')" \
 	"  allow: from policy.conf"

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "server/queue.h"
@@ -29,6 +30,7 @@ static int mem_open(struct target *t, const struct target_opts *o,
 {
 	struct mem *m = t->priv;
 	uint64_t bs = 1ULL << t->lbs_shift;
+	struct rlimit rl;
 	void *map;
 
 	m->fd = -1;
@@ -45,8 +47,15 @@ static int mem_open(struct target *t, const struct target_opts *o,
 	m->fd = memfd_create("ublk-user-mem", MFD_CLOEXEC);
 	if (m->fd < 0)
 		return uerr_sys(err, errno, "memfd_create");
-	/* Room to grow where the address space allows (ulimit -v) */
+	/*
+	 * Room to grow where the address space allows (ulimit -v), and
+	 * within RLIMIT_FSIZE (ulimit -f), past which ftruncate() would
+	 * raise SIGXFSZ.
+	 */
 	m->reserved = t->size > MEM_GROW_ROOM ? t->size : MEM_GROW_ROOM;
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    m->reserved > rl.rlim_cur)
+		m->reserved = rl.rlim_cur > t->size ? rl.rlim_cur : t->size;
 	map = MAP_FAILED;
 	if (ftruncate(m->fd, m->reserved) == 0)
 		map = mmap(NULL, m->reserved, PROT_READ | PROT_WRITE,
