@@ -54,7 +54,7 @@ CPPFLAGS   += -std=c11 -D_GNU_SOURCE -DUBLK_USER_VERSION='"$(VERSION)"' \
 	      -Isrc -MMD -MP
 # Headers of every library any layer uses (they only add -I paths).
 PKG_CFLAGS  = $(call pkgs_cflags,liburing libcap-ng libseccomp uuid json-c \
-		libsystemd)
+		libsystemd blkid)
 
 # One archive per layer (HACKING.md says what may call what).  A program
 # names the layers it uses, highest first, and the libraries they need.
@@ -71,8 +71,9 @@ UNIT_SRCS  := $(filter-out tests/unit/tap.c tests/unit/uapi_%.c, \
 
 # What each program links, and the pkg-config names those layers need.
 CLI_LAYERS  := disks containers server nbd policy host kernel base
-# libsystemd: sd_notify for up --foreground (never in the udev helper)
-CLI_PKGS    := liburing libcap-ng libseccomp uuid json-c libsystemd
+# libsystemd: sd_notify for up --foreground; blkid: add --partition (never
+# in the udev helper)
+CLI_PKGS    := liburing libcap-ng libseccomp uuid json-c libsystemd blkid
 UDEV_LAYERS := policy host kernel base
 UDEV_PKGS   := liburing
 HOOK_LAYERS := containers host kernel base
@@ -216,11 +217,13 @@ deps:
 #    only to measure what they cost;
 #  ring-pin: takes a server's rings and tries to pin 1 GiB on each;
 #  nbd-evil: an NBD server, honest or hostile on demand; nbd-probe: the
-#    NBD client layer over plain sockets (the unit tests use them too).
+#    NBD client layer over plain sockets (the unit tests use them too);
+#  ctl-pause: a client of a server's control socket that misbehaves.
 NBD_TOOLS  := $(BUILD)/tests/nbd-evil $(BUILD)/tests/nbd-probe
 TEST_TOOLS := $(BUILD)/tests/ublk-raw $(BUILD)/tests/ublk-user-testhooks \
 	      $(BUILD)/tests/ublk-user-nosandbox $(BUILD)/tests/fakenode \
-	      $(BUILD)/tests/shmem-peer $(BUILD)/tests/ring-pin $(NBD_TOOLS)
+	      $(BUILD)/tests/shmem-peer $(BUILD)/tests/ring-pin $(NBD_TOOLS) \
+	      $(BUILD)/tests/ctl-pause
 ALL_SRCS   := $(foreach l,$(LAYERS),$($(l)_SRCS)) $(CLI_SRCS)
 
 $(BUILD)/obj-testhooks/%.o: %.c

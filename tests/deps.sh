@@ -7,9 +7,10 @@ packages=(
 	# build
 	gcc make pkg-config
 	liburing-dev libcap-ng-dev libseccomp-dev uuid-dev libjson-c-dev
-	libsystemd-dev
-	# tests: TAP runner, I/O, file systems
-	perl fio e2fsprogs util-linux passwd procps
+	libsystemd-dev libblkid-dev
+	# tests: TAP runner, I/O, file systems (xfs: reflinks for snapshots),
+	# partition tables (sfdisk)
+	perl fio e2fsprogs util-linux passwd procps xfsprogs fdisk
 	# make check-format: the C style and the shell scripts
 	clang-format shellcheck
 	# the fuzz targets (libFuzzer)

@@ -451,6 +451,25 @@ static json_object *field_value(const struct ujson_field *f, const void *rec)
 	}
 }
 
+/* "", 0 or false: what UJSON_OMITEMPTY leaves out */
+static bool field_empty(const struct ujson_field *f, const char *p)
+{
+	bool b;
+
+	switch (f->kind) {
+	case UJSON_K_STR:
+		return !p[0];
+	case UJSON_K_INT:
+	case UJSON_K_UINT:
+		return !load_int(p, f->size, false);
+	case UJSON_K_BOOL:
+		memcpy(&b, p, sizeof(b));
+		return !b;
+	default:
+		return false;
+	}
+}
+
 json_object *ujson_new_object(const struct ujson_field *f, size_t n,
 			      const void *rec)
 {
@@ -490,8 +509,7 @@ int ujson_write_fields(json_object *o, const struct ujson_field *f, size_t n,
 			continue;
 		}
 		p = (const char *)rec + f[i].offset;
-		if (f[i].kind == UJSON_K_STR &&
-		    (f[i].flags & UJSON_OMITEMPTY) && !p[0])
+		if ((f[i].flags & UJSON_OMITEMPTY) && field_empty(&f[i], p))
 			continue;
 		v = field_value(&f[i], rec);
 		if (!v || json_object_object_add(o, f[i].name, v) < 0) {

@@ -59,7 +59,7 @@ int ujson_bad(const struct ujson_where *w, const char *key, struct uerr *err,
 /* Flags of a getter or a field */
 #define UJSON_REQUIRED 0x1  /* missing is an error */
 #define UJSON_NONEMPTY 0x2  /* a string must not be "" */
-#define UJSON_OMITEMPTY 0x4 /* written only when the string is not "" */
+#define UJSON_OMITEMPTY 0x4 /* written only when not "", 0 or false */
 
 /*
  * o.key into *out: 0 when it is there and good, 1 when it is missing and

@@ -120,7 +120,7 @@ extern const struct option cli_json_longopts[];
 /* The options of each command, in its file */
 extern const struct cli_opts add_opts, list_opts, del_opts, features_opts,
 	policy_opts, policy_check_opts, policy_show_opts, doctor_opts, gc_opts,
-	up_opts, down_opts, status_opts;
+	up_opts, down_opts, status_opts, resize_opts, snapshot_opts;
 
 int cmd_add(struct cli_args *a);
 int cmd_list(struct cli_args *a);
@@ -133,6 +133,8 @@ int cmd_gc(struct cli_args *a);
 int cmd_up(struct cli_args *a);
 int cmd_down(struct cli_args *a);
 int cmd_status(struct cli_args *a);
+int cmd_resize(struct cli_args *a);
+int cmd_snapshot(struct cli_args *a);
 
 /* One device as `list` and `add` show it: kernel truth plus our record */
 struct dev_view {
@@ -141,6 +143,7 @@ struct dev_view {
 	bool has_record; /* a record whose tag matches the kernel's device */
 	struct dev_record rec;
 	uint64_t size;
+	bool read_only; /* the kernel's attribute (else the record's) */
 	pid_t server_pid;
 	const char *state; /* live, starting, dead, quiesced, stale */
 };
@@ -178,6 +181,16 @@ int named_link_path(const char *name, char *buf, size_t len, bool create,
 /* Point the stable path at /dev/ublkbN, replacing it atomically */
 int named_link_set(const char *name, uint32_t dev_id, struct uerr *err);
 void named_link_remove(const char *name);
+
+/*
+ * resize, snapshot (devctl.c): the device (by disk name, or id when name
+ * is NULL), which must be live and have a record of ours; the kernel
+ * must have feature; a connection to its server's control socket.
+ */
+int devctl_find(struct ublk_ctrl *ctrl, const char *name, uint32_t id,
+		struct dev_view *v, struct uerr *err);
+int devctl_require(struct ublk_ctrl *ctrl, uint64_t feature, struct uerr *err);
+int devctl_connect(const struct dev_view *v, struct uerr *err);
 
 struct disk_file;
 /*

@@ -25,6 +25,8 @@
 #include "base/size.h"
 #include "cli.h"
 #include "cli/hookin.h"
+#include "cli/partition.h"
+#include "cli/reflink.h"
 #include "containers/cdi.h"
 #include "containers/ctrrec.h"
 #include "disks/diskfile.h"
@@ -59,7 +61,16 @@ static const char add_usage[] =
 	"      --nbd-timeout S  nbd: how long a request waits for the server,\n"
 	"                       reconnecting included, before it fails with\n"
 	"                       EIO (1-25 s, default 20)\n"
+	"      --partition N    loop: serve partition N of the file's\n"
+	"                       table (GPT or MBR) only\n"
+	"      --offset BYTES   loop: serve the file from BYTES on (with\n"
+	"                       --size: that many bytes)\n"
+	"      --clone-of FILE  loop: make -f FILE, a new file, a reflink\n"
+	"                       copy of FILE first (xfs, btrfs; never a\n"
+	"                       byte copy)\n"
 	"  -s, --size SIZE      device size, K/M/G/T suffixes\n"
+	"  -r, --read-only      a disk nothing can write to (the backing\n"
+	"                       file is opened read-only)\n"
 	"  -q, --queues N       number of queues (default 1)\n"
 	"  -d, --depth N        queue depth, 1..4096 (default 128)\n"
 	"  -n, --id ID          device id to ask for (default: any free)\n"
@@ -86,6 +97,10 @@ static const struct option add_longopts[] = {
 	{ "uri", required_argument, NULL, 'U' },
 	{ "nbd-timeout", required_argument, NULL, 'T' },
 	{ "size", required_argument, NULL, 's' },
+	{ "read-only", no_argument, NULL, 'r' },
+	{ "partition", required_argument, NULL, 'P' },
+	{ "offset", required_argument, NULL, 'O' },
+	{ "clone-of", required_argument, NULL, 'K' },
 	{ "queues", required_argument, NULL, 'q' },
 	{ "depth", required_argument, NULL, 'd' },
 	{ "id", required_argument, NULL, 'n' },
@@ -103,7 +118,7 @@ static const struct option add_longopts[] = {
 const struct cli_opts add_opts = {
 	.usage = add_usage,
 	.usage_more = target_print_help, /* each target's line */
-	.shortopts = "t:f:U:s:q:d:n:",
+	.shortopts = "t:f:U:s:rq:d:n:",
 	.longopts = add_longopts,
 };
 
@@ -120,7 +135,9 @@ struct add_req {
 	bool container; /* a disk of the OCI hook: hookin on stdin */
 	struct hookin_add hookin;
 	const char *cdi;
-	const char *name; /* a disk name (--name, up) */
+	const char *name;	/* a disk name (--name, up) */
+	unsigned int partition; /* --partition N: its offset and size */
+	const char *clone_of;	/* -f is made a reflink copy of this */
 	bool shmem_zc;
 	const char *shmem_file;	     /* --shmem: opened and checked by add */
 	char nbd_endpoint[PATH_MAX]; /* --uri's, for the policy */
@@ -150,10 +167,15 @@ struct add {
 	pid_t server_pid;
 	int log_fd; /* a foreground server's stderr */
 	struct dev_view view;
+	bool cloned; /* --clone-of made -f: it goes unless the disk is up */
+	bool added;
 };
 
 static void add_release(struct add *c)
 {
+	if (c->cloned && !c->added)
+		unlink(c->req.topts.backing);
+	c->cloned = false;
 	if (c->tgt_open)
 		target_close(&c->tgt);
 	c->tgt_open = false;
@@ -194,6 +216,21 @@ static int add_option(struct cli_args *a, struct add_req *r, int c)
 	case 's':
 		if (parse_size(optarg, "--size", &r->topts.size, &err))
 			return cli_usage_error(a, "%s", err.msg);
+		return 0;
+	case 'r':
+		r->topts.read_only = true;
+		return 0;
+	case 'P':
+		if (parse_uint(optarg, "--partition", 1, 256, &v, &err))
+			return cli_usage_error(a, "%s", err.msg);
+		r->partition = v;
+		return 0;
+	case 'O':
+		if (parse_size(optarg, "--offset", &r->topts.offset, &err))
+			return cli_usage_error(a, "%s", err.msg);
+		return 0;
+	case 'K':
+		r->clone_of = optarg;
 		return 0;
 	case 'q':
 		if (parse_uint(optarg, "--queues", 1, ADD_MAX_QUEUES,
@@ -279,6 +316,21 @@ static bool add_parse(struct cli_args *a, struct add_req *r)
 		a->status = cli_usage_error(a, "with --container the backing "
 					       "file or URI comes on stdin, "
 					       "not -f or --uri");
+	else if (r->partition && (r->topts.offset || r->topts.size))
+		a->status = cli_usage_error(a, "--partition gives the offset "
+					       "and the size: no --offset or "
+					       "--size with it");
+	else if (r->clone_of &&
+		 (strcmp(r->target, "loop") || !r->topts.backing))
+		a->status = cli_usage_error(a, "--clone-of makes the backing "
+					       "file of a loop disk: -t loop "
+					       "-f NEW");
+	else if ((r->partition || r->topts.offset) &&
+		 !target_find(r->target)->offsets)
+		a->status = cli_usage_error(a,
+					    "the %s target serves no part of "
+					    "a backing (--partition, --offset)",
+					    r->target);
 	return !a->status;
 }
 
@@ -355,6 +407,7 @@ static int add_policy_check(const struct add *c, long nr_devices,
 	req.nr_devices = nr_devices >= 0 ? nr_devices + 1 : -1;
 	req.container = r->container;
 	req.nbd_endpoint = r->nbd_endpoint[0] ? r->nbd_endpoint : NULL;
+	req.writable = !r->topts.read_only;
 	if (policy_check(&c->policy.lim, &c->policy.user, &req, err) < 0)
 		return uerr_prefix(err, "refused by the policy");
 	return 0;
@@ -395,13 +448,56 @@ static uint64_t shmem_budget(const struct add *c)
 /* --- the target ----------------------------------------------------------- */
 
 /* The target, and --shmem FILE, opened as the user before any device */
+/* --clone-of SRC: -f is made, a reflink copy of SRC, or nothing is */
+static int add_clone(struct add *c, struct uerr *err)
+{
+	const char *src = c->req.clone_of, *dst = c->req.topts.backing;
+	cleanup_close int sfd = -1, dfd = -1;
+	struct stat st;
+	int ret;
+
+	sfd = open(src, O_RDONLY | O_CLOEXEC);
+	if (sfd < 0 || fstat(sfd, &st) < 0)
+		return uerr_sys(err, errno, "--clone-of %s", src);
+	if (!S_ISREG(st.st_mode))
+		return uerr_set(err, EINVAL,
+				"--clone-of %s: not a regular file", src);
+	dfd = reflink_create(dst, st.st_mode & 0666, err);
+	if (dfd < 0)
+		return uerr_prefix(err, "--clone-of");
+	c->cloned = true;
+	ret = reflink_clone(dfd, sfd, dst, src, err);
+	if (ret == 0 && fsync(dfd) < 0)
+		ret = uerr_sys(err, errno, "flushing %s", dst);
+	return ret < 0 ? uerr_prefix(err, "--clone-of") : 0;
+}
+
 static int add_open_target(struct add *c, struct uerr *err)
 {
 	const char *file = c->req.shmem_file;
 	int ret;
 
+	if (c->req.clone_of) {
+		ret = add_clone(c, err);
+		if (ret < 0)
+			return ret;
+	}
+
+	if (c->req.partition) {
+		if (!c->req.topts.backing)
+			return uerr_set(err, EINVAL,
+					"--partition needs a backing file "
+					"(-f)");
+		ret = partition_find(c->req.topts.backing, c->req.partition,
+				     &c->req.topts.offset, &c->req.topts.size,
+				     err);
+		if (ret < 0)
+			return ret;
+	}
 	c->tgt_open = true; /* target_open() leaves it safe to close */
 	ret = target_open(&c->tgt, c->req.target, &c->req.topts, err);
+	if (ret < 0 && c->req.partition)
+		uerr_prefix(err, "--partition %u", c->req.partition);
 	if (ret < 0 || !file)
 		return ret;
 	c->shmem_fd = open(file, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
@@ -605,6 +701,9 @@ static int add_write_record(struct add *c, struct uerr *err)
 		 c->req.topts.uri	 ? c->req.topts.uri :
 					   "");
 	rec->size = c->tgt.size;
+	rec->offset = c->req.topts.offset;
+	rec->partition = c->req.partition;
+	rec->read_only = c->req.topts.read_only;
 	rec->nr_queues = c->info.nr_hw_queues;
 	rec->queue_depth = c->info.queue_depth;
 	if (c->req.cdi)
@@ -814,6 +913,7 @@ static int add_run(struct add *c)
 		state_tidy(); /* a fallback directory made for nothing */
 		return EXIT_FAIL;
 	}
+	c->added = true;
 	/* In the foreground: the journal says it, unless JSON is asked for */
 	if (!c->req.foreground || c->req.json)
 		print_added(&c->view, c->req.json);
@@ -861,6 +961,7 @@ int add_disk(const struct disk_file *d, bool json, bool foreground)
 	r->topts.backing = d->file[0] ? d->file : NULL;
 	r->topts.uri = d->uri[0] ? d->uri : NULL;
 	r->topts.size = d->size;
+	r->topts.read_only = d->read_only;
 	r->queues = d->nr_queues ? d->nr_queues : ADD_DEFAULT_QUEUES;
 	r->depth = d->queue_depth ? d->queue_depth : ADD_DEFAULT_DEPTH;
 	r->dev_id = (uint32_t)-1;

@@ -108,13 +108,14 @@ static json_object *value_json(const struct policy_limits *lim,
 	return arr;
 }
 
-/* backing_dirs as they are for u: expanded, each or an error */
+/* backing_dirs or read_only_dirs as they are for u: expanded */
 static json_object *expanded_json(const struct policy_limits *lim,
+				  enum policy_key key,
 				  const struct policy_user *u)
 {
 	char item[POLICY_VALUE_MAX], dir[PATH_MAX];
 	json_object *arr = json_object_new_array();
-	const char *l = lim->backing_dirs;
+	const char *l = policy_limit_text(lim, key);
 	struct uerr err;
 
 	if (!strcmp(l, "any") || !strcmp(l, "none"))
@@ -180,9 +181,9 @@ static int show_json(const struct policy *p, const struct policy_user *u,
 		json_object *l = json_object_new_object();
 
 		json_object_object_add(l, "value", value_json(lim, k));
-		if (k == POLICY_BACKING_DIRS)
+		if (k == POLICY_BACKING_DIRS || k == POLICY_READ_ONLY_DIRS)
 			json_object_object_add(l, "expanded",
-					       expanded_json(lim, u));
+					       expanded_json(lim, k, u));
 		json_object_object_add(
 			l, "section",
 			json_object_new_string(policy_section_str(
@@ -226,8 +227,8 @@ static void show_text(const struct policy *p, const struct policy_user *u,
 		       policy_value_str(lim, k, value, sizeof(value)),
 		       policy_origin_str(&lim->origin[k], origin,
 					 sizeof(origin)));
-		if (k != POLICY_BACKING_DIRS || !strcmp(value, "any") ||
-		    !strcmp(value, "none"))
+		if ((k != POLICY_BACKING_DIRS && k != POLICY_READ_ONLY_DIRS) ||
+		    !strcmp(value, "any") || !strcmp(value, "none"))
 			continue;
 		for (l = value; (l = policy_list_next(l, item, sizeof(item)));)
 			if (policy_expand(item, u, dir, sizeof(dir), &err) == 0)

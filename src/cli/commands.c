@@ -117,6 +117,22 @@ const struct cli_cmd cli_cmds[] = {
 		.run = cmd_down,
 	},
 	{
+		.name = "resize",
+		.summary = "make a disk larger or smaller while it is in use",
+		.opts = &resize_opts,
+		.min_args = 1,
+		.max_args = 2,
+		.run = cmd_resize,
+	},
+	{
+		.name = "snapshot",
+		.summary = "copy a live loop disk's file at one instant",
+		.opts = &snapshot_opts,
+		.min_args = 1,
+		.max_args = 2,
+		.run = cmd_snapshot,
+	},
+	{
 		.name = "status",
 		.summary = "your named disks: device node and stable path",
 		.opts = &status_opts,

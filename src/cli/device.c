@@ -61,9 +61,12 @@ int dev_view_get(struct ublk_ctrl *ctrl, uint32_t dev_id, struct dev_view *v,
 		v->size = v->rec.size;
 	}
 	/* The kernel's size wins where it has one. */
+	v->read_only = v->has_record && v->rec.read_only;
 	if (ublk_ctrl_get_params(ctrl, &ref, &params, &rerr) == 0 &&
-	    (params.types & UBLK_PARAM_TYPE_BASIC))
+	    (params.types & UBLK_PARAM_TYPE_BASIC)) {
 		v->size = params.basic.dev_sectors << 9;
+		v->read_only = params.basic.attrs & UBLK_ATTR_READ_ONLY;
+	}
 	v->state = state_name(v);
 	return 0;
 }
@@ -79,6 +82,7 @@ void dev_view_stale(struct dev_view *v, const struct dev_record *rec)
 	v->info.owner_uid = geteuid();
 	v->info.owner_gid = getegid();
 	v->size = rec->size;
+	v->read_only = rec->read_only;
 	v->server_pid = rec->server_pid;
 	v->state = "stale";
 }
@@ -168,6 +172,15 @@ json_object *dev_view_json(const struct dev_view *v)
 	json_object_object_add(o, "backing",
 			       v->has_record && v->rec.backing[0] ?
 				       json_object_new_string(v->rec.backing) :
+				       NULL);
+	json_object_object_add(o, "read_only",
+			       json_object_new_boolean(v->read_only));
+	json_object_object_add(
+		o, "offset",
+		v->has_record ? json_object_new_uint64(v->rec.offset) : NULL);
+	json_object_object_add(o, "partition",
+			       v->has_record && v->rec.partition ?
+				       json_object_new_int64(v->rec.partition) :
 				       NULL);
 	json_object_object_add(
 		o, "fixed_buffers",

@@ -8,7 +8,7 @@
 #include "containers/annot.h"
 #include "base/size.h"
 
-static const char *const keys = "size, target, path, file, persist, uri";
+static const char *const keys = "size, target, path, file, persist, uri, ro";
 
 bool annot_name_ok(const char *name)
 {
@@ -72,7 +72,9 @@ static int parse_item(const char *ann, char *item, struct disk_spec *d,
 		      unsigned int *seen, struct uerr *err)
 {
 	static const char *const names[] = { "size", "target",	"path",
-					     "file", "persist", "uri" };
+					     "file", "persist", "uri",
+					     "ro" };
+	const unsigned int nr = sizeof(names) / sizeof(names[0]);
 	char *val = strchr(item, '=');
 	unsigned int k;
 	struct uerr e;
@@ -82,10 +84,10 @@ static int parse_item(const char *ann, char *item, struct disk_spec *d,
 				"annotation %s: '%s' is not key=value", ann,
 				item);
 	*val++ = '\0';
-	for (k = 0; k < 6; k++)
+	for (k = 0; k < nr; k++)
 		if (!strcmp(item, names[k]))
 			break;
-	if (k == 6)
+	if (k == nr)
 		return uerr_set(err, EINVAL,
 				"annotation %s: unknown key '%s' (known: %s)",
 				ann, item, keys);
@@ -143,15 +145,14 @@ static int parse_item(const char *ann, char *item, struct disk_spec *d,
 		snprintf(d->uri, sizeof(d->uri), "%s", val);
 		break;
 	default:
-		if (!strcmp(val, "yes"))
-			d->persist = true;
-		else if (!strcmp(val, "no"))
-			d->persist = false;
+		if (!strcmp(val, "yes") || !strcmp(val, "no"))
+			*(k == 4 ? &d->persist : &d->read_only) =
+				!strcmp(val, "yes");
 		else
 			return uerr_set(err, EINVAL,
-					"annotation %s: persist must be yes or "
-					"no, not '%s'",
-					ann, val);
+					"annotation %s: %s must be yes or no, "
+					"not '%s'",
+					ann, item, val);
 	}
 	return 0;
 }
@@ -218,6 +219,11 @@ int annot_parse_disk(const char *key, const char *value, struct disk_spec *d,
 	if (!strcmp(d->target, "mem") && d->persist)
 		return uerr_set(err, EINVAL,
 				"annotation %s: a mem disk cannot persist",
+				key);
+	if (!strcmp(d->target, "mem") && d->read_only)
+		return uerr_set(err, EINVAL,
+				"annotation %s: a read-only mem disk would "
+				"only ever read zeroes",
 				key);
 	if (!d->path[0])
 		snprintf(d->path, sizeof(d->path), "/dev/ublk-%s", d->name);

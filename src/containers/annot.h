@@ -3,8 +3,9 @@
  * The disks a container asks for, by annotation (ublk-user-oci-hook(1)):
  *
  *   io.ublk-user.disk=size=1G[,target=loop|mem][,path=/dev/xvda]
- *                    [,file=NAME][,persist=yes|no]
+ *                    [,file=NAME][,persist=yes|no][,ro=yes|no]
  *   io.ublk-user.disk=target=nbd,uri=URI[,size=1G][,path=/dev/xvda]
+ *                    [,ro=yes|no]
  *   io.ublk-user.disk.NAME=...      more disks, one annotation each
  *
  * The disk of io.ublk-user.disk is called "disk"; NAME is 1-32 of
@@ -34,6 +35,7 @@ struct disk_spec {
 	char file[ANNOT_FILE_MAX]; /* loop: backing file name */
 	bool persist;
 	char uri[ANNOT_URI_MAX]; /* nbd: the NBD server, checked by add */
+	bool read_only;		 /* ro=yes: add --read-only */
 };
 
 /* Is key one of ours (io.ublk-user.disk or io.ublk-user.disk.NAME)? */

@@ -40,7 +40,7 @@ static bool is_split_item(const char *key)
 {
 	return !strcmp(key, "size") || !strcmp(key, "target") ||
 	       !strcmp(key, "path") || !strcmp(key, "file") ||
-	       !strcmp(key, "persist");
+	       !strcmp(key, "persist") || !strcmp(key, "ro");
 }
 
 int ocicfg_disks(json_object *cfg, struct disk_spec *disks, unsigned int *nr,

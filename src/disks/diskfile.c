@@ -111,7 +111,6 @@ static int parse_one(struct disk_file *d, enum disk_key k, const char *v,
 		     bool system, struct uerr *err)
 {
 	const char *key = key_names[k];
-	bool b;
 
 	switch (k) {
 	case DK_TARGET:
@@ -155,14 +154,7 @@ static int parse_one(struct disk_file *d, enum disk_key k, const char *v,
 	case DK_SHMEM_ZC:
 		return parse_bool(key, v, &d->shmem_zc, err);
 	case DK_READ_ONLY:
-		if (parse_bool(key, v, &b, err) < 0)
-			return -EINVAL;
-		if (b)
-			return uerr_set(err, ENOTSUP,
-					"read_only: read-only disks are not "
-					"supported by this version of "
-					"ublk-user");
-		return 0;
+		return parse_bool(key, v, &d->read_only, err);
 	case DK_USER:
 		if (!system)
 			return uerr_set(err, EINVAL,

@@ -253,6 +253,9 @@ static const struct ujson_field record_fields[] = {
 	UJSON_F_STR(R, container, "container", UJSON_OMITEMPTY),
 	UJSON_F_STR(R, cdi, "cdi", UJSON_OMITEMPTY),
 	UJSON_F_STR(R, name, "name", UJSON_OMITEMPTY),
+	UJSON_F_UINT(R, offset, "offset", UJSON_OMITEMPTY, UINT64_MAX),
+	UJSON_F_UINT(R, partition, "partition", UJSON_OMITEMPTY, UINT32_MAX),
+	UJSON_F_BOOL(R, read_only, "read_only", UJSON_OMITEMPTY),
 };
 #undef R
 
@@ -330,7 +333,8 @@ int record_read(uint32_t dev_id, struct dev_record *r, struct uerr *err)
 
 static void remove_files(uint32_t dev_id, bool log)
 {
-	static const char *const ext[] = { "json", "stats", "sock", "log" };
+	static const char *const ext[] = { "json", "stats", "sock", "ctl",
+					   "log" };
 	char path[PATH_MAX];
 	struct state_dirs d;
 	unsigned int i, j;
@@ -365,7 +369,8 @@ void record_remove_at(int dir_fd, uint32_t dev_id)
 		record_remove(dev_id);
 		return;
 	}
-	static const char *const ext[] = { "json", "log", "stats", "sock" };
+	static const char *const ext[] = { "json", "log", "stats", "sock",
+					   "ctl" };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {

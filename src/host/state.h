@@ -52,6 +52,9 @@ struct dev_record {
 	char cdi[40];	    /* name of its CDI spec, or "" */
 	char dir[PATH_MAX]; /* where record_read found it (not stored) */
 	char name[65];	    /* its disk name (up, add --name), or "" */
+	uint64_t offset;    /* where the disk starts in backing (bytes) */
+	unsigned int partition; /* the number of that partition, or 0 */
+	bool read_only;		/* add --read-only */
 };
 
 /*

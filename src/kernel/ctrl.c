@@ -255,6 +255,8 @@ static const char *cmd_name(uint32_t op)
 		return "GET_DEV_INFO2";
 	case _IOC_NR(UBLK_U_CMD_GET_FEATURES):
 		return "GET_FEATURES";
+	case _IOC_NR(UBLK_U_CMD_UPDATE_SIZE):
+		return "UPDATE_SIZE";
 	default:
 		return "control command";
 	}
@@ -402,5 +404,18 @@ int ublk_ctrl_del_dev(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
 		       err);
 	if (ret < 0)
 		return dev_cmd_error(ret, UBLK_U_CMD_DEL_DEV, ref, err);
+	return 0;
+}
+
+int ublk_ctrl_update_size(struct ublk_ctrl *ctrl,
+			  const struct ublk_dev_ref *ref, uint64_t sectors,
+			  struct uerr *err)
+{
+	int ret;
+
+	ret = ctrl_cmd(ctrl, UBLK_U_CMD_UPDATE_SIZE, ref, 0, NULL, 0, sectors,
+		       0, err);
+	if (ret < 0)
+		return dev_cmd_error(ret, UBLK_U_CMD_UPDATE_SIZE, ref, err);
 	return 0;
 }

@@ -94,6 +94,10 @@ int ublk_ctrl_start_dev(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
 			int32_t server_pid, struct uerr *err);
 int ublk_ctrl_stop_dev(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
 		       struct uerr *err);
+/* UPDATE_SIZE (UBLK_F_UPDATE_SIZE): the disk is now sectors long. */
+int ublk_ctrl_update_size(struct ublk_ctrl *ctrl,
+			  const struct ublk_dev_ref *ref, uint64_t sectors,
+			  struct uerr *err);
 /* DEL_DEV waits until the server has closed the char device. */
 int ublk_ctrl_del_dev(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
 		      unsigned int timeout_ms, struct uerr *err);

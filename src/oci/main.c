@@ -358,6 +358,8 @@ static int add_disk(const struct hook *h, const struct ctr_record *r,
 		argv[n++] = "-s";
 		argv[n++] = size;
 	}
+	if (spec->read_only)
+		argv[n++] = "--read-only";
 	argv[n] = NULL;
 	o = malloc(sizeof(*o));
 	input = add_input(r, spec, d);

@@ -64,6 +64,10 @@ static const struct key_info keys[POLICY_NR_KEYS] = {
 				LIM(max_locked), "256M" },
 	[POLICY_CONTAINERS] = { "containers", PT_BOOL, 0, 1, false, false,
 				LIM(containers), "yes" },
+	[POLICY_READ_ONLY] = { "read_only", PT_BOOL, 0, 1, false, false,
+			       LIM(read_only), "no" },
+	[POLICY_READ_ONLY_DIRS] = { "read_only_dirs", PT_DIRS, 0, 0, false,
+				    false, LIM(read_only_dirs), "none" },
 };
 
 const char *policy_key_name(enum policy_key key)
@@ -875,6 +879,14 @@ uint64_t policy_limit_num(const struct policy_limits *lim, enum policy_key key)
 	}
 }
 
+const char *policy_limit_text(const struct policy_limits *lim,
+			      enum policy_key key)
+{
+	if (!policy_key_is_list(key))
+		return NULL;
+	return (const char *)lim + keys[key].off;
+}
+
 const char *policy_value_str(const struct policy_limits *lim,
 			     enum policy_key key, char *buf, size_t len)
 {
@@ -1019,12 +1031,11 @@ bool policy_target_allowed(const struct policy_limits *lim, const char *target)
 	return !strcmp(lim->targets, "any") || list_has(lim->targets, target);
 }
 
-/* Is path (canonical) in a directory of lim->backing_dirs? */
-static bool backing_allowed(const struct policy_limits *lim,
-			    const struct policy_user *u, const char *path)
+/* Is path (canonical) in a directory of list (backing_dirs' syntax)? */
+static bool path_in_dirs(const char *list, const struct policy_user *u,
+			 const char *path)
 {
 	char item[POLICY_VALUE_MAX], dir[PATH_MAX], real[PATH_MAX];
-	const char *list = lim->backing_dirs;
 	struct uerr err;
 	size_t n;
 
@@ -1170,7 +1181,7 @@ int policy_check(const struct policy_limits *lim, const struct policy_user *u,
 		return refuse(lim, POLICY_MAX_SIZE, err,
 			      "size %s is more than allowed",
 			      format_size(r->size, size, sizeof(size)));
-	if (r->backing && !backing_allowed(lim, u, r->backing))
+	if (r->backing && !path_in_dirs(lim->backing_dirs, u, r->backing))
 		return refuse(lim, POLICY_BACKING_DIRS, err,
 			      "backing file %s is not in an allowed directory",
 			      r->backing);
@@ -1179,6 +1190,17 @@ int policy_check(const struct policy_limits *lim, const struct policy_user *u,
 		return refuse(lim, POLICY_NBD_ENDPOINTS, err,
 			      "NBD server %s is not an allowed endpoint",
 			      r->nbd_endpoint);
+	if (r->writable && lim->read_only)
+		return refuse(lim, POLICY_READ_ONLY, err,
+			      "%s may have read-only disks only (add "
+			      "--read-only)",
+			      who);
+	if (r->writable && r->backing &&
+	    path_in_dirs(lim->read_only_dirs, u, r->backing))
+		return refuse(lim, POLICY_READ_ONLY_DIRS, err,
+			      "backing file %s may be served read-only only "
+			      "(add --read-only)",
+			      r->backing);
 	if (r->nr_devices > 0 && (uint64_t)r->nr_devices > lim->max_devices)
 		return refuse(lim, POLICY_MAX_DEVICES, err,
 			      "%s already has %ld device%s", who,

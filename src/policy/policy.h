@@ -62,6 +62,8 @@ enum policy_key {
 	POLICY_MLOCK,
 	POLICY_MAX_LOCKED,
 	POLICY_CONTAINERS,
+	POLICY_READ_ONLY,
+	POLICY_READ_ONLY_DIRS,
 	POLICY_NR_KEYS
 };
 
@@ -130,6 +132,9 @@ struct policy_limits {
 	bool mlock;
 	uint64_t max_locked; /* bytes locked with CAP_IPC_LOCK per device */
 	bool containers;
+	bool read_only; /* every disk must be read-only */
+	/* backing files in these must be served read-only ("none", ...) */
+	char read_only_dirs[POLICY_VALUE_MAX];
 	struct policy_origin origin[POLICY_NR_KEYS];
 };
 
@@ -160,6 +165,7 @@ struct policy_request {
 			    user's RLIMIT_MEMLOCK (0: none) */
 	uint64_t shmem;	 /* bytes of shared memory to register */
 	bool container;	 /* a per-container disk (OCI hook) */
+	bool writable;	 /* the disk is not read-only (add --read-only) */
 };
 
 void policy_init(struct policy *p);
@@ -198,6 +204,9 @@ bool policy_key_is_bool(enum policy_key key);
 bool policy_key_is_list(enum policy_key key);
 /* The numeric value of key in lim (bools as 0/1; lists: 0) */
 uint64_t policy_limit_num(const struct policy_limits *lim, enum policy_key key);
+/* A list key's normalised text in lim ("any", "a,b"); NULL for others */
+const char *policy_limit_text(const struct policy_limits *lim,
+			      enum policy_key key);
 /* The value as a policy file would say it: "2", "1G", "yes", "null,loop" */
 const char *policy_value_str(const struct policy_limits *lim,
 			     enum policy_key key, char *buf, size_t len);

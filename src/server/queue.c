@@ -137,6 +137,7 @@ static int queue_issue_cmd(struct ublk_queue *q, unsigned int tag, uint32_t op,
 	return queue_fill_cmd(q, sqe, tag, op, result);
 }
 
+/* The result of a request handed to the target (or refused before) */
 static void queue_commit(struct ublk_queue *q, unsigned int tag, int result)
 {
 	q->tgt_owned--;
@@ -194,6 +195,15 @@ void queue_complete_io(struct ublk_queue *q, unsigned int tag, int res)
 	queue_result(q, tag, res);
 }
 
+/* Would this request change the disk? */
+static inline bool queue_writes(const struct ublksrv_io_desc *iod)
+{
+	uint8_t op = ublk_iod_op(iod);
+
+	return op == UBLK_IO_OP_WRITE || op == UBLK_IO_OP_DISCARD ||
+	       op == UBLK_IO_OP_WRITE_ZEROES;
+}
+
 static void queue_handle_io(struct ublk_queue *q, unsigned int tag)
 {
 	const struct ublksrv_io_desc *iod = &q->iods[tag];
@@ -205,6 +215,10 @@ static void queue_handle_io(struct ublk_queue *q, unsigned int tag)
 	stats_add(&q->stats->ios);
 	if (!queue_locate_data(q, tag, iod)) {
 		queue_commit(q, tag, -EIO);
+		return;
+	}
+	if (q->read_only && queue_writes(iod)) {
+		queue_commit(q, tag, -EROFS);
 		return;
 	}
 	ret = q->tgt->ops->queue_io(q, tag, iod);
@@ -249,25 +263,80 @@ queue_cmd_failed(const struct ublk_queue *q, unsigned int tag, int res)
 		q->q_id, tag, strerror(-res));
 }
 
-void queue_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
+/* The server pauses (data: gen << 1 | 1) or resumes (0) the queue. */
+static __attribute__((noinline, cold)) void queue_ctl(struct ublk_queue *q,
+						      uint32_t data)
+{
+	unsigned int tag;
+
+	if (data & QUEUE_CTL_PAUSE) {
+		q->paused = true;
+		q->pause_gen = data >> 1;
+		return;
+	}
+	q->paused = false;
+	for (tag = 0; tag < q->depth && q->nr_held; tag++) {
+		if (!q->ios[tag].held)
+			continue;
+		q->ios[tag].held = false;
+		q->nr_held--;
+		queue_handle_io(q, tag);
+	}
+}
+
+/* A request that arrives while paused waits for the resume. */
+static __attribute__((noinline, cold)) void queue_hold(struct ublk_queue *q,
+						       unsigned int tag)
+{
+	q->ios[tag].held = true;
+	q->nr_held++;
+}
+
+/* Paused, and nothing the target has left: say so, once per pause. */
+static inline void queue_check_drained(struct ublk_queue *q)
+{
+	if (__builtin_expect(q->paused, 0) && !q->tgt_owned &&
+	    q->drained_gen != q->pause_gen) {
+		__atomic_store_n(&q->drained_gen, q->pause_gen,
+				 __ATOMIC_RELEASE);
+		if (q->on_drained)
+			q->on_drained(q);
+	}
+}
+
+static inline void queue_dispatch_cqe(struct ublk_queue *q,
+				      const struct io_uring_cqe *cqe)
 {
 	unsigned int tag = queue_ud_tag(cqe->user_data);
+	unsigned int kind = queue_ud_kind(cqe->user_data);
 
-	if (queue_ud_kind(cqe->user_data) == QUEUE_UD_TGT) {
+	if (kind == QUEUE_UD_TGT) {
 		queue_handle_tgt_cqe(q, tag, cqe);
+		return;
+	}
+	if (__builtin_expect(kind == QUEUE_UD_CTL, 0)) {
+		queue_ctl(q, queue_ud_tgt_data(cqe->user_data));
 		return;
 	}
 
 	q->cmd_inflight--;
 	if (cqe->res == UBLK_IO_RES_OK) {
-		/* Even while stopping: a request we drop would never end. */
-		queue_handle_io(q, tag);
+		if (__builtin_expect(q->paused, 0))
+			queue_hold(q, tag);
+		else /* Even while stopping: a dropped request never ends. */
+			queue_handle_io(q, tag);
 		return;
 	}
 	if (cqe->res != UBLK_IO_RES_ABORT)
 		queue_cmd_failed(q, tag, cqe->res);
 	/* The device is stopping: this tag is done for good. */
 	q->aborting = true;
+}
+
+void queue_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
+{
+	queue_dispatch_cqe(q, cqe);
+	queue_check_drained(q);
 }
 
 static int queue_ring_init(struct ublk_queue *q)
@@ -331,11 +400,36 @@ static int queue_register_files(struct ublk_queue *q, struct uerr *err)
 		if (nr < 0)
 			return uerr_prefix(err, "queue %u", q->q_id);
 	}
+	q->tgt_file = nr ? files[1] : -1;
 	ret = io_uring_register_files(&q->ring, files, 1 + nr);
 	if (ret < 0)
 		return uerr_sys(err, -ret, "queue %u: registering files",
 				q->q_id);
 	return 0;
+}
+
+/*
+ * A read-only disk: the ring cannot write to a file whatever the target
+ * puts on it.  Sending on a socket (a network target's requests) stays.
+ */
+static unsigned int queue_drop_write_ops(uint8_t *ops, unsigned int n)
+{
+	unsigned int i, kept = 0;
+
+	for (i = 0; i < n; i++) {
+		switch (ops[i]) {
+		case IORING_OP_WRITE:
+		case IORING_OP_WRITE_FIXED:
+		case IORING_OP_WRITEV:
+		case IORING_OP_FALLOCATE:
+		case IORING_OP_SPLICE:
+		case IORING_OP_TEE:
+			continue;
+		default:
+			ops[kept++] = ops[i];
+		}
+	}
+	return kept;
 }
 
 int queue_setup_ring(struct ublk_queue *q, struct uerr *err)
@@ -357,6 +451,8 @@ int queue_setup_ring(struct ublk_queue *q, struct uerr *err)
 	ops[nr_ops++] = IORING_OP_URING_CMD;
 	if (q->tgt->ops->ring_ops)
 		nr_ops += q->tgt->ops->ring_ops(q, ops + nr_ops);
+	if (q->read_only)
+		nr_ops = queue_drop_write_ops(ops, nr_ops);
 	ret = sandbox_restrict_ring(&q->ring, ops, nr_ops, err);
 	if (ret < 0)
 		return uerr_prefix(err, "queue %u", q->q_id);
@@ -430,7 +526,9 @@ static void *queue_thread(void *arg)
 	if (q->setup_status)
 		return NULL;
 
-	while (q->cmd_inflight || q->tgt_inflight || q->tgt_owned) {
+	/* Held requests are the kernel's too: they must end. */
+	while (q->cmd_inflight || q->tgt_inflight || q->tgt_owned ||
+	       q->nr_held) {
 		queue_sqes_ready(q);
 		ret = io_uring_submit_and_wait(&q->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY) {
@@ -463,8 +561,10 @@ int queue_init(struct ublk_queue *q, unsigned int q_id, unsigned int depth,
 	q->buf_size = buf_size;
 	q->char_fd = char_fd;
 	q->tgt = tgt;
+	q->read_only = tgt->attrs & UBLK_ATTR_READ_ONLY;
 	q->shmem = opts->shmem;
 	q->setup_status = -EINPROGRESS;
+	q->tgt_file = -1;
 	q->stats = &q->own_stats;
 
 	q->iods_len = page_round(depth * sizeof(struct ublksrv_io_desc));

@@ -41,6 +41,7 @@ struct ublk_io {
 	uint32_t done; /* bytes a target has moved so far (short I/O) */
 	uint16_t tgt_sqes; /* this tag's target SQEs in flight */
 	bool kept;	   /* result is given, waiting for tgt_sqes to be 0 */
+	bool held;	   /* arrived while paused: handed on at resume */
 	int result;
 };
 
@@ -76,10 +77,22 @@ struct ublk_queue {
 				      committed (a network target's wait for
 				      a reply holds no SQE of the tag's) */
 	void *tgt_priv;		   /* the target's, per queue */
+	int tgt_file; /* the first file the target registered, or -1 */
 	/* the last SQE queue_tgt_sqe() gave, finished on the next call */
 	struct io_uring_sqe *tgt_sqe;
 	uint64_t tgt_sqe_ud;
 	bool aborting;
+	bool read_only; /* the disk is: no write reaches the target */
+	/*
+	 * A pause (server/pause.h): new requests are held, not handed to
+	 * the target; once it has none (tgt_owned == 0), the queue says
+	 * so (drained_gen = pause_gen, on_drained()).
+	 */
+	bool paused;
+	unsigned int nr_held;
+	uint32_t pause_gen;
+	uint32_t drained_gen; /* read by the server's main thread */
+	void (*on_drained)(struct ublk_queue *q);
 	struct shmem_table *shmem;    /* zero-copy buffers, or NULL */
 	struct stats_queue *stats;    /* this queue's counters */
 	struct stats_queue own_stats; /* until the server gives a shared one */
@@ -94,6 +107,10 @@ struct ublk_queue {
 /* user_data: tag in bits 0-15, kind in 16-23, target data in 24-55 */
 #define QUEUE_UD_CMD 0
 #define QUEUE_UD_TGT 1
+/* A message the server posts to the ring (IORING_OP_MSG_RING): pause */
+#define QUEUE_UD_CTL 2
+/* Its data: bit 0 pause (1) or resume (0), the pause's number above */
+#define QUEUE_CTL_PAUSE 1U
 
 static inline uint64_t queue_ud(unsigned int tag, unsigned int kind,
 				uint32_t tgt_data)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 
 #include <seccomp.h>
 
@@ -42,6 +43,13 @@ int sandbox_restrict_ring(struct io_uring *ring, const uint8_t *ops,
 	(void)ring;
 	(void)ops;
 	(void)nr_ops;
+	(void)err;
+	return 0;
+}
+
+int sandbox_restrict_msg_ring(struct io_uring *ring, struct uerr *err)
+{
+	(void)ring;
 	(void)err;
 	return 0;
 }
@@ -116,9 +124,11 @@ fail:
 
 int sandbox_server(int state_dir_fd, bool shmem_socket, struct uerr *err)
 {
+	/* accept4 and getsockopt(SO_PEERCRED) are the control socket's */
 	static const int socket_calls[] = {
-		SCMP_SYS(accept4), SCMP_SYS(recvmsg),	 SCMP_SYS(sendto),
-		SCMP_SYS(fstatfs), SCMP_SYS(getsockopt),
+		SCMP_SYS(recvmsg),
+		SCMP_SYS(sendto),
+		SCMP_SYS(fstatfs),
 	};
 	static const int plain[] = {
 		SCMP_SYS(read),
@@ -168,6 +178,15 @@ int sandbox_server(int state_dir_fd, bool shmem_socket, struct uerr *err)
 	if (ret == 0 && shmem_socket)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
 				       SCMP_A1(SCMP_CMP_EQ, F_GET_SEALS));
+	/* The control socket (ctlsock.h): connections, and their peer */
+	if (ret == 0)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept4),
+				       0);
+	if (ret == 0)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+				       SCMP_SYS(getsockopt), 2,
+				       SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+				       SCMP_A2(SCMP_CMP_EQ, SO_PEERCRED));
 	/* Memory for malloc, never executable. */
 	if (ret == 0)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
@@ -215,8 +234,10 @@ int sandbox_queue_thread(struct uerr *err)
 	return load(ctx, false, "queue", err);
 }
 
-int sandbox_restrict_ring(struct io_uring *ring, const uint8_t *ops,
-			  unsigned int nr_ops, struct uerr *err)
+/* Only ops, with exactly sqe_flags; no register operation after. */
+static int restrict_ring(struct io_uring *ring, const uint8_t *ops,
+			 unsigned int nr_ops, uint8_t sqe_flags,
+			 struct uerr *err)
 {
 	struct io_uring_restriction res[IORING_OP_LAST + 3];
 	unsigned int i, n = 0;
@@ -229,11 +250,10 @@ int sandbox_restrict_ring(struct io_uring *ring, const uint8_t *ops,
 		res[n].opcode = IORING_RESTRICTION_SQE_OP;
 		res[n++].sqe_op = ops[i];
 	}
-	/* Every SQE names a registered file, and uses no other flag. */
 	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
-	res[n++].sqe_flags = IOSQE_FIXED_FILE;
+	res[n++].sqe_flags = sqe_flags;
 	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
-	res[n++].sqe_flags = IOSQE_FIXED_FILE;
+	res[n++].sqe_flags = sqe_flags;
 	/*
 	 * Register operations: ENABLE_RINGS only, which does nothing once
 	 * the ring runs.  Naming one matters: newer kernels (7.3 in our
@@ -245,8 +265,23 @@ int sandbox_restrict_ring(struct io_uring *ring, const uint8_t *ops,
 	ret = io_uring_register(ring->ring_fd, IORING_REGISTER_RESTRICTIONS,
 				res, n);
 	if (ret < 0)
-		return uerr_sys(err, -ret, "restricting the queue ring");
+		return uerr_sys(err, -ret, "restricting a ring");
 	return 0;
+}
+
+int sandbox_restrict_ring(struct io_uring *ring, const uint8_t *ops,
+			  unsigned int nr_ops, struct uerr *err)
+{
+	/* Every SQE names a registered file, and uses no other flag. */
+	return restrict_ring(ring, ops, nr_ops, IOSQE_FIXED_FILE, err);
+}
+
+int sandbox_restrict_msg_ring(struct io_uring *ring, struct uerr *err)
+{
+	static const uint8_t msg_ring = IORING_OP_MSG_RING;
+
+	/* A ring's fd cannot be registered: plain fds, no SQE flag. */
+	return restrict_ring(ring, &msg_ring, 1, 0, err);
 }
 
 #endif

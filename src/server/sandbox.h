@@ -35,6 +35,11 @@ int sandbox_queue_thread(struct uerr *err);
 int sandbox_restrict_ring(struct io_uring *ring, const uint8_t *ops,
 			  unsigned int nr_ops, struct uerr *err);
 /*
+ * The same for the server's pause ring: IORING_OP_MSG_RING only (a
+ * message to a queue ring), on plain fds, as rings cannot be registered.
+ */
+int sandbox_restrict_msg_ring(struct io_uring *ring, struct uerr *err);
+/*
  * Newer kernels (7.x): restrict the calling task, and the threads it
  * creates from now on, so that any ring they might still set up can do
  * nothing at all.  1 when in place, 0 when the kernel lacks it.

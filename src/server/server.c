@@ -16,7 +16,9 @@
 
 #include "host/caps.h"
 #include "kernel/ctrl.h"
+#include "server/ctlsock.h"
 #include "server/detach.h"
+#include "server/pause.h"
 #include "server/queue.h"
 #include "server/sandbox.h"
 #include "server/shmem_sock.h"
@@ -24,7 +26,7 @@
 #include "server/server.h"
 
 #define SERVER_READY_TIMEOUT_MS 60000
-#define SERVER_MAX_POLL (2 + 1 + SHMEM_SOCK_MAX_CLIENTS)
+#define SERVER_MAX_POLL (3 + 1 + SHMEM_SOCK_MAX_CLIENTS)
 
 /* What the server tells `add` through the pipe, once. */
 struct server_ready {
@@ -48,6 +50,9 @@ struct server {
 	bool shmem_zc;
 	struct shmem_table shmem;
 	struct shmem_sock sock;
+	struct ctl_sock ctl; /* resize, pause: `ublk-user resize|snapshot` */
+	struct pause_ring pause;
+	int drained_fd; /* queues say they are drained for a pause */
 };
 
 void server_fill_params(struct ublk_params *p, const struct target *tgt,
@@ -78,6 +83,16 @@ static void queue_event(struct ublk_queue *q)
 	uint64_t one = 1;
 
 	if (write(s->event_fd, &one, sizeof(one)) != sizeof(one))
+		fprintf(stderr, "queue %u: cannot signal the server\n",
+			q->q_id);
+}
+
+static void queue_drained(struct ublk_queue *q)
+{
+	struct server *s = q->owner;
+	uint64_t one = 1;
+
+	if (write(s->drained_fd, &one, sizeof(one)) != sizeof(one))
 		fprintf(stderr, "queue %u: cannot signal the server\n",
 			q->q_id);
 }
@@ -135,6 +150,9 @@ static int server_make_rings(struct server *s, struct uerr *err)
 	ret = ublk_ctrl_open_restricted(&s->ctrl, err);
 	for (i = 0; ret == 0 && i < s->cfg->info.nr_hw_queues; i++)
 		ret = queue_setup_ring(&s->queues[i], err);
+	if (ret == 0)
+		ret = pause_ring_setup(&s->pause, s->queues,
+				       s->cfg->info.nr_hw_queues, err);
 	return ret;
 }
 
@@ -168,8 +186,19 @@ static int server_open_state_files(struct server *s, struct uerr *err)
 		s->stats->q[i] = s->queues[i].own_stats;
 		s->queues[i].stats = &s->stats->q[i];
 	}
-	if (!s->shmem_zc)
-		return 0;
+	s->ctl.signal_fd = s->signal_fd;
+	s->ctl.event_fd = s->drained_fd;
+	s->ctl.ctrl = &s->ctrl;
+	s->ctl.ref = &s->ref;
+	s->ctl.tgt = s->cfg->tgt;
+	s->ctl.backing_fd =
+		target_backing(s->cfg->tgt) ? s->queues[0].tgt_file : -1;
+	s->ctl.pause = &s->pause;
+	ret = state_path(path, sizeof(path), info->dev_id, "ctl", err);
+	if (ret == 0)
+		ret = ctl_sock_listen(&s->ctl, path, geteuid(), err);
+	if (ret < 0 || !s->shmem_zc)
+		return ret;
 	s->sock.table = &s->shmem;
 	s->sock.ctrl = &s->ctrl;
 	s->sock.ref = &s->ref;
@@ -243,6 +272,7 @@ static int server_setup(struct server *s, struct uerr *err)
 			return ret;
 		s->queues[i].owner = s;
 		s->queues[i].on_event = queue_event;
+		s->queues[i].on_drained = queue_drained;
 	}
 	ret = server_drop_caps(s, err);
 	if (ret == 0)
@@ -319,12 +349,14 @@ static void server_teardown(struct server *s)
 	struct uerr err;
 	unsigned int i;
 
+	ctl_sock_close(&s->ctl); /* a pause ends: held requests go on */
 	if (s->ctrl.fd >= 0 && s->char_fd >= 0 &&
 	    ublk_ctrl_stop_dev(&s->ctrl, &s->ref, &err) < 0 &&
 	    err.code != ENODEV)
 		fprintf(stderr, "%s\n", err.msg);
 	for (i = 0; i < s->nr_started; i++)
 		queue_join(&s->queues[i]);
+	pause_ring_exit(&s->pause);
 	if (s->queues)
 		for (i = 0; i < s->cfg->info.nr_hw_queues; i++)
 			queue_free(&s->queues[i]);
@@ -374,6 +406,7 @@ static __attribute__((noreturn)) void server_main(struct server_cfg *cfg,
 		.ctrl.fd = -1,
 		.state_dir_fd = -1,
 		.sock.listen_fd = -1,
+		.ctl.listen_fd = -1,
 	};
 	struct pollfd pfd[SERVER_MAX_POLL];
 	struct signalfd_siginfo si;
@@ -390,7 +423,8 @@ static __attribute__((noreturn)) void server_main(struct server_cfg *cfg,
 	signal(SIGPIPE, SIG_IGN);
 	s.signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	s.event_fd = eventfd(0, EFD_CLOEXEC);
-	if (s.signal_fd < 0 || s.event_fd < 0) {
+	s.drained_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s.signal_fd < 0 || s.event_fd < 0 || s.drained_fd < 0) {
 		report(ready_fd, errno, "server: signalfd/eventfd failed");
 		_exit(1);
 	}
@@ -412,8 +446,10 @@ static __attribute__((noreturn)) void server_main(struct server_cfg *cfg,
 	for (;;) {
 		pfd[0] = (struct pollfd){ .fd = s.signal_fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = s.event_fd, .events = POLLIN };
-		n = 2 + (s.shmem_zc ? shmem_sock_pollfds(&s.sock, pfd + 2,
-							 SERVER_MAX_POLL - 2) :
+		pfd[2] = (struct pollfd){ .fd = ctl_sock_fd(&s.ctl),
+					  .events = POLLIN };
+		n = 3 + (s.shmem_zc ? shmem_sock_pollfds(&s.sock, pfd + 3,
+							 SERVER_MAX_POLL - 3) :
 				      0);
 		if (poll(pfd, n, -1) < 0) {
 			if (errno == EINTR)
@@ -423,7 +459,9 @@ static __attribute__((noreturn)) void server_main(struct server_cfg *cfg,
 		}
 		if (pfd[0].revents || pfd[1].revents)
 			break;
-		shmem_sock_serve(&s.sock, pfd + 2, n - 2);
+		if (pfd[2].revents)
+			ctl_sock_serve(&s.ctl);
+		shmem_sock_serve(&s.sock, pfd + 3, n - 3);
 		stats_set(&s.stats->shmem_bufs, s.shmem.count);
 		stats_set(&s.stats->shmem_bytes, s.shmem.total);
 	}

@@ -44,6 +44,8 @@ void target_print_help(FILE *f)
 int target_open(struct target *t, const char *name, const struct target_opts *o,
 		struct uerr *err)
 {
+	int ret;
+
 	memset(t, 0, sizeof(*t));
 	t->lbs_shift = 9;
 	t->pbs_shift = 12;
@@ -56,7 +58,17 @@ int target_open(struct target *t, const char *name, const struct target_opts *o,
 		if (!t->priv)
 			return uerr_sys(err, ENOMEM, "target %s", name);
 	}
-	return t->ops->open(t, o, err);
+	if (o->offset && !t->ops->offsets)
+		return uerr_set(err, EINVAL,
+				"the %s target serves no part of a backing "
+				"(--offset, --partition)",
+				name);
+	ret = t->ops->open(t, o, err);
+	if (ret == 0 && o->read_only) {
+		t->attrs |= UBLK_ATTR_READ_ONLY;
+		t->discard = false;
+	}
+	return ret;
 }
 
 void target_close(struct target *t)

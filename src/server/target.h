@@ -17,6 +17,8 @@
  *  ring_ops()    right after: the SQE opcodes the ring is restricted to.
  *  queue_io(), io_done()  in the queue's thread, confined: no syscall of
  *                their own per I/O, everything goes on the ring.
+ *  resize()      in the server's main thread, confined, when its owner asks
+ *                (`ublk-user resize`): no file to open, only the fds it has.
  *  close()       in the CLI once the server runs, and in the server at exit.
  *
  * The queue does the bookkeeping (server/queue.h): queue_tgt_sqe() gives
@@ -47,6 +49,14 @@ struct target_opts {
 	unsigned int timeout_s; /* --nbd-timeout; 0: the default (nbd) */
 	unsigned int nr_queues; /* -q, for targets that open per queue */
 	unsigned int max_io;	/* bytes: the largest request (buffer size) */
+	/* bytes into the backing where the disk starts (ops->offsets) */
+	uint64_t offset;
+	/*
+	 * Nothing is written: open the backing read-only.  target_open()
+	 * sets UBLK_ATTR_READ_ONLY and turns discard off; the queue refuses
+	 * writes and keeps write opcodes off the ring.
+	 */
+	bool read_only;
 };
 
 /* What the server and the CLI need of every target; the rest is priv. */
@@ -111,8 +121,19 @@ struct target_ops {
 	 * shows it.  NULL: none.
 	 */
 	const char *(*backing)(const struct target *t);
+	/*
+	 * Make the disk size bytes (a multiple of the logical block size):
+	 * called before the kernel's UPDATE_SIZE when it grows, where it may
+	 * refuse (-errno, err set: past the end of a file), and after it
+	 * when it shrinks (memory may be given back; a failure is logged).
+	 * The server stores t->size, which the queues read per I/O, between
+	 * the two.  NULL: the target cannot be resized.
+	 */
+	int (*resize)(struct target *t, uint64_t size, struct uerr *err);
 	/* Register the I/O buffers with the ring and use *_FIXED ops */
 	bool fixed_buffers;
+	/* Serves a part of its backing: takes target_opts.offset */
+	bool offsets;
 };
 
 #define TARGET_OPS_DECL(t) extern const struct target_ops target_##t##_ops;
@@ -131,6 +152,11 @@ void target_print_help(FILE *f);
 int target_open(struct target *t, const char *name, const struct target_opts *o,
 		struct uerr *err);
 void target_close(struct target *t);
+/* t->size as a queue thread reads it while the server may resize */
+static inline uint64_t target_size(const struct target *t)
+{
+	return __atomic_load_n(&t->size, __ATOMIC_RELAXED);
+}
 /* ops->backing(), or NULL */
 const char *target_backing(const struct target *t);
 

@@ -186,6 +186,8 @@ int admission_decide(struct ublk_ctrl *ctrl, const struct admission *a,
 					"2^64 bytes",
 					(unsigned long long)sectors);
 		req.size = sectors << 9;
+		/* read_only = yes: the kernel must refuse writes to it */
+		req.writable = !(a->params->basic.attrs & UBLK_ATTR_READ_ONLY);
 	}
 	accounts_load(&accts, SUBUID_FILE, SUBGID_FILE);
 	/* The owner's account (a subordinate uid is its range's owner) */

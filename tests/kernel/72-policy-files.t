@@ -36,7 +36,7 @@ bad() {
 }
 
 f=$DROPIN/10-site.conf
-known="allow, max_devices, max_size, max_queues, max_queue_depth, targets, backing_dirs, nbd_endpoints, shmem_zc, max_shmem, mlock, max_locked, containers"
+known="allow, max_devices, max_size, max_queues, max_queue_depth, targets, backing_dirs, nbd_endpoints, shmem_zc, max_shmem, mlock, max_locked, containers, read_only, read_only_dirs"
 
 # --- malformed -------------------------------------------------------------------
 policy_put 10-site.conf '[default]
@@ -154,7 +154,10 @@ is "$(jget "$j" '.limits.targets | "\(.value | join(",")) \(.section) \(.line)"'
 	"null,loop,mem,nbd [group:ublk] $(line_of "$ex" '^targets = null, loop')" "  targets: group ublk's"
 is "$(jget "$j" '.limits.max_size.value')" 1099511627776 "  max_size in bytes"
 is "$(jget "$j" '.limits.backing_dirs | "\(.value | join(",")) \(.expanded | join(","))"')" \
-	"%h,/srv/images/%u /home/alice,/srv/images/alice" "  backing_dirs, expanded for alice"
+	"%h,/srv/images/%u,/srv/images/common /home/alice,/srv/images/alice,/srv/images/common" \
+	"  backing_dirs, expanded for alice"
+is "$(jget "$j" '.limits.read_only_dirs | "\(.value | join(",")) \(.expanded | join(",")) \(.section)"')" \
+	"/srv/images/common /srv/images/common [group:ublk]" "  read_only_dirs: group ublk's, expanded"
 is "$(jget "$j" '.limits.allow | "\(.value) \(.section) \(.file):\(.line)"')" \
 	"true [default] $POLICY_DIR/policy.conf:$(line_of "$POLICY_DIR/policy.conf" '^allow')" \
 	"  allow: from policy.conf"
@@ -162,7 +165,7 @@ is "$(jget "$j" '.limits.mlock.value, .limits.shmem_zc.value' | tr '\n' ' ')" "t
 	"  mlock and shmem_zc granted to alice"
 is "$(jget "$j" '.limits.nbd_endpoints.value | join(",")')" \
 	"/run/user/%U/*.sock,*.storage.example:10809" "  nbd_endpoints: group ublk's"
-is "$(jget "$j" '.limits | keys | length')" 13 "  every key"
+is "$(jget "$j" '.limits | keys | length')" 15 "  every key"
 
 uu alice policy show --user bob --json
 is "$(jget "$RUN_OUT" '[.user, .limits.max_devices.value, .limits.max_devices.section, .limits.shmem_zc.value] | join(" ")')" \

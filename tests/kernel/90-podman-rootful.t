@@ -80,6 +80,14 @@ ok "persist=yes keeps the backing file" test -f "$kept"
 is "$(head -c 5 "$kept")" hello "with what the container wrote"
 rm -rf "${kept%/*}"
 
+# --- ro=yes: the container's disk is read-only -----------------------------------
+pm root run --rm "${run_opts[@]}" \
+	--annotation "$(disk_ann io.ublk-user.disk=size=8M,ro=yes)" \
+	"$IMAGE" sh -c 'if echo x | dd of=/dev/ublk-disk conv=fsync 2>/dev/null; then echo wrote; else echo refused; fi; dd if=/dev/ublk-disk bs=4k count=1 2>/dev/null | wc -c'
+is "$RUN_RC" 0 "a container with an ro=yes disk runs"
+like "$RUN_OUT" $'^refused\n *4096$' "  it reads its disk and cannot write it"
+no_disks_left "after the read-only disk's container"
+
 # --- a container that runs as alice gets a disk of alice -----------------------
 pm root run --rm "${run_opts[@]}" --user 2001:2001 \
 	--annotation "$(disk_ann io.ublk-user.disk=size=16M,target=mem)" \

@@ -97,7 +97,7 @@ lacks() {
 		;;
 	UBLK_F_UPDATE_SIZE)
 		bit=10
-		LACKS="this kernel has no UBLK_F_UPDATE_SIZE (Linux >= 6.16): a disk cannot be resized, so its size is checked only when it appears"
+		LACKS="this kernel has no UBLK_F_UPDATE_SIZE (Linux >= 6.16): ublk-user resize is refused, and a disk's size is checked only when it appears"
 		;;
 	UBLK_F_BATCH_IO)
 		bit=15

@@ -163,7 +163,7 @@ is "$rc" 0 "add --help before bad options: help wins, exit 0"
 # Every command help lists has a --help of its own, which `help CMD` shows
 run help
 listed=$(sed -n 's/^  \([a-z]\+\) .*/\1/p' <<<"$out")
-like "$(echo $listed)" "^add list del up down status features policy doctor gc help version$" \
+like "$(echo $listed)" "^add list del up down resize snapshot status features policy doctor gc help version$" \
 	"help lists the commands of the table, in its order"
 for c in $listed; do
 	run $c --help

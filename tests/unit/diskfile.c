@@ -166,12 +166,16 @@ static void bad(void)
 	       0, "an nbd disk: a uri, no size (the server's)");
 	is_str(d.uri, "nbd+unix:///e?socket=/run/s", "  the uri, as written");
 	is_u64(d.size, 0, "  no size");
-	is_int(parse("target = loop\nfile = /x\nread_only = yes\n", false),
-	       -ENOTSUP, "read_only = yes is refused as unsupported");
-	is_str(err.msg,
-	       "data.disk:3: read_only: read-only disks are not supported by "
-	       "this version of ublk-user",
-	       "and says so");
+	is_int(parse("target = loop\nfile = /x\nread_only = yes\n", false), 0,
+	       "read_only = yes");
+	ok(d.read_only, "  a read-only disk");
+	is_int(parse("target = loop\nfile = /x\nread_only = no\n", false), 0,
+	       "read_only = no");
+	ok(!d.read_only, "  a writable one");
+	is_int(parse("target = loop\nfile = /x\nread_only = 1\n", false),
+	       -EINVAL, "read_only = 1 is refused");
+	is_str(err.msg, "data.disk:3: read_only: '1' is not yes or no",
+	       "  naming the line");
 	uerr_clear(&err);
 	is_int(disk_parse(&d, "a/b", "a/b.disk", "target = null\n", 14, false,
 			  &err),

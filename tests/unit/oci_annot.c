@@ -30,6 +30,7 @@ static void test_good(void)
 	is_str(d.path, "/dev/ublk-disk", "default path /dev/ublk-NAME");
 	is_str(d.file, "disk.img", "default file NAME.img");
 	ok(!d.persist, "not persistent by default");
+	ok(!d.read_only, "writable by default");
 
 	ok(annot_parse_disk("io.ublk-user.disk.data",
 			    "size=64M,target=loop,path=/dev/xvda,file=db.img,"
@@ -40,6 +41,14 @@ static void test_good(void)
 	is_str(d.path, "/dev/xvda", "path");
 	is_str(d.file, "db.img", "file");
 	ok(d.persist, "persist=yes");
+	ok(annot_parse_disk("io.ublk-user.disk.img",
+			    "size=64M,ro=yes,persist=yes", &d, &err) == 0 &&
+		   d.read_only,
+	   "ro=yes: a read-only disk");
+	ok(annot_parse_disk("io.ublk-user.disk.img", "size=64M,ro=no", &d,
+			    &err) == 0 &&
+		   !d.read_only,
+	   "ro=no: writable");
 
 	ok(annot_parse_disk("io.ublk-user.disk.m", "target=mem,size=4M", &d,
 			    &err) == 0,
@@ -68,7 +77,9 @@ static void test_bad(void)
 {
 	bad("io.ublk-user.disk", "", "is empty");
 	bad("io.ublk-user.disk", "target=mem", "size is required");
-	bad("io.ublk-user.disk", "size=1G,siz=2", "unknown key 'siz'");
+	bad("io.ublk-user.disk", "size=1G,siz=2",
+	    "unknown key 'siz' (known: size, target, path, file, persist, uri, "
+	    "ro)");
 	bad("io.ublk-user.disk", "size=1G,size=2G", "size given twice");
 	bad("io.ublk-user.disk", "size=1G,,target=mem", "empty item");
 	bad("io.ublk-user.disk", "size=1G,", "empty item");
@@ -99,6 +110,10 @@ static void test_bad(void)
 	bad("io.ublk-user.disk", "size=1G,file=..", "not a plain file name");
 	bad("io.ublk-user.disk", "size=1G,persist=maybe",
 	    "persist must be yes or no");
+	bad("io.ublk-user.disk", "size=1G,ro=1", "ro must be yes or no");
+	bad("io.ublk-user.disk", "size=1G,ro=yes,ro=no", "ro given twice");
+	bad("io.ublk-user.disk", "size=1G,target=mem,ro=yes",
+	    "a read-only mem disk would only ever read zeroes");
 	bad("io.ublk-user.disk", "size=1G,target=mem,file=x",
 	    "a mem disk has no file");
 	bad("io.ublk-user.disk", "size=1G,target=mem,persist=yes",

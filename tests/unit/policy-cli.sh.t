@@ -78,7 +78,7 @@ is "$RUN_ERR" "" "a good file: nothing on stderr"
 uu policy check "$tmp/bad.conf"
 is "$RUN_RC" 1 "a bad file: exit 1"
 is "$RUN_OUT" "" "a bad file: nothing on stdout"
-is "$RUN_ERR" "$tmp/bad.conf:3: unknown key 'foo' (known: allow, max_devices, max_size, max_queues, max_queue_depth, targets, backing_dirs, nbd_endpoints, shmem_zc, max_shmem, mlock, max_locked, containers)
+is "$RUN_ERR" "$tmp/bad.conf:3: unknown key 'foo' (known: allow, max_devices, max_size, max_queues, max_queue_depth, targets, backing_dirs, nbd_endpoints, shmem_zc, max_shmem, mlock, max_locked, containers, read_only, read_only_dirs)
 $tmp/bad.conf:4: max_size: unknown unit 'X' in '12X' (use K, M, G or T)
 ublk-user: 2 errors: not a valid policy" "a bad file: every error as FILE:LINE, then a count"
 

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "policy/policy.h"
@@ -104,14 +106,14 @@ static void test_syntax(void)
 		  "max_devices, max_size, max_queues, max_queue_depth, "
 		  "targets, backing_dirs, nbd_endpoints, shmem_zc, max_shmem, "
 		  "mlock, "
-		  "max_locked, containers)",
+		  "max_locked, containers, read_only, read_only_dirs)",
 		  "an unknown key");
 	one_error("[default]\nMax_Devices = 2\n",
 		  "t.conf:2: unknown key 'Max_Devices' (known: allow, "
 		  "max_devices, max_size, max_queues, max_queue_depth, "
 		  "targets, backing_dirs, nbd_endpoints, shmem_zc, max_shmem, "
 		  "mlock, "
-		  "max_locked, containers)",
+		  "max_locked, containers, read_only, read_only_dirs)",
 		  "keys are case-sensitive");
 	one_error("[default]\n\n# c\nmax_devices = 2\nmax_devices = 3\n",
 		  "t.conf:5: duplicate key 'max_devices' in [default] (first "
@@ -599,6 +601,48 @@ static void test_check(void)
 		      "backing file /srv/x is not in an allowed directory: "
 		      "backing_dirs=/srv/%u for everyone (t.conf:2)",
 		      "%%u of a user without a name matches nothing");
+
+	eval_ok("[user:1000]\nread_only = yes\n", &alice, &lim,
+		"read_only = yes");
+	memset(&r, 0, sizeof(r));
+	r.writable = true;
+	check_refused(&lim, &r,
+		      "alice may have read-only disks only (add --read-only): "
+		      "read_only=yes for user 1000 (t.conf:2)",
+		      "read_only = yes: a writable disk is refused");
+	r.writable = false;
+	is_int(policy_check(&lim, &alice, &r, &err), 0,
+	       "  a read-only one is fine");
+	eval_ok("[default]\nread_only_dirs = /tmp/ro\n", &alice, &lim,
+		"read_only_dirs");
+	ok(!lim.read_only, "  read_only is no by default");
+	r.backing = "/tmp/ro/x";
+	r.writable = true;
+	/* A directory that does not exist holds nothing: make it. */
+	mkdir("/tmp/ro", 0700);
+	check_refused(&lim, &r,
+		      "backing file /tmp/ro/x may be served read-only only "
+		      "(add --read-only): read_only_dirs=/tmp/ro for "
+		      "everyone (t.conf:2)",
+		      "a writable disk on a file in read_only_dirs: refused");
+	r.writable = false;
+	is_int(policy_check(&lim, &alice, &r, &err), 0, "  read-only: fine");
+	r.writable = true;
+	r.backing = "/tmp/rox";
+	is_int(policy_check(&lim, &alice, &r, &err), 0,
+	       "  a writable one next to it: fine");
+	rmdir("/tmp/ro");
+	eval_ok("[default]\n", &alice, &lim, "the defaults");
+	r.backing = "/tmp/ro/x";
+	is_int(policy_check(&lim, &alice, &r, &err), 0,
+	       "read_only_dirs = none (default): writable anywhere");
+	one_error("[default]\nread_only = maybe\n",
+		  "t.conf:2: read_only: 'maybe' is not yes or no",
+		  "read_only: yes or no");
+	one_error("[default]\nread_only_dirs = img\n",
+		  "t.conf:2: read_only_dirs: 'img' is not an absolute "
+		  "directory (start with / or %h)",
+		  "read_only_dirs: absolute directories");
 }
 
 static void test_expand(void)

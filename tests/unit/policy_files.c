@@ -119,7 +119,7 @@ static void test_dir(void)
 		   "max_devices, max_size, max_queues, max_queue_depth, "
 		   "targets, backing_dirs, nbd_endpoints, shmem_zc, max_shmem, "
 		   "mlock, "
-		   "max_locked, containers)",
+		   "max_locked, containers, read_only, read_only_dirs)",
 		   "a syntax error names the file and line");
 
 	reset();

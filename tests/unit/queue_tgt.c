@@ -176,6 +176,81 @@ static void test_one_sqe(void)
 	is_u64(q.own_stats.ios, 1, "  one I/O counted");
 }
 
+/* --- a pause (snapshot) and a read-only disk ----------------------------- */
+
+static unsigned int drained_calls;
+
+static void on_drained(struct ublk_queue *qq)
+{
+	(void)qq;
+	drained_calls++;
+}
+
+static void ctl_message(uint32_t data)
+{
+	struct io_uring_cqe cqe = { 0 };
+
+	/* What the server's IORING_OP_MSG_RING posts */
+	cqe.user_data = queue_ud(QUEUE_NO_TAG, QUEUE_UD_CTL, data);
+	queue_handle_cqe(&q, &cqe);
+	queue_sqes_ready(&q);
+}
+
+static void test_pause(void)
+{
+	note("a pause holds new requests and says when the target is done");
+	q.on_drained = on_drained;
+	request(0);
+	mark_sq();
+	ctl_message(5 << 1 | QUEUE_CTL_PAUSE);
+	ok(q.paused, "PAUSE 5: paused");
+	is_int(q.drained_gen, 0, "  not drained: tag 0 is with the target");
+	request(1);
+	is_int(sq_new(), 0, "a request while paused: nothing queued");
+	is_int(q.nr_held, 1, "  it is held");
+	is_int(q.tgt_owned, 1, "  the target still has one");
+	target_cqe(0, 0, 4096);
+	is_commit(0, 4096, "tag 0 finishes");
+	is_int(q.drained_gen, 5, "  drained: the queue says so for pause 5");
+	is_int(drained_calls, 1, "  once");
+	request(2);
+	is_int(drained_calls, 1, "a request held after that: said once only");
+	mark_sq();
+	ctl_message(0);
+	ok(!q.paused, "RESUME");
+	is_int(q.nr_held, 0, "  nothing held");
+	is_int(sq_new(), 2, "  the held requests go to the target");
+	is_int(q.tgt_owned, 2, "  which has two");
+	mark_sq();
+	ctl_message(6 << 1 | QUEUE_CTL_PAUSE);
+	is_int(q.drained_gen, 5, "PAUSE 6 while busy: not drained");
+	target_cqe(1, 0, 4096);
+	target_cqe(2, 0, 4096);
+	is_int(q.drained_gen, 6, "  drained once both are done");
+	ctl_message(0);
+}
+
+static void test_read_only(void)
+{
+	note("a read-only disk: no write reaches the target");
+	q.read_only = true;
+	iods[3].op_flags = UBLK_IO_OP_WRITE;
+	iods[3].nr_sectors = 8;
+	q.cmd_inflight++;
+	mark_sq();
+	{
+		struct io_uring_cqe cqe = {
+			.user_data = queue_ud(3, QUEUE_UD_CMD, 0),
+			.res = UBLK_IO_RES_OK,
+		};
+		queue_handle_cqe(&q, &cqe);
+	}
+	is_commit(3, -EROFS, "a write");
+	is_int(q.tgt_inflight, 0, "  the target queued nothing");
+	request(3);
+	is_int(q.tgt_inflight, 1, "a read goes to the target");
+}
+
 /* --- a result at once (null) ------------------------------------------- */
 
 static int now_queue_io(struct ublk_queue *qq, unsigned int tag,
@@ -485,6 +560,10 @@ int main(void)
 		return 0;
 	}
 	test_one_sqe();
+	queue_setup_test(&one_ops, 64);
+	test_pause();
+	queue_setup_test(&one_ops, 64);
+	test_read_only();
 	queue_setup_test(&now_ops, 64);
 	test_now();
 	queue_setup_test(&net_ops, 64);

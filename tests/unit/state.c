@@ -469,6 +469,20 @@ static void test_record_format(void)
 	   "a disk name reads");
 	ok(read_with("\"server_pid\":0", &r, &err) == 0 && r.server_pid == 0,
 	   "server_pid 0 (no server) is fine");
+	ok(read_with("\"offset\":1048576,\"partition\":2,\"read_only\":true",
+		     &r, &err) == 0 &&
+		   r.offset == 1048576 && r.partition == 2 && r.read_only,
+	   "offset, partition and read_only read (add --partition, "
+	   "--read-only)");
+	w = r;
+	is_int(record_write(&w, &err), 0, "  written again");
+	read_text(path, text, sizeof(text));
+	ok(strstr(text, "\"offset\":1048576,\n  \"partition\":2,\n  "
+			"\"read_only\":true") != NULL,
+	   "  with them in the file");
+	ok(read_with("\"read_only\":1", &r, &err) == -EINVAL, "read_only must "
+							      "be true or "
+							      "false");
 	ok(read_with("\"extra\":{\"x\":[1]}", &r, &err) == 0 &&
 		   r.server_pid == 4242,
 	   "a field we do not know is passed over");

@@ -3,7 +3,9 @@
  * loop: a regular file or a block device.  All backing I/O goes through
  * the queue's io_uring on the registered backing fd: O_DIRECT where the
  * backing allows it, FLUSH = fsync, FUA = RWF_DSYNC, DISCARD and
- * WRITE_ZEROES = fallocate(PUNCH_HOLE).
+ * WRITE_ZEROES = fallocate(PUNCH_HOLE).  The disk may be a window of the
+ * backing (--offset, --partition): every I/O is checked against its
+ * length and moved by its offset, so nothing outside it is ever reached.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,10 @@
 struct loop {
 	int fd;		     /* the backing, QUEUE_FILE_TARGET on the rings */
 	bool direct;	     /* opened with O_DIRECT */
+	bool regular;	     /* a regular file (may grow), not a device */
+	bool window;	     /* from an offset (a partition): a fixed end */
+	uint64_t offset;     /* where the disk starts in the backing */
+	uint64_t limit;	     /* bytes a device or a window may grow to */
 	char path[PATH_MAX]; /* absolute */
 };
 
@@ -55,16 +61,16 @@ static uint32_t dio_align(int fd)
 	return 4096;
 }
 
-static int loop_open_backing(struct loop *l, struct uerr *err)
+static int loop_open_backing(struct loop *l, int mode, struct uerr *err)
 {
 	int fd;
 
-	fd = open(l->path, O_RDWR | O_CLOEXEC | O_DIRECT);
+	fd = open(l->path, mode | O_CLOEXEC | O_DIRECT);
 	if (fd >= 0) {
 		l->direct = true;
 	} else if (errno == EINVAL) {
 		/* This file system has no O_DIRECT: use the page cache. */
-		fd = open(l->path, O_RDWR | O_CLOEXEC);
+		fd = open(l->path, mode | O_CLOEXEC);
 	}
 	if (fd < 0)
 		return uerr_sys(err, errno, "cannot open backing file %s",
@@ -88,7 +94,7 @@ static int loop_blockdev_geometry(struct target *t, const struct loop *l,
 }
 
 /* A regular file's logical block size is the smallest direct I/O. */
-static int loop_file_geometry(struct target *t, struct loop *l,
+static int loop_file_geometry(struct target *t, struct loop *l, int mode,
 			      struct uerr *err)
 {
 	uint32_t align;
@@ -99,7 +105,7 @@ static int loop_file_geometry(struct target *t, struct loop *l,
 	if (!align || align > 4096 || !is_pow2(align)) {
 		/* No usable direct I/O: go buffered. */
 		close(l->fd);
-		l->fd = open(l->path, O_RDWR | O_CLOEXEC);
+		l->fd = open(l->path, mode | O_CLOEXEC);
 		if (l->fd < 0)
 			return uerr_sys(err, errno, "cannot open %s", l->path);
 		l->direct = false;
@@ -109,19 +115,37 @@ static int loop_file_geometry(struct target *t, struct loop *l,
 	return 0;
 }
 
-/* --size, or all of the backing's bytes, in whole logical blocks */
-static int loop_set_size(struct target *t, const struct loop *l, uint64_t bytes,
+/*
+ * --size, or all of the backing's bytes after --offset, in whole logical
+ * blocks
+ */
+static int loop_set_size(struct target *t, struct loop *l, uint64_t bytes,
 			 uint64_t size, struct uerr *err)
 {
 	uint64_t bs = 1ULL << t->lbs_shift;
 
+	if (l->offset % bs)
+		return uerr_set(err, EINVAL,
+				"--offset must be a multiple of %llu bytes "
+				"(the block size of %s)",
+				(unsigned long long)bs, l->path);
+	if (l->offset >= bytes)
+		return uerr_set(err, EINVAL,
+				"--offset %llu is not before the end of %s "
+				"(%llu bytes)",
+				(unsigned long long)l->offset, l->path,
+				(unsigned long long)bytes);
+	bytes -= l->offset;
+	/* A part of the file ends where it was given, a device at its end */
+	l->limit = (l->window && size ? size : bytes) & ~(bs - 1);
 	if (size) {
 		if (size > bytes)
 			return uerr_set(err, EINVAL,
 					"--size %llu is larger than %s (%llu "
-					"bytes)",
+					"bytes%s)",
 					(unsigned long long)size, l->path,
-					(unsigned long long)bytes);
+					(unsigned long long)bytes,
+					l->offset ? " after --offset" : "");
 		if (size % bs)
 			return uerr_set(err, EINVAL,
 					"--size must be a multiple of %llu "
@@ -141,12 +165,16 @@ static int loop_set_size(struct target *t, const struct loop *l, uint64_t bytes,
 static int loop_open(struct target *t, const struct target_opts *o,
 		     struct uerr *err)
 {
+	int mode = o->read_only ? O_RDONLY : O_RDWR;
 	struct loop *l = t->priv;
 	uint64_t bytes = 0;
 	struct stat st;
 	int ret;
 
 	l->fd = -1;
+	l->offset = o->offset;
+	/* A part of the file (a partition) ends where it was given. */
+	l->window = o->offset != 0;
 	if (!o->backing)
 		return uerr_set(err, EINVAL,
 				"the loop target needs a backing file (-f)");
@@ -159,7 +187,7 @@ static int loop_open(struct target *t, const struct target_opts *o,
 				"backing %s is neither a regular file nor a "
 				"block device",
 				l->path);
-	ret = loop_open_backing(l, err);
+	ret = loop_open_backing(l, mode, err);
 	if (ret < 0)
 		return ret;
 	if (fstat(l->fd, &st) < 0)
@@ -169,7 +197,8 @@ static int loop_open(struct target *t, const struct target_opts *o,
 		ret = loop_blockdev_geometry(t, l, &bytes, err);
 	} else if (S_ISREG(st.st_mode)) {
 		bytes = st.st_size;
-		ret = loop_file_geometry(t, l, err);
+		l->regular = true;
+		ret = loop_file_geometry(t, l, mode, err);
 	} else {
 		ret = uerr_set(err, EINVAL,
 			       "backing %s is neither a regular file nor a "
@@ -185,7 +214,40 @@ static int loop_open(struct target *t, const struct target_opts *o,
 		return ret;
 	/* Writes may sit in a cache below us: ask the kernel for FLUSH. */
 	t->attrs = UBLK_ATTR_VOLATILE_CACHE | UBLK_ATTR_FUA;
-	t->discard = true;
+	t->discard = !o->read_only;
+	return 0;
+}
+
+/*
+ * In the confined server.  A regular file may grow to its end (the CLI
+ * grows it first for --grow-file); a block device or a part of a file
+ * (--offset, --partition) to where it ended when the disk was added.
+ */
+static int loop_resize(struct target *t, uint64_t size, struct uerr *err)
+{
+	struct loop *l = t->priv;
+	struct stat st;
+
+	if (size <= t->size)
+		return 0; /* shrinking: the file keeps its bytes */
+	if (!l->regular || l->window) {
+		if (size <= l->limit)
+			return 0;
+		return uerr_set(err, EINVAL,
+				"%s: the disk can grow to %llu bytes, where "
+				"its %s ends",
+				l->path, (unsigned long long)l->limit,
+				l->regular ? "part of the file" :
+					     "block device");
+	}
+	if (fstat(l->fd, &st) < 0)
+		return uerr_sys(err, errno, "stat %s", l->path);
+	if ((uint64_t)st.st_size < size)
+		return uerr_set(err, EINVAL,
+				"%s is %llu bytes, less than %llu: grow the "
+				"file first (resize --grow-file)",
+				l->path, (unsigned long long)st.st_size,
+				(unsigned long long)size);
 	return 0;
 }
 
@@ -222,7 +284,8 @@ loop_queue_rw(struct ublk_queue *q, unsigned int tag,
 	uint32_t done = q->ios[tag].done;
 	uint32_t len = (iod->nr_sectors << 9) - done;
 	char *buf = (char *)q->ios[tag].data + done;
-	uint64_t off = (iod->start_sector << 9) + done;
+	const struct loop *l = q->tgt->priv;
+	uint64_t off = l->offset + (iod->start_sector << 9) + done;
 	bool read = ublk_iod_op(iod) == UBLK_IO_OP_READ;
 	/* Shared memory (zero copy) is not among the registered buffers. */
 	bool fixed = q->fixed_bufs && q->ios[tag].data == q->ios[tag].buf;
@@ -247,6 +310,8 @@ static __attribute__((noinline)) int
 loop_queue_other(struct ublk_queue *q, unsigned int tag,
 		 const struct ublksrv_io_desc *iod)
 {
+	const struct loop *l = q->tgt->priv;
+	uint64_t size = target_size(q->tgt);
 	uint64_t off = iod->start_sector << 9;
 	uint64_t len = (uint64_t)iod->nr_sectors << 9;
 	uint8_t op = ublk_iod_op(iod);
@@ -255,8 +320,7 @@ loop_queue_other(struct ublk_queue *q, unsigned int tag,
 	if (op != UBLK_IO_OP_FLUSH && op != UBLK_IO_OP_DISCARD &&
 	    op != UBLK_IO_OP_WRITE_ZEROES)
 		return -EOPNOTSUPP;
-	if (op != UBLK_IO_OP_FLUSH &&
-	    (off > q->tgt->size || len > q->tgt->size - off))
+	if (op != UBLK_IO_OP_FLUSH && (off > size || len > size - off))
 		return -EIO;
 	sqe = queue_tgt_sqe(q, tag, 0);
 	if (!sqe)
@@ -264,15 +328,17 @@ loop_queue_other(struct ublk_queue *q, unsigned int tag,
 	if (op == UBLK_IO_OP_FLUSH)
 		io_uring_prep_fsync(sqe, QUEUE_FILE_TARGET, 0);
 	else
-		io_uring_prep_fallocate(
-			sqe, QUEUE_FILE_TARGET,
-			FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
+		io_uring_prep_fallocate(sqe, QUEUE_FILE_TARGET,
+					FALLOC_FL_PUNCH_HOLE |
+						FALLOC_FL_KEEP_SIZE,
+					l->offset + off, len);
 	return TARGET_IO_QUEUED;
 }
 
 static int loop_queue_io(struct ublk_queue *q, unsigned int tag,
 			 const struct ublksrv_io_desc *iod)
 {
+	uint64_t size = target_size(q->tgt);
 	uint64_t off = iod->start_sector << 9;
 	uint64_t len = (uint64_t)iod->nr_sectors << 9;
 	uint8_t op = ublk_iod_op(iod);
@@ -280,7 +346,7 @@ static int loop_queue_io(struct ublk_queue *q, unsigned int tag,
 
 	if (op != UBLK_IO_OP_READ && op != UBLK_IO_OP_WRITE)
 		return loop_queue_other(q, tag, iod);
-	if (off > q->tgt->size || len > q->tgt->size - off)
+	if (off > size || len > size - off)
 		return -EIO;
 	sqe = queue_tgt_sqe(q, tag, 0);
 	if (!sqe)
@@ -348,7 +414,8 @@ static unsigned int loop_ring_ops(const struct ublk_queue *q, uint8_t *ops)
 
 const struct target_ops target_loop_ops = {
 	.name = "loop",
-	.help = "a file or block device (-f FILE); --size: at most its size",
+	.help = "a file or block device (-f FILE), or a part of it "
+		"(--partition, --offset, --size)",
 	.priv_size = sizeof(struct loop),
 	.open = loop_open,
 	.close = loop_close,
@@ -357,5 +424,7 @@ const struct target_ops target_loop_ops = {
 	.queue_io = loop_queue_io,
 	.io_done = loop_io_done,
 	.backing = loop_backing,
+	.resize = loop_resize,
 	.fixed_buffers = true,
+	.offsets = true,
 };

@@ -24,6 +24,15 @@ static int null_open(struct target *t, const struct target_opts *o,
 	return 0;
 }
 
+/* Any size: there is nothing behind it */
+static int null_resize(struct target *t, uint64_t size, struct uerr *err)
+{
+	(void)t;
+	(void)size;
+	(void)err;
+	return 0;
+}
+
 static int null_queue_io(struct ublk_queue *q, unsigned int tag,
 			 const struct ublksrv_io_desc *iod)
 {
@@ -57,4 +66,5 @@ const struct target_ops target_null_ops = {
 	.open = null_open,
 	.queue_io = null_queue_io,
 	.io_done = null_io_done,
+	.resize = null_resize,
 };
