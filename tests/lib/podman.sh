@@ -73,7 +73,8 @@ disk_ann() { printf '"%s"' "$1"; }
 no_disks_left() {
 	local what=$1
 	is "$(all_ublk_nodes | tr '\n' ' ')" "" "$what: no ublk device is left"
-	is "$(pgrep -x ublk-user | tr '\n' ' ')" "" "$what: no server is left"
+	is "$(server_pids | tr '\n' ' ')" "" "$what: no server is left"
+	[[ $TAP_OK == 1 ]] || diag "$(server_ps)"
 }
 
 # Every process's command line and environment that holds a record key

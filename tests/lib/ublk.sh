@@ -47,8 +47,22 @@ nodev_refused() {
 	fi
 }
 
+# server_pids [USER]: the ublk-user processes (of USER) that still run.  A
+# zombie is left out: it has closed its rings and fds already, and only
+# waits for PID 1 to reap it (del waits for a server's exit, not that).
 server_pids() {
-	pgrep -u "$(uid_of "$1")" -x ublk-user || :
+	local who=(-e)
+	[[ -z ${1:-} ]] || who=(-u "$(uid_of "$1")")
+	ps "${who[@]}" -o pid=,stat=,comm= |
+		awk '$3 == "ublk-user" && $2 !~ /^Z/ { print $1 }'
+}
+
+# server_ps [USER]: how those servers are, for a diagnostic
+server_ps() {
+	local p
+	for p in $(server_pids "$@"); do
+		ps -o pid=,ppid=,stat=,etime=,wchan:24=,args= -p "$p" || :
+	done
 }
 
 # Every device of USER is gone, with its records, logs and servers.
@@ -60,6 +74,7 @@ no_leftovers() {
 	recs=$(ls -A "/run/user/$uid/ublk-user" 2>/dev/null || :)
 	is "$recs" "" "$what: no record or log of $user is left"
 	is "$(server_pids "$user")" "" "$what: no server of $user is left"
+	[[ $TAP_OK == 1 ]] || diag "$(server_ps "$user")"
 }
 
 # Wait for udev's events; udevadm may lose its control connection while
