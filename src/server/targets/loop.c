@@ -129,7 +129,7 @@ static int loop_set_size(struct target *t, struct loop *l, uint64_t bytes,
 				"--offset must be a multiple of %llu bytes "
 				"(the block size of %s)",
 				(unsigned long long)bs, l->path);
-	if (l->offset >= bytes)
+	if (l->offset && l->offset >= bytes)
 		return uerr_set(err, EINVAL,
 				"--offset %llu is not before the end of %s "
 				"(%llu bytes)",
