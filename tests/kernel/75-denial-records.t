@@ -61,9 +61,8 @@ ok "  /run grew by $((used - used0)) KiB" test $((used - used0)) -le 256
 
 # Many accounts: uids without a passwd entry are each their own.
 t=$(date +%s)
-for ((u = 3000; u < 3250; u++)); do
-	as_ids "$u" "$u" 2000 "$RAW" add 0x60 1 16 $((300000 + u)) >/dev/null || :
-done
+run "$RAW" add-uids 3000 250 303000 2000
+is "$RUN_OUT" 250 "uids 3000-3249, without passwd entries, send an ADD_DEV each"
 settle
 note "250 more refusals took $(($(date +%s) - t)) s"
 is "$(nr_records)" 256 "250 uids without passwd entry: 256 records are kept in all"

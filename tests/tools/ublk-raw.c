@@ -16,6 +16,11 @@
  *                                             the kernel's pool is full
  *                                             (EACCES); prints how many the
  *                                             kernel made
+ *   ublk-raw add-uids FIRST_UID COUNT FIRST_ID GROUP
+ *                                             as root: one ADD_DEV as each
+ *                                             of COUNT uids (gid alike, in
+ *                                             GROUP), ids FIRST_ID ..;
+ *                                             prints how many were made
  *   ublk-raw flags ID [PATH]                  the device's flags, in hex
  *   ublk-raw features                         GET_FEATURES, in hex
  *   ublk-raw task-restrictions                whether io_uring takes
@@ -29,7 +34,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <liburing.h>
 
@@ -41,6 +49,8 @@ static int usage(void)
 			"       ublk-raw add [FLAGS [QUEUES [DEPTH [ID]]]]\n"
 			"       ublk-raw resize ID SECTORS [PATH]\n"
 			"       ublk-raw add-many COUNT FIRST [FLAGS]\n"
+			"       ublk-raw add-uids FIRST_UID COUNT FIRST_ID "
+			"GROUP\n"
 			"       ublk-raw features | task-restrictions\n");
 	return 2;
 }
@@ -56,44 +66,95 @@ static int result(int ret)
 }
 
 /*
- * Many ADD_DEVs with distinct ids, as fast as the udev helper deletes
- * them: the kernel refuses more than ublks_max unprivileged devices at
- * once (EACCES), so wait a little then.  Gives up on an id after 60 s.
+ * One ADD_DEV of a small device with this id, as fast as the udev helper
+ * deletes others: the kernel refuses more than ublks_max unprivileged
+ * devices at once (EACCES), so wait a little then.  Gives up after 60 s.
  */
-static int add_many(struct ublk_ctrl *ctrl, unsigned long count,
-		    unsigned long first, uint64_t flags)
+static int add_one(struct ublk_ctrl *ctrl, uint32_t id, uint64_t flags)
 {
 	const struct timespec pause = { 0, 10 * 1000 * 1000 };
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_ctrl_msg msg;
-	unsigned long i, made = 0;
 	unsigned int tries;
 	struct uerr err;
-	int ret;
+	int ret = -EACCES;
+
+	for (tries = 0; tries < 6000; tries++) {
+		memset(&info, 0, sizeof(info));
+		info.nr_hw_queues = 1;
+		info.queue_depth = 16;
+		info.max_io_buf_bytes = 64 << 10;
+		info.dev_id = id;
+		info.flags = flags;
+		ret = ublk_ctrl_encode(&msg, NULL, info.dev_id, &info,
+				       sizeof(info), 0, &err);
+		if (ret == 0)
+			ret = ublk_ctrl_send(ctrl, UBLK_U_CMD_ADD_DEV, &msg, 0);
+		if (ret != -EACCES)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (ret < 0 && ret != -EEXIST)
+		fprintf(stderr, "ublk-raw: id %u: %s\n", id,
+			strerrorname_np(-ret) ? strerrorname_np(-ret) : "?");
+	return ret;
+}
+
+/* ADD_DEVs with ids FIRST .. FIRST+COUNT-1 */
+static int add_many(struct ublk_ctrl *ctrl, unsigned long count,
+		    unsigned long first, uint64_t flags)
+{
+	unsigned long i, made = 0;
+
+	for (i = 0; i < count; i++)
+		if (add_one(ctrl, (uint32_t)(first + i), flags) >= 0)
+			made++;
+	printf("%lu\n", made);
+	return made == count ? 0 : 1;
+}
+
+/*
+ * As root: one ADD_DEV as each of the uids FIRST_UID .. +COUNT-1 (gid the
+ * same, supplementary group GROUP), with ids FIRST_ID ..; one process for
+ * all, since a setpriv and an exec per uid cost more than the ADD_DEV in
+ * the TCG guest.
+ */
+static int add_uids(unsigned long first_uid, unsigned long count,
+		    unsigned long first_id, gid_t group)
+{
+	unsigned long i, made = 0;
+	struct ublk_ctrl ctrl;
+	struct uerr err;
+	int status;
+	pid_t pid;
 
 	for (i = 0; i < count; i++) {
-		for (tries = 0; tries < 6000; tries++) {
-			memset(&info, 0, sizeof(info));
-			info.nr_hw_queues = 1;
-			info.queue_depth = 16;
-			info.max_io_buf_bytes = 64 << 10;
-			info.dev_id = (uint32_t)(first + i);
-			info.flags = flags;
-			ret = ublk_ctrl_encode(&msg, NULL, info.dev_id, &info,
-					       sizeof(info), 0, &err);
-			if (ret == 0)
-				ret = ublk_ctrl_send(ctrl, UBLK_U_CMD_ADD_DEV,
-						     &msg, 0);
-			if (ret != -EACCES)
-				break;
-			nanosleep(&pause, NULL);
+		uid_t uid = (uid_t)(first_uid + i);
+
+		fflush(stdout);
+		pid = fork();
+		if (pid < 0) {
+			perror("ublk-raw: fork");
+			break;
 		}
-		if (ret >= 0)
+		if (pid == 0) {
+			if (setgroups(1, &group) < 0 ||
+			    setresgid(uid, uid, uid) < 0 ||
+			    setresuid(uid, uid, uid) < 0) {
+				perror("ublk-raw: changing ids");
+				_exit(2);
+			}
+			if (ublk_ctrl_open(&ctrl, &err) < 0) {
+				fprintf(stderr, "ublk-raw: %s\n", err.msg);
+				_exit(1);
+			}
+			_exit(add_one(&ctrl, (uint32_t)(first_id + i),
+				      UBLK_F_UNPRIVILEGED_DEV |
+					      UBLK_F_CMD_IOCTL_ENCODE) < 0);
+		}
+		if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0)
 			made++;
-		else if (ret != -EEXIST)
-			fprintf(stderr, "ublk-raw: id %lu: %s\n", first + i,
-				strerrorname_np(-ret) ? strerrorname_np(-ret) :
-							"?");
 	}
 	printf("%lu\n", made);
 	return made == count ? 0 : 1;
@@ -124,6 +185,14 @@ int main(int argc, char **argv)
 		return result(io_uring_register((unsigned int)-1,
 						IORING_REGISTER_RESTRICTIONS,
 						&tres, 1));
+	}
+	if (!strcmp(argv[1], "add-uids")) {
+		if (argc != 6)
+			return usage();
+		return add_uids(strtoul(argv[2], NULL, 10),
+				strtoul(argv[3], NULL, 10),
+				strtoul(argv[4], NULL, 10),
+				(gid_t)strtoul(argv[5], NULL, 10));
 	}
 	if (ublk_ctrl_open(&ctrl, &err) < 0) {
 		fprintf(stderr, "ublk-raw: %s\n", err.msg);
