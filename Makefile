@@ -367,7 +367,8 @@ check-asan:
 # FUZZ_NAME_SRCS and the libraries FUZZ_NAME_PKGS, fed the words of
 # tests/fuzz/NAME.dict.  Seed corpora are kept in tests/fuzz/corpus/NAME;
 # what the fuzzer finds goes to $(FUZZ_DIR)/corpus/NAME.  make fuzz (and
-# make check) runs each target for FUZZ_SECONDS (20), one after the other.
+# make check) runs each target for FUZZ_SECONDS (20): make fuzz one after
+# the other, make check-fuzz two at a time.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
 FUZZ_DIR     := $(BUILD)/fuzz
@@ -424,8 +425,11 @@ fuzz: $(FUZZ_BINS)
 	for t in $(FUZZ_TARGETS); do \
 		$(MAKE) fuzz-$$t FUZZ_SECONDS=$(FUZZ_SECONDS) || exit 1; done
 
-check-fuzz:
-	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+# make check: two targets at a time (each fuzzer is one process), each
+# one's output in one piece
+check-fuzz: $(FUZZ_BINS)
+	$(MAKE) -j2 --output-sync=target FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		$(FUZZ_TARGETS:%=fuzz-%)
 
 demo: all
 	$(MAKE) stage
