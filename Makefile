@@ -218,12 +218,13 @@ deps:
 #  ring-pin: takes a server's rings and tries to pin 1 GiB on each;
 #  nbd-evil: an NBD server, honest or hostile on demand; nbd-probe: the
 #    NBD client layer over plain sockets (the unit tests use them too);
-#  ctl-pause: a client of a server's control socket that misbehaves.
+#  ctl-pause: a client of a server's control socket that misbehaves;
+#  jget: jq -r for simple paths, at a fraction of jq's start-up cost.
 NBD_TOOLS  := $(BUILD)/tests/nbd-evil $(BUILD)/tests/nbd-probe
 TEST_TOOLS := $(BUILD)/tests/ublk-raw $(BUILD)/tests/ublk-user-testhooks \
 	      $(BUILD)/tests/ublk-user-nosandbox $(BUILD)/tests/fakenode \
 	      $(BUILD)/tests/shmem-peer $(BUILD)/tests/ring-pin $(NBD_TOOLS) \
-	      $(BUILD)/tests/ctl-pause
+	      $(BUILD)/tests/ctl-pause $(BUILD)/tests/jget
 ALL_SRCS   := $(foreach l,$(LAYERS),$($(l)_SRCS)) $(CLI_SRCS)
 
 $(BUILD)/obj-testhooks/%.o: %.c
@@ -328,7 +329,7 @@ check: check-format check-unit check-uapi check-asan check-fuzz check-kernels
 # shell tests are executables too (#!/bin/bash).
 UNIT_SH    := $(wildcard tests/unit/*.sh.t) tests/lib/selftest.t
 
-check-unit: all $(UNIT_BINS) $(NBD_TOOLS)
+check-unit: all $(UNIT_BINS) $(NBD_TOOLS) $(BUILD)/tests/jget
 	UBLK_USER_BIN=$(BUILD)/ublk-user BUILD=$(BUILD) \
 		UBLK_USER_UDEV_BIN=$(BUILD)/ublk-user-udev \
 		prove --exec '' $(UNIT_BINS) $(UNIT_SH)
