@@ -167,6 +167,9 @@ run_as bob chmod 0700 "$fb"
 nosession add -t null -s 1M --json
 is "$RUN_RC" 0 "back to 0700: add works"
 nosession del -a
+is "$RUN_RC" 0 "del -a"
 nok "and del -a removes $fb again" test -e "$fb"
+# (seen once on 6.12 under load: the directory stayed)
+[[ $TAP_OK == 1 ]] || diag "del -a said: $RUN_ERR"$'\n'"$(ls -la "$fb" 2>&1)"$'\n'"$(ls -l /dev/ublk[bc]* 2>&1)"$'\n'"$(server_ps bob)"
 
 done_testing
