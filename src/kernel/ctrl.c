@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "kernel/ctrl.h"
@@ -103,6 +104,29 @@ static int ctrl_ring_restrict(struct io_uring *ring)
 	return ret;
 }
 
+/*
+ * Linux 6.18 charges even a small ring to the user's locked memory, which
+ * the fixed buffers of all of that user's servers count against too: a
+ * process with a lower RLIMIT_MEMLOCK than a server had then cannot make
+ * one (7.x does not charge rings).  Say so, with the limit.
+ */
+static int ctrl_ring_nomem(struct uerr *err)
+{
+	struct rlimit rl;
+	char lim[32] = "unlimited";
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		snprintf(lim, sizeof(lim), "%llu KiB",
+			 (unsigned long long)rl.rlim_cur / 1024);
+	return uerr_set(err, ENOMEM,
+			"cannot set up the control ring: out of locked memory "
+			"(this kernel counts io_uring rings against "
+			"RLIMIT_MEMLOCK, %s here, which your servers' buffers "
+			"count against too): raise it (ulimit -l, "
+			"LimitMEMLOCK=) to what your servers have",
+			lim);
+}
+
 static int ctrl_open(struct ublk_ctrl *ctrl, bool restricted, struct uerr *err)
 {
 	unsigned int flags = IORING_SETUP_SQE128;
@@ -138,6 +162,8 @@ static int ctrl_open(struct ublk_ctrl *ctrl, bool restricted, struct uerr *err)
 					"io_uring is not available to this "
 					"process (see the sysctl "
 					"kernel.io_uring_disabled)");
+		if (ret == -ENOMEM)
+			return ctrl_ring_nomem(err);
 		return uerr_sys(err, -ret, "cannot set up the control ring");
 	}
 	return 0;

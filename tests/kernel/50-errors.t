@@ -97,5 +97,27 @@ is "$(all_ublk_nodes)" "" "nothing left"
 uu alice del -n 42
 is "$RUN_RC" 1 "del of a missing device fails"
 like "$RUN_ERR" "no device 42" "and says so"
+# alice's server pinned 32 MiB of buffers under a high RLIMIT_MEMLOCK (a
+# unit's LimitMEMLOCK, say); her shell has 8 MiB.  Linux 6.18 counts even
+# the CLI's small control ring against that limit, and her pinned buffers
+# with it: the CLI then says what is wrong and what to do.
+run_as alice truncate -s 64M /home/alice/pin.img
+rc=0
+out=$(ulimit -l unlimited &&
+	run_as alice ublk-user add -t loop -f /home/alice/pin.img -d 64 --json) || rc=$?
+is "$rc" 0 "a server pins 64 x 512 KiB under an unlimited RLIMIT_MEMLOCK"
+is "$(jget "$out" .fixed_buffers)" true "  with fixed buffers"
+run run_as alice bash -c 'ulimit -l 8192 && exec ublk-user list'
+if [[ $RUN_RC == 0 ]]; then
+	like "$RUN_OUT" "loop" "list with 8 MiB of RLIMIT_MEMLOCK works: this kernel does not count rings against it"
+else
+	like "$RUN_ERR" "^ublk-user: cannot set up the control ring: out of locked memory \(this kernel counts io_uring rings against RLIMIT_MEMLOCK, 8192 KiB here, which your servers' buffers count against too\): raise it \(ulimit -l, LimitMEMLOCK=\)" \
+		"list with 8 MiB of RLIMIT_MEMLOCK fails, saying why and what to do (Linux 6.18)"
+fi
+rc=0
+(ulimit -l unlimited && run_as alice ublk-user del -a) || rc=$?
+is "$rc" 0 "with the limit raised, del works"
+rm -f /home/alice/pin.img
+
 no_leftovers alice "at the end"
 done_testing
