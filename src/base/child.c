@@ -10,14 +10,6 @@
 
 #include "base/child.h"
 
-long child_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 int child_pidfd(pid_t pid)
 {
 	return syscall(SYS_pidfd_open, pid, 0);
@@ -48,7 +40,7 @@ int child_wait(pid_t pid, long deadline_ms, int *status)
 			r = -errno;
 			goto out;
 		}
-		left = deadline_ms - child_now_ms();
+		left = deadline_ms - mono_ms();
 		if (left <= 0) {
 			r = kill_and_reap(pid, status);
 			goto out;

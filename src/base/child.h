@@ -11,8 +11,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* CLOCK_MONOTONIC in milliseconds */
-long child_now_ms(void);
+#include "base/clock.h"
 
 /*
  * A pidfd for pid, our child that is not reaped yet (so its pid cannot be
@@ -21,7 +20,7 @@ long child_now_ms(void);
 int child_pidfd(pid_t pid);
 
 /*
- * Reap our child pid, waiting until deadline_ms (child_now_ms() time).
+ * Reap our child pid, waiting until deadline_ms (mono_ms() time).
  * At the deadline it is killed with SIGKILL (which ends a stopped process
  * too) and reaped.  *status as waitpid(2) gives it.  Returns 0 when it
  * ended by itself, -ETIMEDOUT when it was killed, -errno when waiting

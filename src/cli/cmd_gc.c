@@ -187,7 +187,7 @@ static int remove_disk(const struct ctr_record *r, const struct ctr_disk *d)
 	}
 	if (pid == 0)
 		_exit(remove_as_owner(r, d, parent));
-	ret = child_wait(pid, child_now_ms() + GC_DISK_TIMEOUT_MS, &status);
+	ret = child_wait(pid, mono_ms() + GC_DISK_TIMEOUT_MS, &status);
 	if (ret == -ETIMEDOUT)
 		fprintf(stderr,
 			"%s: gc: disk %s: not removed within %d s (stopped by "

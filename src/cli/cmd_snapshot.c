@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/cleanup.h"
 #include "base/size.h"
 #include "cli.h"
@@ -56,14 +57,6 @@ struct snap {
 	uint64_t drain_us, pause_us, clone_us;
 };
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* The disk's file and the new one, checked before anything is held */
 static int snap_open(struct snap *s, struct uerr *err)
 {
@@ -90,7 +83,7 @@ static int snap_open(struct snap *s, struct uerr *err)
 static int snap_copy(struct snap *s, const struct ctl_reply *paused,
 		     struct uerr *err)
 {
-	uint64_t t0 = now_us();
+	uint64_t t0 = mono_us();
 	int ret;
 
 	if (paused->dev != (uint64_t)s->st.st_dev ||
@@ -102,7 +95,7 @@ static int snap_copy(struct snap *s, const struct ctl_reply *paused,
 	if (fsync(s->src) < 0)
 		return uerr_sys(err, errno, "flushing %s", s->v.rec.backing);
 	ret = reflink_clone(s->dst, s->src, s->file, s->v.rec.backing, err);
-	s->clone_us = now_us() - t0;
+	s->clone_us = mono_us() - t0;
 	return ret;
 }
 

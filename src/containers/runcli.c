@@ -78,7 +78,7 @@ static bool drain(int out_fd, int err_fd, int pidfd, long deadline,
 	int i, ready;
 
 	while (p[0].fd >= 0 || p[1].fd >= 0) {
-		left = deadline - child_now_ms();
+		left = deadline - mono_ms();
 		if (left <= 0 && !exited) {
 			in_time = false;
 			break;
@@ -121,7 +121,7 @@ int runcli(const struct runcli_job *job, struct runcli_out *o, struct uerr *err)
 	char e_run[4200], e_udev[128], e_sec[128];
 	char *env[8];
 	unsigned int n = 0;
-	long start = child_now_ms();
+	long start = mono_ms();
 	int po[2], pe[2], in, pidfd, status, ret;
 	pid_t pid;
 
@@ -181,7 +181,7 @@ int runcli(const struct runcli_job *job, struct runcli_out *o, struct uerr *err)
 				"was killed (stopped by the disk's owner, or "
 				"stuck)",
 				job->argv[0], job->argv[1] ? job->argv[1] : "",
-				(child_now_ms() - start) / 1000);
+				(mono_ms() - start) / 1000);
 	if (ret < 0)
 		return uerr_sys(err, -ret, "waitpid");
 	o->status = WIFEXITED(status) ? WEXITSTATUS(status) :

@@ -19,7 +19,7 @@ struct runcli_job {
 	 * process's command line.
 	 */
 	const char *input;
-	long deadline_ms; /* child_now_ms() time at which it is killed */
+	long deadline_ms; /* mono_ms() time at which it is killed */
 };
 
 struct runcli_out {

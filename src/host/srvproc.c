@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "host/srvproc.h"
 
 #define SRVPROC_TITLE_MAX 48
@@ -103,22 +104,14 @@ bool srvproc_is_server(pid_t pid, uint32_t dev_id, uid_t owner)
 	return true;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 bool srvproc_wait_exit(int pidfd, long timeout_ms)
 {
 	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-	long deadline = now_ms() + timeout_ms, left;
+	long deadline = mono_ms() + timeout_ms, left;
 	int ret;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - mono_ms();
 		ret = poll(&pfd, 1, left > 0 ? (int)left : 0);
 		if (ret > 0)
 			return true;

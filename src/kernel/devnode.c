@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "kernel/devnode.h"
 
 unsigned int devnode_timeout(void)
@@ -23,14 +24,6 @@ unsigned int devnode_timeout(void)
 	if (*end || !v || v > 3600)
 		return DEVNODE_DEFAULT_TIMEOUT_S;
 	return v;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 static int node_ready(const char *path, uid_t uid)
@@ -51,7 +44,7 @@ static int node_ready(const char *path, uid_t uid)
 static int wait_dev(const char *path, uid_t uid, int want_ready,
 		    const char *alive, unsigned int timeout_s)
 {
-	long deadline = now_ms() + timeout_s * 1000L;
+	long deadline = mono_ms() + timeout_s * 1000L;
 	char evbuf[4096];
 	struct pollfd pfd;
 	bool seen = false;
@@ -80,7 +73,7 @@ static int wait_dev(const char *path, uid_t uid, int want_ready,
 			ret = -ENODEV;
 			break;
 		}
-		left = deadline - now_ms();
+		left = deadline - mono_ms();
 		if (left <= 0)
 			break;
 		/* Without inotify, poll the node every 50 ms. */

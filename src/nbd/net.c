@@ -13,15 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "nbd/net.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int wait_fd(int fd, short events, int64_t deadline, struct uerr *err)
 {
@@ -30,7 +23,7 @@ static int wait_fd(int fd, short events, int64_t deadline, struct uerr *err)
 	int ret;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - mono_ms();
 		if (left <= 0)
 			return uerr_set(err, ETIMEDOUT,
 					"the server did not answer in time");
@@ -172,7 +165,7 @@ static int connect_tcp(const struct nbd_uri *u, int64_t deadline,
 
 int nbd_connect(const struct nbd_uri *u, int timeout_ms, struct uerr *err)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = mono_ms() + timeout_ms;
 
 	if (u->transport == NBD_TRANSPORT_UNIX)
 		return connect_unix(u, deadline, err);
@@ -182,7 +175,7 @@ int nbd_connect(const struct nbd_uri *u, int timeout_ms, struct uerr *err)
 int nbd_handshake(int fd, const char *export_name, int timeout_ms,
 		  struct nbd_export *exp, struct uerr *err)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = mono_ms() + timeout_ms;
 	uint8_t in[NBD_HS_MAX_WANT];
 	struct nbd_hs hs;
 	struct uerr ignored;
@@ -200,7 +193,7 @@ int nbd_handshake(int fd, const char *export_name, int timeout_ms,
 		/* After a failure, out may hold NBD_OPT_ABORT: best effort */
 		if (hs.out_len &&
 		    write_full(fd, hs.out, hs.out_len,
-			       ret < 0 ? now_ms() + 100 : deadline,
+			       ret < 0 ? mono_ms() + 100 : deadline,
 			       ret < 0 ? &ignored : err) < 0 &&
 		    ret >= 0)
 			ret = -err->code;

@@ -484,7 +484,7 @@ static int precreate(const struct hook *h, const char *text, size_t len)
 	struct ctr_record *r;
 	json_object *cfg;
 	char dir[PATH_MAX], input[CTRREC_KEY_LEN + 2];
-	long deadline = child_now_ms() + h->timeout_ms;
+	long deadline = mono_ms() + h->timeout_ms;
 	unsigned int nr;
 	bool stdout_lost = false;
 	struct uerr err;
@@ -528,7 +528,7 @@ static int precreate(const struct hook *h, const char *text, size_t len)
 	 * Disks of containers that are gone go first (failures are said),
 	 * within a quarter of our time: their owners can stop gc.
 	 */
-	run_gc(h, NULL, NULL, NULL, child_now_ms() + h->timeout_ms / 4);
+	run_gc(h, NULL, NULL, NULL, mono_ms() + h->timeout_ms / 4);
 
 	ret = ctrrec_new_key(r->key, &err);
 	r->creator_pid = getppid();
@@ -548,8 +548,8 @@ static int precreate(const struct hook *h, const char *text, size_t len)
 		 */
 		snprintf(input, sizeof(input), "%s\n", r->key);
 		if (access(dir, F_OK) == 0 && r->key[0] &&
-		    run_gc(h, "--key", NULL, input,
-			   child_now_ms() + h->timeout_ms) < 0)
+		    run_gc(h, "--key", NULL, input, mono_ms() + h->timeout_ms) <
+			    0)
 			say("could not remove all that was made for the "
 			    "container");
 		/* Without stdout no failing config reaches podman either. */
@@ -646,8 +646,7 @@ static int poststop(const struct hook *h, const char *text, size_t len)
 		say("%s", err.msg);
 		return 1;
 	}
-	if (run_gc(h, "--container", s.id, NULL,
-		   child_now_ms() + h->timeout_ms) < 0)
+	if (run_gc(h, "--container", s.id, NULL, mono_ms() + h->timeout_ms) < 0)
 		return 1;
 	return 0;
 }

@@ -8,15 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "server/ctlsock.h"
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 int ctl_sock_listen(struct ctl_sock *s, const char *path, uid_t owner,
 		    struct uerr *err)
@@ -133,7 +126,7 @@ static void ctl_resume(struct ctl_sock *s)
 /* Hold new requests until every queue has finished what it has. */
 static int ctl_pause(struct ctl_sock *s, struct ctl_reply *r, struct uerr *err)
 {
-	uint64_t start = now_us(), v;
+	uint64_t start = mono_us(), v;
 	bool signalled = false;
 	struct stat st;
 	int left, ret;
@@ -148,7 +141,7 @@ static int ctl_pause(struct ctl_sock *s, struct ctl_reply *r, struct uerr *err)
 		; /* what earlier pauses said */
 	ret = pause_queues(s->pause, true, err);
 	while (ret == 0 && !pause_drained(s->pause)) {
-		left = CTL_DRAIN_MAX_MS - (int)((now_us() - start) / 1000);
+		left = CTL_DRAIN_MAX_MS - (int)((mono_us() - start) / 1000);
 		if (left <= 0)
 			ret = uerr_set(err, ETIMEDOUT,
 				       "in-flight I/O did not finish within "
@@ -164,7 +157,7 @@ static int ctl_pause(struct ctl_sock *s, struct ctl_reply *r, struct uerr *err)
 		ctl_resume(s);
 		return ret;
 	}
-	r->usec = now_us() - start;
+	r->usec = mono_us() - start;
 	fprintf(stderr, "paused: drained in %llu us\n",
 		(unsigned long long)r->usec);
 	return 0;
@@ -183,7 +176,7 @@ static void ctl_hold(struct ctl_sock *s, int fd, uint64_t start)
 	int left, ret = 0;
 	ssize_t n;
 
-	left = CTL_PAUSE_MAX_MS - (int)((now_us() - start) / 1000);
+	left = CTL_PAUSE_MAX_MS - (int)((mono_us() - start) / 1000);
 	if (!ctl_wait(s, fd, left, &signalled)) {
 		ctl_resume(s);
 		if (signalled)
@@ -200,7 +193,7 @@ static void ctl_hold(struct ctl_sock *s, int fd, uint64_t start)
 	}
 	n = read(fd, &req, sizeof(req));
 	ctl_resume(s);
-	r.usec = now_us() - start;
+	r.usec = mono_us() - start;
 	fprintf(stderr, "resumed after %llu us\n", (unsigned long long)r.usec);
 	if (n != sizeof(req))
 		return; /* the client went away */
@@ -256,7 +249,7 @@ void ctl_sock_serve(struct ctl_sock *s)
 	else
 		ret = uerr_set(&e, EINVAL, "unknown control request %u",
 			       req.op);
-	start = now_us() - r.usec;
+	start = mono_us() - r.usec;
 	ctl_reply(fd, &r, ret, &e);
 	if (ret == 0 && req.op == CTL_PAUSE)
 		ctl_hold(s, fd, start);

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "udev/admission.h"
 #include "kernel/ctrl.h"
 #include "host/denial.h"
@@ -188,14 +189,6 @@ static int delete_now(uint32_t id)
 	return 0;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /*
  * Delete device id in a child and wait at most DELETE_DEADLINE_MS for it:
  * a command the kernel cannot finish (a stuck device) keeps only that
@@ -218,11 +211,11 @@ static int delete_device(uint32_t id)
 		_exit(delete_now(id) < 0 ? 1 : 0);
 	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	deadline = now_ms() + DELETE_DEADLINE_MS;
+	deadline = mono_ms() + DELETE_DEADLINE_MS;
 	for (;;) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			break;
-		left = (int)(deadline - now_ms());
+		left = (int)(deadline - mono_ms());
 		if (left <= 0) {
 			say(LOG_ERR,
 			    "device %u: its deletion (pid %d) is still "

@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "host/caps.h"
 #include "nbd/handshake.h"
 #include "nbd/net.h"
@@ -138,14 +139,6 @@ struct nbd_dev {
 	long gmtoff;		 /* of local time, for the log */
 	struct nbd_queue *queues[NBD_MAX_QUEUES];
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static unsigned int ilog2_u32(uint32_t v)
 {
@@ -580,7 +573,7 @@ static void kick(struct nbd_queue *nq)
 			post_recv(nq);
 		if (!nq->send_busy && nq->tx_count)
 			post_send(nq);
-	} else if (nq->conn == CONN_DOWN && now_ms() >= nq->retry_at) {
+	} else if (nq->conn == CONN_DOWN && mono_ms() >= nq->retry_at) {
 		ask_helper(nq);
 	}
 	if (!nq->timer_busy && (nq->busy || nq->conn != CONN_UP))
@@ -596,7 +589,7 @@ static void drained(struct nbd_queue *nq)
 	    nq->shut_busy)
 		return;
 	nq->conn = CONN_DOWN;
-	nq->retry_at = now_ms();
+	nq->retry_at = mono_ms();
 	/*
 	 * Nothing can touch a request now: fail those past their deadline
 	 * here, or a helper that reconnects before the next tick sends them
@@ -637,7 +630,7 @@ static void connected(struct nbd_queue *nq)
 
 	nq->conn = CONN_UP;
 	nq->backoff_ms = 100;
-	nq->progress_at = now_ms();
+	nq->progress_at = mono_ms();
 	stats_set(&nq->q->stats->nbd_connected, 1);
 	stats_add(&nq->q->stats->nbd_reconnects);
 	nbd_rx_reset(&nq->rx);
@@ -712,7 +705,7 @@ static void expire(struct nbd_queue *nq, int64_t now)
 
 static void tick(struct nbd_queue *nq)
 {
-	int64_t now = now_ms();
+	int64_t now = mono_ms();
 	char s[48];
 
 	if (nq->conn == CONN_UP && nq->busy &&
@@ -749,7 +742,7 @@ static void on_recv(struct nbd_queue *nq, const struct io_uring_cqe *cqe)
 		lost(nq, why);
 		return;
 	}
-	nq->progress_at = now_ms();
+	nq->progress_at = mono_ms();
 	if (nbd_rx_received(&nq->rx, (size_t)cqe->res, replied, nq, &err) < 0) {
 		lost(nq, err.msg);
 		return;
@@ -793,7 +786,7 @@ static int nbdt_io_done(struct ublk_queue *q, unsigned int tag,
 			nq_log(nq, "cannot reach the reconnect helper: %s",
 			       strerror(-cqe->res));
 			nq->conn = CONN_DOWN;
-			nq->retry_at = now_ms() + 1000;
+			nq->retry_at = mono_ms() + 1000;
 		}
 		break;
 	case EV_UP:
@@ -803,7 +796,7 @@ static int nbdt_io_done(struct ublk_queue *q, unsigned int tag,
 	case EV_FAIL:
 		if (current && nq->conn == CONN_ASKING) {
 			nq->conn = CONN_DOWN;
-			nq->retry_at = now_ms() + nq->backoff_ms;
+			nq->retry_at = mono_ms() + nq->backoff_ms;
 			if (nq->backoff_ms < 2000)
 				nq->backoff_ms *= 2;
 		}
@@ -869,12 +862,12 @@ static int nbdt_queue_io(struct ublk_queue *q, unsigned int tag,
 	if (r->type != NBD_CMD_READ && r->type != NBD_CMD_FLUSH &&
 	    (e->flags & NBD_FLAG_READ_ONLY))
 		return -EROFS;
-	r->deadline = now_ms() + nq->dev->timeout_ms;
+	r->deadline = mono_ms() + nq->dev->timeout_ms;
 	nbd_rx_start(&nq->rx, tag, r->type, r->len, r->data);
 	r->state = REQ_QUEUED;
 	txq_push(nq, tag);
 	if (!nq->busy++)
-		nq->progress_at = now_ms();
+		nq->progress_at = mono_ms();
 	kick(nq);
 	return TARGET_IO_QUEUED;
 }
