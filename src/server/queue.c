@@ -445,7 +445,15 @@ int queue_setup_ring(struct ublk_queue *q, struct uerr *err)
 	ret = queue_register_files(q, err);
 	if (ret < 0)
 		return ret;
-	if (q->tgt->ops->fixed_buffers)
+	if (q->tgt->ops->fixed_buffers && q->rings_charged)
+		fprintf(stderr,
+			"queue %u: fixed buffers not registered: this kernel "
+			"counts io_uring rings against RLIMIT_MEMLOCK, and "
+			"pinned buffers would leave your other programs "
+			"(ublk-user itself) no room to make one: using plain "
+			"read/write\n",
+			q->q_id);
+	else if (q->tgt->ops->fixed_buffers)
 		q->fixed_bufs = queue_register_buffers(q);
 
 	ops[nr_ops++] = IORING_OP_URING_CMD;

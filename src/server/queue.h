@@ -67,8 +67,9 @@ struct ublk_queue {
 	struct ublk_io *ios;
 	void *bufs;
 	size_t bufs_len;
-	bool ring_ready; /* ring created (needs io_uring_queue_exit) */
-	bool fixed_bufs; /* buffers registered: targets use *_FIXED */
+	bool ring_ready;    /* ring created (needs io_uring_queue_exit) */
+	bool fixed_bufs;    /* buffers registered: targets use *_FIXED */
+	bool rings_charged; /* the kernel charges rings to RLIMIT_MEMLOCK */
 	bool mlocked;
 	struct io_uring ring;
 	unsigned int cmd_inflight; /* ublk commands the kernel holds */

@@ -16,6 +16,7 @@
 
 #include "host/caps.h"
 #include "kernel/ctrl.h"
+#include "kernel/ringcharge.h"
 #include "server/ctlsock.h"
 #include "server/detach.h"
 #include "server/pause.h"
@@ -140,16 +141,20 @@ static int server_drop_caps(struct server *s, struct uerr *err)
  * The control ring and the queue rings, made without any capability (on
  * an unprivileged device): the kernel charges every buffer registered on
  * them to RLIMIT_MEMLOCK.  The control ring takes URING_CMD only and no
- * register operation, whoever gets hold of it.
+ * register operation, whoever gets hold of it.  Where the kernel charges
+ * the rings themselves too, no queue pins buffers (queue_setup_ring).
  */
 static int server_make_rings(struct server *s, struct uerr *err)
 {
+	bool charged = uring_rings_charged() == 1;
 	unsigned int i;
 	int ret;
 
 	ret = ublk_ctrl_open_restricted(&s->ctrl, err);
-	for (i = 0; ret == 0 && i < s->cfg->info.nr_hw_queues; i++)
+	for (i = 0; ret == 0 && i < s->cfg->info.nr_hw_queues; i++) {
+		s->queues[i].rings_charged = charged;
 		ret = queue_setup_ring(&s->queues[i], err);
+	}
 	if (ret == 0)
 		ret = pause_ring_setup(&s->pause, s->queues,
 				       s->cfg->info.nr_hw_queues, err);

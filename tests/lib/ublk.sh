@@ -142,3 +142,15 @@ lacks() {
 	[[ -n ${have:-} ]] || have=$(($("$UBLK_RAW" features) >> bit & 1))
 	[[ $have == 0 ]]
 }
+
+# rings_charged: whether this kernel charges an io_uring ring itself to a
+# plain user's RLIMIT_MEMLOCK, as Linux 6.18 does (6.12 and 7.x do not).
+# Asked of fio with no locked memory at all, not of ublk-user.
+rings_charged() {
+	local out
+	out=$(run_as alice bash -c 'ulimit -l 0 && exec fio --name=ringcharge \
+		--ioengine=io_uring --filename=/dev/zero --rw=read --bs=4k \
+		--size=4k --output-format=terse' 2>&1) && return 1
+	[[ $out == *"Cannot allocate memory"* ]] ||
+		BAIL_OUT "rings_charged: fio failed otherwise: $out"
+}
