@@ -46,7 +46,12 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "ublksrv/null", "kublk/null",
 		guest_kernel_us: (med(per(.counters | if .cpu_sys == null then null else .cpu_sys + .cpu_irq end; .counters.ios) | tick_us) | r1),
 		server_user_us: (med(per(.counters.srv_utick; .counters.ios) | tick_us) | r1),
 		server_kernel_us: (med(per(.counters.srv_stick; .counters.ios) | tick_us) | r1),
-		server_cpu_us: (med(per(.counters.srv_ns; .counters.ios) | if . == null then null else . / 1000 end) | r1),
+		# The whole process: utime + stime of /proc/PID/stat add up
+		# the runtime of all its threads, those that ended within the
+		# window too (io_uring workers); a sum over the threads seen at
+		# both ends (srv_ns) misses those, by up to half for the peers.
+		server_cpu_us: (med(per(.counters | if .srv_utick == null then null else .srv_utick + .srv_stick end; .counters.ios) | tick_us) | r1),
+		server_threads_cpu_us: (med(per(.counters.srv_ns; .counters.ios) | if . == null then null else . / 1000 end) | r1),
 		server_user_pct: (med(per(.counters.srv_utick | x100; .counters | if .srv_utick == null then null else .srv_utick + .srv_stick end)) | r1),
 		server_ctxsw: (med(per(.counters.srv_ctx; .counters.ios)) | r2),
 		ipis: (med(per(.counters | if .ipi_cal == null then null else .ipi_cal + .ipi_res end; .counters.ios)) | r2),
