@@ -80,7 +80,7 @@ sysctl -qw kernel.io_uring_disabled=0
 # node), so root removes it.
 rules=/usr/lib/udev/rules.d/70-ublk-user.rules
 mv "$rules" /tmp/rules.off
-udevadm control --reload
+udev_ctl --reload
 run run_as alice env UBLK_USER_UDEV_TIMEOUT=3 ublk-user add -t null
 is "$RUN_RC" 1 "without the udev rule add fails"
 like "$RUN_ERR" "not handed to uid 2001 within 3 s.*70-ublk-user.rules" \
@@ -90,7 +90,7 @@ left=$(all_ublk_nodes | sed -n 's|^/dev/ublkc||p')
 run ublk-user del -n "$left"
 is "$RUN_RC" 0 "root deletes the device left behind"
 mv /tmp/rules.off "$rules"
-udevadm control --reload
+udev_ctl --reload
 is "$(all_ublk_nodes)" "" "nothing left"
 
 # A device id that is not a number, del of a device that does not exist.

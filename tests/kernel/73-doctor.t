@@ -99,7 +99,7 @@ like "$RUN_OUT" $'\n1 check failed$' "text: the count of failures"
 
 # --- the udev rule removed -------------------------------------------------------------
 mv "$rules" /root/rules.off
-udevadm control --reload
+udev_ctl --reload
 uu alice doctor --json
 is "$RUN_RC" 1 "no rule: doctor exits 1"
 j=$RUN_OUT
@@ -110,7 +110,7 @@ is "$(status "$j" helper)" skip "no rule: the helper is not looked for"
 is "$(status "$j" handover)" skip "no rule: no test device"
 is "$(all_ublk_nodes)" "" "no rule: nothing left behind"
 mv /root/rules.off "$rules"
-udevadm control --reload
+udev_ctl --reload
 
 # A rule that does not run the helper, masked by /etc.
 mkdir -p /etc/udev/rules.d

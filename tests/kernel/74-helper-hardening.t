@@ -320,8 +320,8 @@ for f in 60-persistent-storage.rules 60-block.rules; do
 	sed -E '/ublkb\*/! s/\|zd\*"/|zd*|ublkb*"/' "/usr/lib/udev/rules.d/$f" >"/etc/udev/rules.d/$f"
 	at_exit rm -f "/etc/udev/rules.d/$f"
 done
-udevadm control --reload
-at_exit udevadm control --reload
+udev_ctl --reload
+at_exit udev_ctl --reload
 [[ -d /run/user/0 ]] || mkdir -m 0700 /run/user/0
 uu alice add -t mem --size 16M --json
 id=$(jget "$RUN_OUT" .dev_id)

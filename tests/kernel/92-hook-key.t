@@ -31,8 +31,8 @@ cmp /tmp/x /tmp/y && echo verified $1"
 # A runs as alice, and udev holds its events while A starts, so that
 # `ublk-user add` waits for the node to be handed to alice until the scan
 # has seen it.
-udevadm control --stop-exec-queue
-at_exit udevadm control --start-exec-queue
+udev_ctl --stop-exec-queue
+at_exit udev_ctl --start-exec-queue
 scan_start "$tmp/a"
 (
 	rc=0
@@ -46,7 +46,7 @@ for _ in $(seq 600); do
 	grep -a -q -E "ublk-user[ ]add " "$tmp/a.log" && break
 	sleep 0.1
 done
-udevadm control --start-exec-queue
+udev_ctl --start-exec-queue
 for _ in $(seq 600); do
 	[[ -e $tmp/a.rc ]] && break
 	sleep 1

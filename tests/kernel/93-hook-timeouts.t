@@ -46,8 +46,8 @@ cmp /tmp/x /tmp/y && echo verified $1"
 # --- the disk's owner stops `ublk-user add` ----------------------------------
 # udev holds its events, so add waits after ADD_DEV for the node: alice's
 # device exists, add has not said which it is; alice stops add.
-udevadm control --stop-exec-queue
-at_exit udevadm control --start-exec-queue
+udev_ctl --stop-exec-queue
+at_exit udev_ctl --start-exec-queue
 scan_start "$tmp/b"
 t0=$SECONDS
 (
@@ -69,7 +69,7 @@ done
 like "$addpid" '^[0-9]+$' "alice's add made a device and waits for its node"
 run run_as alice kill -STOP "$addpid"
 is "$RUN_RC" 0 "alice stops her add"
-udevadm control --start-exec-queue
+udev_ctl --start-exec-queue
 while [[ ! -e $tmp/b.rc ]] && ((SECONDS - t0 < guard)); do
 	sleep 1
 done

@@ -6,6 +6,7 @@
 #   make_rootfs DIR             a busybox-static root file system
 #   pm USER ARGS...             podman as USER (root: plain), sets RUN_*
 #   disk_ann VALUE              a disk annotation, quoted for podman's CSV
+#   hooks_done [USER]           wait for the poststop hooks' del to end
 #   scan_start P, scan_stop P   what process's command lines and environments
 #                               hold of keys and paths into P.log, in between
 #   key_words FILE              record keys (32 hex digits) in FILE
@@ -69,9 +70,29 @@ pm() {
 # podman's --annotation splits at commas unless the whole is quoted (CSV)
 disk_ann() { printf '"%s"' "$1"; }
 
+# hooks_done [USER]: wait (30 s at most) until no ublk node and no
+# ublk-user process (of USER) is left.  `podman run` can return before the
+# poststop hook's `ublk-user del` has ended: conmon's `podman container
+# cleanup` may be the one that runs the hooks, beside it.  The checks
+# after this then say what is left, if anything.
+# shellcheck disable=SC2120 # USER is given by the tests, not here
+hooks_done() {
+	local i nodes
+	for ((i = 0; i < 300; i++)); do
+		if [[ -n ${1:-} ]]; then
+			nodes=$(find /dev -maxdepth 1 -name 'ublk[bc][0-9]*' -user "$(uid_of "$1")")
+		else
+			nodes=$(all_ublk_nodes)
+		fi
+		[[ -n $nodes || -n $(server_pids "$@") ]] || return 0
+		sleep 0.1
+	done
+}
+
 # Every ublk node, server and container record is gone.
 no_disks_left() {
 	local what=$1
+	hooks_done
 	is "$(all_ublk_nodes | tr '\n' ' ')" "" "$what: no ublk device is left"
 	is "$(server_pids | tr '\n' ' ')" "" "$what: no server is left"
 	[[ $TAP_OK == 1 ]] || diag "$(server_ps)"

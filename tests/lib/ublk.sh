@@ -94,6 +94,17 @@ udev_settle() {
 		{ sleep 1 && udevadm settle --timeout=120; }
 }
 
+# udev_ctl ARGS...: udevadm control, again after the same lost connection
+# (a message like --start-exec-queue does the same when sent twice).
+udev_ctl() {
+	local i
+	for ((i = 0; i < 5; i++)); do
+		udevadm control "$@" && return 0
+		sleep 1
+	done
+	udevadm control "$@"
+}
+
 # All ublk devices, whoever owns them (root sees every node).
 all_ublk_nodes() {
 	find /dev -maxdepth 1 -name 'ublk[bc][0-9]*' | sort
