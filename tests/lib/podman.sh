@@ -70,11 +70,12 @@ pm() {
 # podman's --annotation splits at commas unless the whole is quoted (CSV)
 disk_ann() { printf '"%s"' "$1"; }
 
-# hooks_done [USER]: wait (30 s at most) until no ublk node and no
-# ublk-user process (of USER) is left.  `podman run` can return before the
-# poststop hook's `ublk-user del` has ended: conmon's `podman container
-# cleanup` may be the one that runs the hooks, beside it.  The checks
-# after this then say what is left, if anything.
+# hooks_done [USER]: wait (30 s at most) until no OCI hook runs and no
+# ublk node and no ublk-user process (of USER) is left.  `podman run` or
+# `podman rm` can return before the poststop hook has deleted the disk and
+# removed its record and files: conmon's `podman container cleanup` may be
+# the one that runs the hooks, beside it.  The checks after this then say
+# what is left, if anything.
 # shellcheck disable=SC2120 # USER is given by the tests, not here
 hooks_done() {
 	local i nodes
@@ -84,7 +85,8 @@ hooks_done() {
 		else
 			nodes=$(all_ublk_nodes)
 		fi
-		[[ -n $nodes || -n $(server_pids "$@") ]] || return 0
+		[[ -n $nodes || -n $(server_pids "$@") ]] ||
+			pgrep '^ublk-user-oci' >/dev/null || return 0
 		sleep 0.1
 	done
 }
