@@ -30,13 +30,20 @@ cmp /tmp/x /tmp/y && echo verified $1"
 # --- container A: nothing secret on a command line --------------------------
 # A runs as alice, and udev holds its events while A starts, so that
 # `ublk-user add` waits for the node to be handed to alice until the scan
-# has seen it.
+# has seen it.  That hold must not race add's own 15 s for udev: guest time
+# can run far ahead of the host's under load, so A's hooks (the installed
+# ones, through --hooks-dir) give add 1200 s.
+hooks=$tmp/hooks
+mkdir "$hooks"
+for f in /usr/share/containers/oci/hooks.d/ublk-user-*.json; do
+	jq '.hook.env = ["UBLK_USER_UDEV_TIMEOUT=1200"]' "$f" >"$hooks/${f##*/}"
+done
 udev_ctl --stop-exec-queue
 at_exit udev_ctl --start-exec-queue
 scan_start "$tmp/a"
 (
 	rc=0
-	podman run -d "${run_opts[@]}" --user 2001:2001 \
+	podman --hooks-dir "$hooks" run -d "${run_opts[@]}" --user 2001:2001 \
 		--annotation "$(disk_ann io.ublk-user.disk=size=16M,path=/dev/xvda)" \
 		"$IMAGE" sleep 600 >"$tmp/a.out" 2>"$tmp/a.err" || rc=$?
 	echo "$rc" >"$tmp/a.rc"
