@@ -146,7 +146,9 @@ static int server_drop_caps(struct server *s, struct uerr *err)
  */
 static int server_make_rings(struct server *s, struct uerr *err)
 {
-	bool charged = uring_rings_charged() == 1;
+	/* The probe forks: only for a target that would pin buffers. */
+	bool charged = s->cfg->tgt->ops->fixed_buffers &&
+		       uring_rings_charged() == 1;
 	unsigned int i;
 	int ret;
 
