@@ -78,14 +78,9 @@ disk_ann() { printf '"%s"' "$1"; }
 # what is left, if anything.
 # shellcheck disable=SC2120 # USER is given by the tests, not here
 hooks_done() {
-	local i nodes
+	local i
 	for ((i = 0; i < 300; i++)); do
-		if [[ -n ${1:-} ]]; then
-			nodes=$(find /dev -maxdepth 1 -name 'ublk[bc][0-9]*' -user "$(uid_of "$1")")
-		else
-			nodes=$(all_ublk_nodes)
-		fi
-		[[ -n $nodes || -n $(server_pids "$@") ]] ||
+		[[ -n $(all_ublk_nodes "$@") || -n $(server_pids "$@") ]] ||
 			pgrep '^ublk-user-oci' >/dev/null || return 0
 		sleep 0.1
 	done

@@ -105,9 +105,12 @@ udev_ctl() {
 	udevadm control "$@"
 }
 
-# All ublk devices, whoever owns them (root sees every node).
+# all_ublk_nodes [USER]: the ublk nodes, of USER or of anyone (root sees
+# every node).
 all_ublk_nodes() {
-	find /dev -maxdepth 1 -name 'ublk[bc][0-9]*' | sort
+	local who=()
+	[[ -z ${1:-} ]] || who=(-user "$(uid_of "$1")")
+	find /dev -maxdepth 1 -name 'ublk[bc][0-9]*' "${who[@]}" | sort
 }
 
 # --- what the running kernel can do ------------------------------------------
@@ -156,12 +159,19 @@ lacks() {
 
 # rings_charged: whether this kernel charges an io_uring ring itself to a
 # plain user's RLIMIT_MEMLOCK, as Linux 6.18 does (6.12 and 7.x do not).
-# Asked of fio with no locked memory at all, not of ublk-user.
+# Asked of fio with no locked memory at all, not of ublk-user; once per
+# test file (RINGS_CHARGED: yes or no).
+RINGS_CHARGED=''
 rings_charged() {
 	local out
-	out=$(run_as alice bash -c 'ulimit -l 0 && exec fio --name=ringcharge \
-		--ioengine=io_uring --filename=/dev/zero --rw=read --bs=4k \
-		--size=4k --output-format=terse' 2>&1) && return 1
-	[[ $out == *"Cannot allocate memory"* ]] ||
-		BAIL_OUT "rings_charged: fio failed otherwise: $out"
+	if [[ -z $RINGS_CHARGED ]]; then
+		RINGS_CHARGED=no
+		out=$(run_as alice bash -c 'ulimit -l 0 && exec fio \
+			--name=ringcharge --ioengine=io_uring --filename=/dev/zero \
+			--rw=read --bs=4k --size=4k --output-format=terse' 2>&1) ||
+			RINGS_CHARGED=yes
+		[[ $RINGS_CHARGED == no || $out == *"Cannot allocate memory"* ]] ||
+			BAIL_OUT "rings_charged: fio failed otherwise: $out"
+	fi
+	[[ $RINGS_CHARGED == yes ]]
 }
