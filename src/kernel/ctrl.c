@@ -288,9 +288,25 @@ static const char *cmd_name(uint32_t op)
 	}
 }
 
+/*
+ * A command on an unprivileged device names its node, and the kernel looks
+ * the node up before anything else.  Once the device is being deleted (its
+ * server deletes it as it stops, beside a `del` or `gc`), its char device
+ * has left sysfs and udev removes the node: ENOENT then means ENODEV.
+ */
+static bool dev_leaving(const struct ublk_dev_ref *ref)
+{
+	char sys[64];
+
+	snprintf(sys, sizeof(sys), "/sys/class/ublk-char/ublkc%u", ref->id);
+	return ref->with_path && access(sys, F_OK) < 0 && errno == ENOENT;
+}
+
 static int dev_cmd_error(int ret, uint32_t op, const struct ublk_dev_ref *ref,
 			 struct uerr *err)
 {
+	if (ret == -ENOENT && dev_leaving(ref))
+		ret = -ENODEV;
 	if (ret == -ETIME)
 		return uerr_set(err, ETIME, "%s on device %u timed out",
 				cmd_name(op), ref->id);

@@ -98,6 +98,23 @@ uu alice del -a
 is "$RUN_RC" 0 "del -a exits 0"
 no_leftovers alice "after del -a"
 
+# Two deletions of one device at once (del beside del, or gc beside the
+# server's own deletion as it stops): the later one finds the node gone,
+# which the kernel says as ENOENT.  That is "being deleted", not an error.
+rm -f /tmp/del-race.err
+for round in 1 2 3 4 5 6; do
+	uu alice add -t null -s 1M --json
+	id=$(jget "$RUN_OUT" .dev_id)
+	run_as alice ublk-user del -n "$id" 2>/tmp/del-a.err &
+	run_as alice ublk-user del -n "$id" 2>/tmp/del-b.err &
+	wait
+	grep -hv "no device $id\$" /tmp/del-a.err /tmp/del-b.err >>/tmp/del-race.err || :
+	ok "  round $round: device $id goes away" timeout 20 sh -c \
+		"while [ -e /dev/ublkc$id ]; do sleep 0.1; done"
+done
+is "$(cat /tmp/del-race.err 2>/dev/null)" "" "two dels of one device at once: neither fails but with 'no device'"
+no_leftovers alice "after the racing dels"
+
 # Device ids on request
 uu alice add -t null -n 7
 is "$RUN_RC" 0 "add -n 7"

@@ -85,6 +85,20 @@ no_leftovers() {
 	is "$recs" "" "$what: no record or log of $user is left"
 	is "$(server_pids "$user")" "" "$what: no server of $user is left"
 	[[ $TAP_OK == 1 ]] || diag "$(server_ps "$user")"
+	[[ -z $devs$recs ]] || diag "$(leftovers_said "$user")"
+}
+
+# leftovers_said USER: what USER's devices and records that are left say,
+# for a diagnostic (the last lines of each log)
+leftovers_said() {
+	local dir f
+	dir=/run/user/$(uid_of "$1")/ublk-user
+	run_as "$1" ublk-user list 2>&1 || :
+	for f in "$dir"/*; do
+		[[ -f $f ]] || continue
+		echo "== $f"
+		tail -n 15 "$f"
+	done
 }
 
 # Wait for udev's events; udevadm may lose its control connection while
