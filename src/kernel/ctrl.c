@@ -267,6 +267,8 @@ static const char *cmd_name(uint32_t op)
 		return "ADD_DEV";
 	case UBLK_CMD_DEL_DEV:
 		return "DEL_DEV";
+	case _IOC_NR(UBLK_U_CMD_DEL_DEV_ASYNC):
+		return "DEL_DEV_ASYNC";
 	case UBLK_CMD_START_DEV:
 		return "START_DEV";
 	case UBLK_CMD_STOP_DEV:
@@ -446,6 +448,21 @@ int ublk_ctrl_del_dev(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
 		       err);
 	if (ret < 0)
 		return dev_cmd_error(ret, UBLK_U_CMD_DEL_DEV, ref, err);
+	return 0;
+}
+
+int ublk_ctrl_del_dev_async(struct ublk_ctrl *ctrl,
+			    const struct ublk_dev_ref *ref,
+			    unsigned int timeout_ms, struct uerr *err)
+{
+	int ret;
+
+	ret = ctrl_cmd(ctrl, UBLK_U_CMD_DEL_DEV_ASYNC, ref, 0, NULL, 0, 0,
+		       timeout_ms, err);
+	if (ret == -EOPNOTSUPP || ret == -EINVAL)
+		return ublk_ctrl_del_dev(ctrl, ref, timeout_ms, err);
+	if (ret < 0)
+		return dev_cmd_error(ret, UBLK_U_CMD_DEL_DEV_ASYNC, ref, err);
 	return 0;
 }
 

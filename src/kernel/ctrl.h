@@ -101,5 +101,13 @@ int ublk_ctrl_update_size(struct ublk_ctrl *ctrl,
 /* DEL_DEV waits until the server has closed the char device. */
 int ublk_ctrl_del_dev(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
 		      unsigned int timeout_ms, struct uerr *err);
+/*
+ * DEL_DEV_ASYNC (Linux >= 6.9): the device goes now and is freed once the
+ * last holder lets go, without waiting for that; DEL_DEV where the kernel
+ * lacks it.
+ */
+int ublk_ctrl_del_dev_async(struct ublk_ctrl *ctrl,
+			    const struct ublk_dev_ref *ref,
+			    unsigned int timeout_ms, struct uerr *err);
 
 #endif

@@ -27,6 +27,8 @@
 #include "server/server.h"
 
 #define SERVER_READY_TIMEOUT_MS 60000
+/* DEL_DEV, where the kernel has no DEL_DEV_ASYNC (Linux < 6.9) */
+#define SERVER_DEL_TIMEOUT_MS 10000
 #define SERVER_MAX_POLL (3 + 1 + SHMEM_SOCK_MAX_CLIENTS)
 
 /* What the server tells `add` through the pipe, once. */
@@ -373,9 +375,14 @@ static void server_teardown(struct server *s)
 		close(s->char_fd);
 	s->char_fd = -1;
 	target_close(s->cfg->tgt);
-	/* DEL_DEV waits for the char device to be released: it is now. */
+	/*
+	 * Not a DEL_DEV that waits for the device to be let go: nbd's
+	 * reconnect helpers hold their queue's ring, and with it the device,
+	 * until we have ended (they die with us), so it would wait for ever.
+	 */
 	if (s->ctrl.fd >= 0 &&
-	    ublk_ctrl_del_dev(&s->ctrl, &s->ref, 0, &err) < 0 &&
+	    ublk_ctrl_del_dev_async(&s->ctrl, &s->ref, SERVER_DEL_TIMEOUT_MS,
+				    &err) < 0 &&
 	    err.code != ENODEV)
 		fprintf(stderr, "%s\n", err.msg);
 	shmem_sock_close(&s->sock);

@@ -146,26 +146,6 @@ static int hand_over(int fd, const char *node, char kind, dev_t want, uid_t uid,
 	return 0;
 }
 
-/* DEL_DEV_ASYNC (Linux >= 6.9) does not wait for the server to let go. */
-static int del_dev(struct ublk_ctrl *ctrl, uint32_t id, struct uerr *err)
-{
-	struct ublk_dev_ref ref;
-	int ret;
-
-	ublk_dev_ref_init(&ref, id, true);
-	ret = ublk_ctrl_encode(ctrl->msg, &ref, 0, NULL, 0, 0, err);
-	if (ret < 0)
-		return ret;
-	ret = ublk_ctrl_send(ctrl, UBLK_U_CMD_DEL_DEV_ASYNC, ctrl->msg,
-			     COMMAND_TIMEOUT_MS);
-	if (ret != -EOPNOTSUPP && ret != -EINVAL) {
-		if (ret < 0 && ret != -ENODEV)
-			uerr_sys(err, -ret, "DEL_DEV_ASYNC on device %u", id);
-		return ret;
-	}
-	return ublk_ctrl_del_dev(ctrl, &ref, COMMAND_TIMEOUT_MS, err);
-}
-
 /* In the child: STOP_DEV and DEL_DEV, each bounded; gone already is fine */
 static int delete_now(uint32_t id)
 {
@@ -179,7 +159,8 @@ static int delete_now(uint32_t id)
 	ublk_dev_ref_init(&ref, id, true);
 	ret = ublk_ctrl_stop_dev(&ctrl, &ref, &err);
 	if (ret == 0)
-		ret = del_dev(&ctrl, id, &err);
+		ret = ublk_ctrl_del_dev_async(&ctrl, &ref, COMMAND_TIMEOUT_MS,
+					      &err);
 	if (ret < 0 && ret != -ENODEV && ret != -ENOENT) {
 		say(LOG_ERR, "device %u: cannot delete it: %s", id, err.msg);
 		ublk_ctrl_close(&ctrl);

@@ -121,6 +121,20 @@ run run_as alice dd if=/dev/zero of="/dev/ublkb$DEV" bs=4k count=1 oflag=direct
 isnt "$RUN_RC" 0 "  writing fails"
 uu alice del -n "$DEV"
 
+# SIGTERM: the server deletes its device and ends.  Its reconnect helpers
+# hold its queue rings, and with them the device, until it has ended: a
+# deletion that waited for the device to be let go would wait for ever.
+add_nbd "nbd+unix:///?socket=$sock"
+uu alice list -n "$DEV" --json
+spid=$(jget "$RUN_OUT" '.[0].server_pid')
+ok "SIGTERM the nbd server" kill -TERM "$spid"
+ok "  its device goes away" timeout 30 sh -c \
+	"while [ -e /dev/ublkc$DEV ]; do sleep 0.1; done"
+ok "  it ends, and its reconnect helper with it" timeout 30 sh -c \
+	"while pgrep -u $(uid_of alice) -x ublk-user >/dev/null; do sleep 0.1; done"
+[[ $TAP_OK == 1 ]] || diag "$(server_ps alice)"
+no_leftovers alice "after SIGTERM"
+
 note "a disk file for an nbd disk: up and down"
 dir=$home/.config/ublk-user/disks
 run_as alice mkdir -p "$dir"
