@@ -294,7 +294,7 @@ static const char *cmd_name(uint32_t op)
  * A command on an unprivileged device names its node, and the kernel looks
  * the node up before anything else.  Once the device is being deleted (its
  * server deletes it as it stops, beside a `del` or `gc`), its char device
- * has left sysfs and udev removes the node: ENOENT then means ENODEV.
+ * has left sysfs and its node is gone: ENOENT then means ENODEV.
  */
 static bool dev_leaving(const struct ublk_dev_ref *ref)
 {
