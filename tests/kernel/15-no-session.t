@@ -14,7 +14,7 @@ client=$UBLK_USER_TEST_ROOT/build/examples/shmem-client
 
 fb=/tmp/ublk-user-2002
 nosession() { run run_as_nosession bob ublk-user "$@"; }
-bob_nodes() { find /dev -maxdepth 1 -name 'ublk[bc][0-9]*' -user 2002 | sort; }
+bob_nodes() { all_ublk_nodes bob; }
 at_exit run_as_nosession bob ublk-user del -a
 
 # bob has no session: logind would have made /run/user/2002.

@@ -19,7 +19,7 @@ data=/home/alice/.local/share/ublk-user/containers
 alice_clean() {
 	local what=$1
 	hooks_done alice
-	is "$(find /dev -maxdepth 1 -name 'ublk[bc][0-9]*' -user 2001)" "" "$what: no ublk node of alice is left"
+	is "$(all_ublk_nodes alice)" "" "$what: no ublk node of alice is left"
 	is "$(find /run/user/2001/ublk-user -mindepth 1 -maxdepth 1 ! -name containers -printf '%f\n')" "" "$what: no device record or log of alice is left"
 	is "$(server_pids alice)" "" "$what: no server of alice is left"
 	[[ $TAP_OK == 1 ]] || diag "$(server_ps alice)"

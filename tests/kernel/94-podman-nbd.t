@@ -61,7 +61,7 @@ is "$RUN_RC" 0 "alice's rootless container with an nbd disk runs"
 [[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
 like "$RUN_OUT" "verified /dev/ublk-vm" "it writes and reads the disk at the default path"
 hooks_done alice
-is "$(find /dev -maxdepth 1 -name 'ublk[bc][0-9]*' -user 2001)" "" \
+is "$(all_ublk_nodes alice)" "" \
 	"no ublk node of alice is left"
 is "$(server_pids alice)" "" "no server of alice is left"
 [[ $TAP_OK == 1 ]] || diag "$(server_ps alice)"

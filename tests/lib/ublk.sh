@@ -79,7 +79,7 @@ server_ps() {
 no_leftovers() {
 	local user=$1 what=$2 uid devs recs
 	uid=$(uid_of "$user")
-	devs=$(find /dev -maxdepth 1 -name 'ublk[bc][0-9]*' -user "$uid" | sort)
+	devs=$(all_ublk_nodes "$user")
 	is "$devs" "" "$what: no ublk node of $user is left"
 	recs=$(ls -A "/run/user/$uid/ublk-user" 2>/dev/null || :)
 	is "$recs" "" "$what: no record or log of $user is left"
