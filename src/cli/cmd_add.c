@@ -725,7 +725,9 @@ static int add_start_server(struct add *c, struct uerr *err)
 	cfg.shmem_budget = shmem_budget(c);
 	cfg.shmem_file_fd = c->shmem_fd;
 	cfg.foreground = c->req.foreground;
+	server_get_affinity(&cfg);
 	ret = server_spawn(&cfg, &c->server_pid, err);
+	server_free_affinity(&cfg);
 	if (ret < 0)
 		return uerr_prefix(err, "device %u", c->info.dev_id);
 	c->log_fd = cfg.log_fd;

@@ -277,6 +277,8 @@ static const char *cmd_name(uint32_t op)
 		return "SET_PARAMS";
 	case UBLK_CMD_GET_PARAMS:
 		return "GET_PARAMS";
+	case UBLK_CMD_GET_QUEUE_AFFINITY:
+		return "GET_QUEUE_AFFINITY";
 	case UBLK_CMD_GET_DEV_INFO:
 		return "GET_DEV_INFO";
 	case UBLK_CMD_GET_DEV_INFO2:
@@ -415,6 +417,22 @@ int ublk_ctrl_get_params(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
 		       sizeof(*params), 0, 0, err);
 	if (ret < 0)
 		return dev_cmd_error(ret, UBLK_U_CMD_GET_PARAMS, ref, err);
+	return 0;
+}
+
+int ublk_ctrl_get_queue_affinity(struct ublk_ctrl *ctrl,
+				 const struct ublk_dev_ref *ref,
+				 unsigned int q_id, void *mask, size_t len,
+				 struct uerr *err)
+{
+	int ret;
+
+	memset(mask, 0, len);
+	ret = ctrl_cmd(ctrl, UBLK_U_CMD_GET_QUEUE_AFFINITY, ref, 0, mask, len,
+		       q_id, 0, err);
+	if (ret < 0)
+		return dev_cmd_error(ret, UBLK_U_CMD_GET_QUEUE_AFFINITY, ref,
+				     err);
 	return 0;
 }
 

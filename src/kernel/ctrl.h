@@ -90,6 +90,11 @@ int ublk_ctrl_set_params(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
 			 const struct ublk_params *params, struct uerr *err);
 int ublk_ctrl_get_params(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
 			 struct ublk_params *params, struct uerr *err);
+/* The CPUs whose I/O goes to queue q_id: a CPU bitmap of len bytes */
+int ublk_ctrl_get_queue_affinity(struct ublk_ctrl *ctrl,
+				 const struct ublk_dev_ref *ref,
+				 unsigned int q_id, void *mask, size_t len,
+				 struct uerr *err);
 int ublk_ctrl_start_dev(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
 			int32_t server_pid, struct uerr *err);
 int ublk_ctrl_stop_dev(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,

@@ -12,6 +12,7 @@
 #ifndef UBLK_USER_SERVER_H
 #define UBLK_USER_SERVER_H
 
+#include <sched.h>
 #include <sys/types.h>
 
 #include "base/err.h"
@@ -35,7 +36,19 @@ struct server_cfg {
 	 */
 	bool foreground;
 	int log_fd;
+	/* per queue, the CPUs that submit to it (server_get_affinity) */
+	cpu_set_t *affinity;
 };
+
+/*
+ * Ask the kernel which CPUs submit to each queue, for the server to run
+ * each queue's thread there (no wakeup across CPUs); cfg->affinity stays
+ * NULL if it cannot tell.  In `add`, before server_spawn: the server
+ * cannot send control commands before it is confined, nor set its
+ * threads' affinity after.
+ */
+void server_get_affinity(struct server_cfg *cfg);
+void server_free_affinity(struct server_cfg *cfg);
 
 /* Start the server; on success *pid is its pid and the device is live. */
 int server_spawn(struct server_cfg *cfg, pid_t *pid, struct uerr *err);

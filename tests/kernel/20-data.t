@@ -31,6 +31,20 @@ run_as alice truncate -s 128M "$img"
 
 add_dev -t loop -f "$img" -q 2
 loop=$DEV
+# Each queue's thread runs where the kernel sends that queue's requests
+# from (the device's mq/N/cpu_list): no wakeup of another CPU per request.
+if (($(nproc) >= 2)); then
+	uu alice list -n "$loop" --json
+	spid=$(jget "$RUN_OUT" '.[0].server_pid')
+	want=$(sort "/sys/block/ublkb$loop"/mq/*/cpu_list | tr '\n' ' ')
+	got=$(for t in "/proc/$spid/task/"*; do
+		[[ ${t##*/} != "$spid" && $(cat "$t/comm") != iou-* ]] || continue
+		awk '/^Cpus_allowed_list:/ {print $2}' "$t/status"
+	done | sort | tr '\n' ' ')
+	is "$got" "$want" "each queue thread on its queue's CPUs"
+else
+	pass "# SKIP one CPU: every queue has all of them"
+fi
 fio_verify loop-4k "$loop"
 # The loop device has the backing file system's direct-I/O block (4k on
 # tmpfs); two jobs, each in its own half, so neither overwrites the other.
