@@ -26,34 +26,67 @@ fio_verify() { # fio_verify NAME DEV EXTRA...: random writes, then verify
 	[[ $RUN_RC == 0 ]] || diag "$RUN_OUT" "$RUN_ERR"
 }
 
+
+# queue_threads PID: the server's queue threads, in queue order (they are
+# started in that order, after the main thread).
+queue_threads() {
+	local t
+	for t in "/proc/$1/task/"*; do
+		[[ ${t##*/} != "$1" && $(cat "$t/comm" 2>/dev/null) != iou-* ]] || continue
+		echo "${t##*/}"
+	done | sort -n
+}
+allowed_cpus() { awk '/^Cpus_allowed_list:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+
+# check_pinned DEV: each queue thread on one CPU among those the kernel
+# sends that queue's requests from (mq/N/cpu_list), so that a request
+# needs no other CPU woken; and its io_uring workers on that CPU too.
+check_pinned() {
+	local dev=$1 spid q=0 tid cpu w wcpu bad=
+	uu alice list -n "$dev" --json
+	spid=$(jget "$RUN_OUT" '.[0].server_pid')
+	for tid in $(queue_threads "$spid"); do
+		cpu=$(allowed_cpus "$tid")
+		if [[ ! $cpu =~ ^[0-9]+$ ]]; then
+			bad+=" queue $q thread $tid may run on CPUs $cpu;"
+		elif ! tr -d ' ' <"/sys/block/ublkb$dev/mq/$q/cpu_list" |
+			tr ',' '\n' | grep -qx "$cpu"; then
+			bad+=" queue $q thread $tid on CPU $cpu, not among $(cat "/sys/block/ublkb$dev/mq/$q/cpu_list");"
+		fi
+		for w in "/proc/$spid/task/"*; do
+			[[ $(cat "$w/comm" 2>/dev/null) == "iou-wrk-$tid" ]] || continue
+			w=${w##*/} wcpu=$(allowed_cpus "${w##*/}")
+			# (an idle worker may end at any time: then it has none)
+			[[ -z $wcpu || $wcpu == "$cpu" ]] ||
+				bad+=" worker $w of queue $q may run on $wcpu, its queue on $cpu;"
+		done
+		q=$((q + 1))
+	done
+	is "$q" "$(ls -d "/sys/block/ublkb$dev/mq/"*/ | wc -l)" "device $dev: one thread per queue"
+	is "${bad:-none}" none "device $dev: each queue thread and its io_uring workers on one CPU of its queue's"
+}
+
 img=/home/alice/loop.img
 run_as alice truncate -s 128M "$img"
 
 add_dev -t loop -f "$img" -q 2
 loop=$DEV
-# Each queue's thread runs where the kernel sends that queue's requests
-# from (the device's mq/N/cpu_list): no wakeup of another CPU per request.
-if (($(nproc) >= 2)); then
-	uu alice list -n "$loop" --json
-	spid=$(jget "$RUN_OUT" '.[0].server_pid')
-	want=$(sort "/sys/block/ublkb$loop"/mq/*/cpu_list | tr '\n' ' ')
-	got=$(for t in "/proc/$spid/task/"*; do
-		[[ ${t##*/} != "$spid" && $(cat "$t/comm") != iou-* ]] || continue
-		awk '/^Cpus_allowed_list:/ {print $2}' "$t/status"
-	done | sort | tr '\n' ' ')
-	is "$got" "$want" "each queue thread on its queue's CPUs"
-else
-	pass "# SKIP one CPU: every queue has all of them"
-fi
 fio_verify loop-4k "$loop"
+# After I/O: a tmpfs file's reads go to io_uring workers, which must exist.
+uu alice list -n "$loop" --json
+lpid=$(jget "$RUN_OUT" '.[0].server_pid')
+ok "the loop server has io_uring workers" grep -qx 'iou-wrk-[0-9]*' "/proc/$lpid/task/"*/comm
+check_pinned "$loop"
 # The loop device has the backing file system's direct-I/O block (4k on
 # tmpfs); two jobs, each in its own half, so neither overwrites the other.
 fio_verify loop-mixed "$loop" --bsrange=4k-128k --rw=randrw --fsync=8 \
 	--numjobs=2 --size=8M --offset_increment=8M
 fio_verify loop-seq "$loop" --rw=write --bs=1M --iodepth=4
 
-add_dev -t mem --size 64M
+# One queue: every CPU sends to it, and its thread takes one of them.
+add_dev -t mem --size 64M -q 1
 mem=$DEV
+check_pinned "$mem"
 fio_verify mem-4k "$mem"
 fio_verify mem-mixed "$mem" --bsrange=512-256k --rw=randrw --numjobs=2 \
 	--size=8M --offset_increment=8M
