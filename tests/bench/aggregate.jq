@@ -17,7 +17,7 @@ def r1: if . == null then null else (. * 10 | round) / 10 end;
 def geomean: if length == 0 then null else (map(log) | add / length | exp) end;
 
 # Display order of devices; others follow in name order.
-def dev_rank: ["null_blk/null", "ublk-user/null", "ublksrv/null", "kublk/null",
+def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", "kublk/null",
 	"ublk-user/loop-tmpfs", "ublksrv/loop-tmpfs", "kublk/loop-tmpfs",
 	"ublk-user/loop-sparse", "ublksrv/loop-sparse", "kublk/loop-sparse",
 	"ublk-user/mem", "ublk-user/nbd", "ublksrv/nbd", "kernel-nbd/nbd",
@@ -91,6 +91,8 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "ublksrv/null", "kublk/null",
     | [peers($t)[] | {name: .[0], label: .[1], iops: iops(.[1]; $q; $w),
         lat: lat(.[1]; $q; $w)} | select(.iops != null)] as $ps
     | ($ps | max_by(.iops)) as $best
+    # The floor: a server that does nothing (tests/tools/ublk-floor.c)
+    | (if $t == "null" then iops("floor/null"; $q; $w) else null end) as $fl
     | {queues: $q, workload: $w, target: $t, ublk_user: $uu,
        kublk: (if $t == "mem" then null else $k end),
        ublksrv: (if $t == "mem" then null else $s end),
@@ -102,7 +104,9 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "ublksrv/null", "kublk/null",
        vs_kublk: (if $t == "mem" then null else ratio($uu; $k) end),
        vs_ublksrv: (if $t == "mem" then null else ratio($uu; $s) end),
        vs_null_blk: ratio($uu; $nb),
-       vs_nosandbox: ratio($uu; $ns), base: $base, vs_base: ratio($uu; $base)} ] as $ratios
+       vs_nosandbox: ratio($uu; $ns), base: $base, vs_base: ratio($uu; $base),
+       floor: $fl, vs_floor: ratio($uu; $fl),
+       peers_vs_floor: ($ps | map({name, ratio: ratio(.iops; $fl)}))} ] as $ratios
 | def r($q; $w; $t): first($ratios[] | select(.queues == $q and .workload == $w and .target == $t)) // {};
   def target($what; $want; $got; $detail):
 	{what: $what, want: $want, got: $got, detail: $detail,
@@ -137,6 +141,13 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "ublksrv/null", "kublk/null",
     count("ublk-user >= 1.2x the best peer on null and loop, 4k QD64, 1 and 2 queues"; 1.2;
 	$ratios | map(select((.target == "null" or (.target | startswith("loop")))
 		and (.workload | test("-4k-qd64$"))))),
+    # Where 1.2x is out of reach: how close ublk-user is to the floor
+    ($ratios | map(select(.vs_floor != null)) as $p
+     | {what: "ublk-user null / floor (a server that does nothing), every null point", want: 1,
+        points: ($p | length), met_points: ($p | map(select(.vs_floor >= 1)) | length),
+        worst: ($p | min_by(.vs_floor) | if . == null then null else
+		{ratio: .vs_floor, at: "q\(.queues) \(.workload) null vs floor"} end),
+        met: (if ($p | length) == 0 then null else ($p | all(.vs_floor >= 1)) end)}),
     # QD1 latency: p50 and p99 no worse than the best peer's
     ({what: "ublk-user QD1 p50 and p99 latency <= the best peer's", want: 1} +
 	($ratios | map(select(.workload | test("-qd1$")) | select(.lat != null and .peers != []))
@@ -170,7 +181,8 @@ def dev_rank: ["null_blk/null", "ublk-user/null", "ublksrv/null", "kublk/null",
 			+ (if .target == "mem" then " (loop-tmpfs)" else "" end)
 			+ ", \(x(.vs_null_blk)) null_blk (\(n(.null_blk)))"
 			+ (if .nosandbox != null then ", \(x(.vs_nosandbox)) no-sandbox build (\(.nosandbox))" else "" end)
-			+ (if .base != null then ", \(x(.vs_base)) base revision (\(.base))" else "" end)))
+			+ (if .base != null then ", \(x(.vs_base)) base revision (\(.base))" else "" end)
+			+ (if .floor != null then ", \(x(.vs_floor)) floor (\(.floor); peers" + (.peers_vs_floor | map(" \(.name) \(x(.ratio))") | join(",")) + ")" else "" end)))
 		+ ["targets (issue 7):"]
 		+ ($targets7 | map("  [\(if .met == null then "not measured" elif .met then "met" else "MISSED" end)] \(.what): \(x(.got)) (want >= \(.want)x)"))
 		+ ["targets (issues 13, 16):"]

@@ -72,13 +72,13 @@ sep(6),
 "",
 "## Per-I/O cost (4k random reads)",
 "",
-"From the main runs (medians): IOPS, guest CPU of both vCPUs per I/O (/proc/stat), CPU of the server process per I/O (utime + stime of /proc/PID/stat, which count every thread, io_uring workers that ended within the run too) and the user share of it, the server's own code per I/O (its user time: a server that did nothing would have 0 there and still pay the rest, the kernel's handling of its commands; that rest is the floor), their context switches, IPIs (function-call + reschedule interrupts). From the traced runs of the profile phase (tracefs histograms over the server's threads, the same runs for every server): io_uring_enter calls per I/O, SQEs each call took and CQEs posted per call, the share of calls that wait (min_complete > 0), and the IOPS under tracing (tracing costs instructions too). Earlier runs with strace showed no other syscalls in the steady state than io_uring_enter, except ublksrv's nbd target (recvfrom, 1-2 per I/O). With the instruction clock, a guest µs is 62.5 instructions of any vCPU. kernel nbd and null_blk have no server process.",
+"From the main runs (medians): IOPS, guest CPU of both vCPUs per I/O (/proc/stat), CPU of the server process per I/O (utime + stime of /proc/PID/stat, which count every thread, io_uring workers that ended within the run too) and the user share of it, the server's own code per I/O (its user time: a server that did nothing would have 0 there and still pay the rest, the kernel's handling of its commands; that rest is the floor), their context switches, IPIs (function-call + reschedule interrupts). From the traced runs of the profile phase (tracefs histograms over the server's threads, the same runs for every server): io_uring_enter calls per I/O, SQEs each call took and CQEs posted per call, the share of calls that wait (min_complete > 0), and the IOPS under tracing (tracing costs instructions too). Earlier runs with strace showed no other syscalls in the steady state than io_uring_enter, except ublksrv's nbd target (recvfrom, 1-2 per I/O). With the instruction clock, a guest µs is 62.5 instructions of any vCPU. kernel nbd and null_blk have no server process. `floor/null` is a server that does nothing but answer each request (tests/tools/ublk-floor.c: no accounting, no confinement, rings and thread placement as ublk-user's): what the kernel's round trip costs, which no server can go below.",
 "",
 (["device", "queues", "workload", "IOPS", "guest CPU µs/I/O", "server CPU µs/I/O", "user %", "server user µs/I/O", "ctx sw/I/O", "IPIs/I/O", "enter/I/O", "SQEs/enter", "CQEs/enter", "enters that wait %", "IOPS traced"] | row),
 sep(15),
 ($r.queues[] as $q | ("randread-4k-qd1", "randread-4k-qd64") as $w
  | $r.devices[] as $d
- | select($d | test("^(null_blk|ublk-user|ublksrv|kublk|kernel-nbd)/(null|loop-tmpfs|nbd)$"))
+ | select($d | test("^(null_blk|floor|ublk-user|ublksrv|kublk|kernel-nbd)/(null|loop-tmpfs|nbd)$"))
  | pt($d; $q; $w; "main") as $m | pt($d; $q; $w; "cost") as $c
  | select($m != null)
  | ["`\($d)`", ($q | tostring), $w, ($m.iops.median | n), ($m.per_io.guest_cpu_us | n),
