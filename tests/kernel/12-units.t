@@ -177,6 +177,19 @@ ok "an fsync'd marker written through the stable path" run_as alice dd \
 # from here would take the CPU the restart needs.
 read -r up0 _ </proc/uptime
 ok "kill -9 the server" kill -KILL "$pid"
+# journal_until PATTERN COMMAND...: COMMAND's output (a journalctl), once
+# a line matches PATTERN or after 15 s: journald stores a unit's output a
+# moment after the unit has ended, and under load that moment grows.
+journal_until() {
+	local pat=$1 out i
+	shift
+	for ((i = 0; i < 75; i++)); do
+		out=$("$@" 2>&1) || :
+		[[ ! $out =~ $pat ]] || break
+		sleep 0.2
+	done
+	printf '%s\n' "$out"
+}
 restarted() {
 	[[ $(prop alice ublk-user@data NRestarts):$(prop alice ublk-user@data ActiveState) == 1:active ]]
 }
@@ -202,8 +215,9 @@ isnt "$(jget "$RUN_OUT" .server_pid)" "$pid" "with a new server"
 is "$(readlink "$link")" "/dev/ublkb$(jget "$RUN_OUT" .dev_id)" "the stable path follows it"
 is "$(find /dev -maxdepth 1 -name 'ublkb*' -user alice | wc -l)" 1 \
 	"the dead device is gone: alice has one"
-like "$(journalctl -b -q --no-pager _SYSTEMD_USER_UNIT=ublk-user@data.service)" \
-	"its server \\(pid $pid\\) was killed by signal 9" "the journal says what happened"
+pat="its server \\(pid $pid\\) was killed by signal 9"
+like "$(journal_until "$pat" journalctl -b -q --no-pager _SYSTEMD_USER_UNIT=ublk-user@data.service)" \
+	"$pat" "the journal says what happened"
 fio_verify data-again alice "$link"
 ok "the marker is still there" usable
 
@@ -225,8 +239,9 @@ is "$(prop alice ublk-user@bad ActiveState):$(prop alice ublk-user@bad NRestarts
 run run_as alice systemctl --user status ublk-user@bad
 like "$RUN_OUT" "Status: \"$dir/bad.disk:2: expected 'key = value'" \
 	"systemctl --user status says where and why"
-like "$(journalctl -b -q --no-pager _SYSTEMD_USER_UNIT=ublk-user@bad.service)" \
-	"$dir/bad.disk:2: expected 'key = value'" "and so does the journal"
+pat="$dir/bad.disk:2: expected 'key = value'"
+like "$(journal_until "$pat" journalctl -b -q --no-pager _SYSTEMD_USER_UNIT=ublk-user@bad.service)" \
+	"$pat" "and so does the journal"
 ok "systemctl --user reset-failed ublk-user@bad" run_as alice systemctl --user reset-failed ublk-user@bad
 put alice gone "target = loop
 file = /home/alice/gone.img
@@ -235,14 +250,15 @@ nok "a disk whose backing file is gone: the unit fails" \
 	run_as alice systemctl --user start ublk-user@gone
 ok "after its restarts it is left failed" wait_for 120 eval \
 	'[[ $(prop alice ublk-user@gone ActiveState) == failed ]]'
-like "$(journalctl -b -q --no-pager USER_UNIT=ublk-user@gone.service)" \
-	"Start request repeated too quickly" "(the start limit)"
+pat="Start request repeated too quickly"
+like "$(journal_until "$pat" journalctl -b -q --no-pager USER_UNIT=ublk-user@gone.service)" \
+	"$pat" "(the start limit)"
 run run_as alice systemctl --user status ublk-user@gone
 like "$RUN_OUT" "Status: \"[^\"]*/home/alice/gone.img: No such file or directory" \
 	"systemctl --user status says why"
-like "$(run_as alice journalctl --user -b -q --no-pager -u ublk-user@gone)" \
-	"/home/alice/gone.img: No such file or directory" \
-	"and so does alice's journal"
+pat="/home/alice/gone.img: No such file or directory"
+like "$(journal_until "$pat" run_as alice journalctl --user -b -q --no-pager -u ublk-user@gone)" \
+	"$pat" "and so does alice's journal"
 run_as alice systemctl --user reset-failed ublk-user@gone
 rm -f "$dir/bad.disk" "$dir/gone.disk"
 no_leftovers alice "after the disks that failed"
