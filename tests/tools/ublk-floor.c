@@ -340,8 +340,13 @@ static int floor_add(unsigned int queues, unsigned int depth)
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
+		/*
+		 * Nothing of the caller's stays open, or `$(ublk-floor add
+		 * 2>&1)` would wait for the daemon; errors go up the pipe.
+		 */
 		if (setsid() < 0 || !freopen("/dev/null", "r", stdin) ||
-		    !freopen("/dev/null", "w", stdout))
+		    !freopen("/dev/null", "w", stdout) ||
+		    !freopen("/dev/null", "w", stderr))
 			_exit(1);
 		_exit(serve(&ctrl, &ref, &info, pipefd[1]));
 	}
