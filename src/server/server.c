@@ -20,6 +20,7 @@
 #include "server/ctlsock.h"
 #include "server/detach.h"
 #include "server/pause.h"
+#include "server/placement.h"
 #include "server/queue.h"
 #include "server/sandbox.h"
 #include "server/shmem_sock.h"
@@ -200,29 +201,6 @@ void server_free_affinity(struct server_cfg *cfg)
 }
 
 /*
- * The CPU for queue q_id's thread: one of the CPUs that submit to that
- * queue and that we may run on, spread over devices by id (so that the
- * first queues of many one-queue devices do not all share a CPU); -1 if
- * there is none.
- */
-static int queue_cpu(const cpu_set_t *queue_cpus, const cpu_set_t *allowed,
-		     unsigned int dev_id, unsigned int q_id)
-{
-	cpu_set_t both;
-	int n, cpu, nth;
-
-	CPU_AND(&both, queue_cpus, allowed);
-	n = CPU_COUNT(&both);
-	if (!n)
-		return -1;
-	nth = (int)((dev_id + q_id) % (unsigned int)n);
-	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
-		if (CPU_ISSET(cpu, &both) && nth-- == 0)
-			return cpu;
-	return -1;
-}
-
-/*
  * Each queue's thread on one CPU among those that submit to its queue, as
  * kublk and ublksrv do.  The kernel hands a request to the thread by task
  * work, which then needs no other CPU woken; and the thread's io_uring
@@ -242,7 +220,8 @@ static void server_pin_queues(struct server *s)
 	if (!sets || sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
 		return;
 	for (i = 0; i < s->nr_started; i++) {
-		cpu = queue_cpu(&sets[i], &allowed, s->cfg->info.dev_id, i);
+		cpu = queue_cpu_pick(&sets[i], &allowed, s->cfg->info.dev_id,
+				     i);
 		if (cpu < 0)
 			continue;
 		CPU_ZERO(&one);

@@ -33,6 +33,7 @@
 #include <liburing.h>
 
 #include "kernel/ctrl.h"
+#include "server/placement.h"
 
 #define FLOOR_IO_BUF_BYTES (512U << 10)
 #define FLOOR_SECTORS ((250ULL << 30) >> 9)
@@ -172,26 +173,18 @@ static void *queue_thread(void *arg)
 	return NULL;
 }
 
-/* One CPU of the queue's, spread by device id: as ublk-user's server. */
+/* One CPU of the queue's, picked as ublk-user's server picks it. */
 static int queue_cpu(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
 		     unsigned int q_id)
 {
 	cpu_set_t mask, allowed;
 	struct uerr err;
-	int cpu, nth;
 
 	if (ublk_ctrl_get_queue_affinity(ctrl, ref, q_id, &mask, sizeof(mask),
 					 &err) < 0 ||
 	    sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
 		return -1;
-	CPU_AND(&mask, &mask, &allowed);
-	if (!CPU_COUNT(&mask))
-		return -1;
-	nth = (int)((ref->id + q_id) % (unsigned int)CPU_COUNT(&mask));
-	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
-		if (CPU_ISSET(cpu, &mask) && nth-- == 0)
-			return cpu;
-	return -1;
+	return queue_cpu_pick(&mask, &allowed, ref->id, q_id);
 }
 
 /*
