@@ -222,14 +222,21 @@ static void server_pin_queues(struct server *s)
 	for (i = 0; i < s->nr_started; i++) {
 		cpu = queue_cpu_pick(&sets[i], &allowed, s->cfg->info.dev_id,
 				     i);
-		if (cpu < 0)
+		if (cpu < 0) {
+			fprintf(stderr,
+				"queue %u: none of the CPUs that submit to it "
+				"is allowed to this server: it runs on those "
+				"that are\n",
+				i);
 			continue;
+		}
 		CPU_ZERO(&one);
 		CPU_SET(cpu, &one);
 		ret = pthread_setaffinity_np(s->queues[i].thread, sizeof(one),
 					     &one);
 		if (ret)
-			fprintf(stderr, "queue %u: staying on every CPU: %s\n",
+			fprintf(stderr,
+				"queue %u: staying on every CPU allowed: %s\n",
 				i, strerror(ret));
 	}
 }

@@ -83,6 +83,25 @@ fio_verify loop-mixed "$loop" --bsrange=4k-128k --rw=randrw --fsync=8 \
 	--numjobs=2 --size=8M --offset_increment=8M
 fio_verify loop-seq "$loop" --rw=write --bs=1M --iodepth=4
 
+# A server that may not run where a queue's requests come from (taskset,
+# a cpuset) keeps that queue's thread on the CPUs it may use, and says so.
+if (($(nproc) >= 2)); then
+	out=$(run_as alice taskset -c 0 ublk-user add -t null -q 2 --json) && rc=0 || rc=$?
+	is "$rc" 0 "add -q 2 under taskset -c 0"
+	tdev=$(jget "$out" .dev_id)
+	spid=$(jget "$out" .server_pid)
+	got=
+	for tid in $(queue_threads "$spid"); do got+="$(allowed_cpus "$tid") "; done
+	is "$got" "0 0 " "both queue threads on CPU 0, the one allowed"
+	like "$(<"/run/user/$(uid_of alice)/ublk-user/dev-$tdev.log")" \
+		"queue [01]: none of the CPUs that submit to it is allowed to this server" \
+		"  the log says which queue could not go where its requests come from"
+	uu alice del -n "$tdev"
+	is "$RUN_RC" 0 "  del it"
+else
+	pass "# SKIP one CPU: no CPU a queue's requests come from can be forbidden"
+fi
+
 # One queue: every CPU sends to it, and its thread takes one of them.
 add_dev -t mem --size 64M -q 1
 mem=$DEV
