@@ -159,5 +159,10 @@ static inline uint64_t target_size(const struct target *t)
 }
 /* ops->backing(), or NULL */
 const char *target_backing(const struct target *t);
+/*
+ * The null target's answer to a request (targets/null.c): also the bench's
+ * floor server's (tests/tools/ublk-floor.c), which must answer the same.
+ */
+int null_answer(const struct ublksrv_io_desc *iod);
 
 #endif

@@ -4,10 +4,11 @@
  * the floor: what the kernel's round trip costs with a server whose only
  * work is to answer.  Each queue's thread fetches every tag and answers
  * each request at once (reads and writes: done, their length; flush,
- * discard, write zeroes: done; anything else: EOPNOTSUPP), as ublk-user's
- * null target does, with nothing else: no accounting, no confinement, no
- * control socket.  Its rings are set up and its threads placed as
- * ublk-user's are, so that the difference is the server's own work.
+ * discard, write zeroes: done; anything else: EOPNOTSUPP) with the null
+ * target's own null_answer() and the queue's queue_prep_io_cmd(), and
+ * nothing else: no accounting, no confinement, no control socket.  Its
+ * rings are set up and its threads placed as ublk-user's are, so that the
+ * difference is the server's own work.
  *
  *   ublk-floor add [-q QUEUES] [-d DEPTH]   a privileged device (root);
  *                                          prints "dev id N: ..." and
@@ -34,6 +35,8 @@
 
 #include "kernel/ctrl.h"
 #include "server/placement.h"
+#include "server/queue.h"
+#include "server/target.h"
 
 #define FLOOR_IO_BUF_BYTES (512U << 10)
 #define FLOOR_SECTORS ((250ULL << 30) >> 9)
@@ -64,23 +67,6 @@ static int usage(void)
 	return 2;
 }
 
-static void prep_cmd(struct io_uring_sqe *sqe, uint32_t op, unsigned int q_id,
-		     unsigned int tag, int32_t result, const char *buf)
-{
-	struct ublksrv_io_cmd *cmd = (struct ublksrv_io_cmd *)sqe->cmd;
-
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = 0; /* the registered char device */
-	sqe->flags = IOSQE_FIXED_FILE;
-	sqe->cmd_op = op;
-	cmd->q_id = q_id;
-	cmd->tag = tag;
-	cmd->result = result;
-	cmd->addr = (uint64_t)(uintptr_t)buf;
-	sqe->user_data = tag;
-}
-
 /* The ring has two SQEs a tag: it is full only if something is wrong. */
 static struct io_uring_sqe *get_sqe(struct io_uring *ring)
 {
@@ -95,19 +81,10 @@ static struct io_uring_sqe *get_sqe(struct io_uring *ring)
 	return sqe;
 }
 
-static int32_t answer(const struct ublksrv_io_desc *iod)
+static uint64_t buf_addr(const struct floor_queue *q, unsigned int tag)
 {
-	switch (ublk_iod_op(iod)) {
-	case UBLK_IO_OP_READ:
-	case UBLK_IO_OP_WRITE:
-		return (int32_t)(iod->nr_sectors << 9);
-	case UBLK_IO_OP_FLUSH:
-	case UBLK_IO_OP_DISCARD:
-	case UBLK_IO_OP_WRITE_ZEROES:
-		return 0;
-	default:
-		return -EOPNOTSUPP;
-	}
+	return (uint64_t)(uintptr_t)(q->bufs +
+				     (size_t)tag * FLOOR_IO_BUF_BYTES);
 }
 
 static void queue_report(struct floor_queue *q, int status)
@@ -142,8 +119,8 @@ static void *queue_thread(void *arg)
 		return NULL;
 	}
 	for (tag = 0; tag < q->depth; tag++)
-		prep_cmd(get_sqe(&ring), UBLK_U_IO_FETCH_REQ, q->q_id, tag, -1,
-			 q->bufs + (size_t)tag * FLOOR_IO_BUF_BYTES);
+		queue_prep_io_cmd(get_sqe(&ring), UBLK_U_IO_FETCH_REQ, q->q_id,
+				  tag, -1, buf_addr(q, tag));
 	ret = io_uring_submit(&ring);
 	queue_report(q, ret < 0 ? ret : 0);
 	if (ret < 0)
@@ -158,14 +135,16 @@ static void *queue_thread(void *arg)
 		io_uring_for_each_cqe(&ring, head, cqe)
 		{
 			n++;
-			tag = (unsigned int)cqe->user_data;
+			tag = queue_ud_tag(cqe->user_data);
 			if (cqe->res != UBLK_IO_RES_OK || tag >= q->depth) {
 				live--;
 				continue;
 			}
-			prep_cmd(get_sqe(&ring), UBLK_U_IO_COMMIT_AND_FETCH_REQ,
-				 q->q_id, tag, answer(&q->iods[tag]),
-				 q->bufs + (size_t)tag * FLOOR_IO_BUF_BYTES);
+			queue_prep_io_cmd(get_sqe(&ring),
+					  UBLK_U_IO_COMMIT_AND_FETCH_REQ,
+					  q->q_id, tag,
+					  null_answer(&q->iods[tag]),
+					  buf_addr(q, tag));
 		}
 		io_uring_cq_advance(&ring, n);
 	}

@@ -33,11 +33,8 @@ static int null_resize(struct target *t, uint64_t size, struct uerr *err)
 	return 0;
 }
 
-static int null_queue_io(struct ublk_queue *q, unsigned int tag,
-			 const struct ublksrv_io_desc *iod)
+int null_answer(const struct ublksrv_io_desc *iod)
 {
-	(void)q;
-	(void)tag;
 	switch (ublk_iod_op(iod)) {
 	case UBLK_IO_OP_READ:
 	case UBLK_IO_OP_WRITE:
@@ -49,6 +46,14 @@ static int null_queue_io(struct ublk_queue *q, unsigned int tag,
 	default:
 		return -EOPNOTSUPP;
 	}
+}
+
+static int null_queue_io(struct ublk_queue *q, unsigned int tag,
+			 const struct ublksrv_io_desc *iod)
+{
+	(void)q;
+	(void)tag;
+	return null_answer(iod);
 }
 
 static int null_io_done(struct ublk_queue *q, unsigned int tag,
