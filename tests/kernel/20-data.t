@@ -26,7 +26,6 @@ fio_verify() { # fio_verify NAME DEV EXTRA...: random writes, then verify
 	[[ $RUN_RC == 0 ]] || diag "$RUN_OUT" "$RUN_ERR"
 }
 
-
 # queue_threads PID: the server's queue threads, in queue order (they are
 # started in that order, after the main thread).
 queue_threads() {
@@ -55,7 +54,8 @@ check_pinned() {
 		fi
 		for w in "/proc/$spid/task/"*; do
 			[[ $(cat "$w/comm" 2>/dev/null) == "iou-wrk-$tid" ]] || continue
-			w=${w##*/} wcpu=$(allowed_cpus "${w##*/}")
+			w=${w##*/}
+			wcpu=$(allowed_cpus "$w")
 			# (an idle worker may end at any time: then it has none)
 			[[ -z $wcpu || $wcpu == "$cpu" ]] ||
 				bad+=" worker $w of queue $q may run on $wcpu, its queue on $cpu;"
@@ -86,10 +86,10 @@ fio_verify loop-seq "$loop" --rw=write --bs=1M --iodepth=4
 # A server that may not run where a queue's requests come from (taskset,
 # a cpuset) keeps that queue's thread on the CPUs it may use, and says so.
 if (($(nproc) >= 2)); then
-	out=$(run_as alice taskset -c 0 ublk-user add -t null -q 2 --json) && rc=0 || rc=$?
-	is "$rc" 0 "add -q 2 under taskset -c 0"
-	tdev=$(jget "$out" .dev_id)
-	spid=$(jget "$out" .server_pid)
+	run run_as alice taskset -c 0 ublk-user add -t null -q 2 --json
+	is "$RUN_RC" 0 "add -q 2 under taskset -c 0"
+	tdev=$(jget "$RUN_OUT" .dev_id)
+	spid=$(jget "$RUN_OUT" .server_pid)
 	got=
 	for tid in $(queue_threads "$spid"); do got+="$(allowed_cpus "$tid") "; done
 	is "$got" "0 0 " "both queue threads on CPU 0, the one allowed"
