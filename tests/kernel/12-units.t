@@ -181,14 +181,15 @@ ok "kill -9 the server" kill -KILL "$pid"
 # a line matches PATTERN or after 15 s: journald stores a unit's output a
 # moment after the unit has ended, and under load that moment grows.
 journal_until() {
-	local pat=$1 out i
+	local pat=$1
 	shift
-	for ((i = 0; i < 75; i++)); do
-		out=$("$@" 2>&1) || :
-		[[ ! $out =~ $pat ]] || break
-		sleep 0.2
-	done
-	printf '%s\n' "$out"
+	wait_for 15 output_matches "$pat" "$@" || :
+	"$@" 2>&1
+}
+output_matches() { # output_matches PATTERN COMMAND...
+	local pat=$1
+	shift
+	[[ $("$@" 2>&1) =~ $pat ]]
 }
 restarted() {
 	[[ $(prop alice ublk-user@data NRestarts):$(prop alice ublk-user@data ActiveState) == 1:active ]]
