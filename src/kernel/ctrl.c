@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -296,16 +297,28 @@ static const char *cmd_name(uint32_t op)
  * A command on an unprivileged device names its node, and the kernel looks
  * the node up before anything else.  Once the device is being deleted (its
  * server deletes it as it stops, beside a `del` or `gc`), its char device
- * has left sysfs and its node is gone: ENOENT then means ENODEV.
+ * has left sysfs and its node is gone: ENOENT then means ENODEV.  The
+ * kernel deletes the node a moment before the sysfs entry (device_del()),
+ * so a missing node waits up to a second for the entry to go; a device
+ * whose entry stays is not leaving, and its ENOENT stands.
  */
 static bool dev_leaving(const struct ublk_dev_ref *ref)
 {
+	const struct timespec step = { .tv_nsec = 10 * 1000 * 1000 };
 	struct stat st;
 	char sys[64];
+	int i;
 
-	/* stat(), not access(): the confined server's filter allows it */
+	if (!ref->with_path)
+		return false;
 	snprintf(sys, sizeof(sys), "/sys/class/ublk-char/ublkc%u", ref->id);
-	return ref->with_path && stat(sys, &st) < 0 && errno == ENOENT;
+	/* stat() and nanosleep(): the confined server's filter allows both */
+	for (i = 0; i < 100; i++) {
+		if (stat(sys, &st) < 0)
+			return errno == ENOENT;
+		nanosleep(&step, NULL);
+	}
+	return false;
 }
 
 static int dev_cmd_error(int ret, uint32_t op, const struct ublk_dev_ref *ref,
