@@ -296,23 +296,27 @@ static const char *cmd_name(uint32_t op)
 /*
  * A command on an unprivileged device names its node, and the kernel looks
  * the node up before anything else.  Once the device is being deleted (its
- * server deletes it as it stops, beside a `del` or `gc`), its char device
- * has left sysfs and its node is gone: ENOENT then means ENODEV.  The
- * kernel deletes the node a moment before the sysfs entry (device_del()),
- * so a missing node waits up to a second for the entry to go; a device
- * whose entry stays is not leaving, and its ENOENT stands.
+ * server deletes it as it stops, beside a `del` or `gc`), devtmpfs first
+ * resets the node to root:root mode 0000, then unlinks it, and then the
+ * char device leaves sysfs (device_del()).  So EACCES on a node that is
+ * now mode 0000 or gone, and ENOENT, mean ENODEV once the sysfs entry goes
+ * too; we wait up to a second for that.  A device whose entry stays is not
+ * leaving, and its error stands.
  */
-static bool dev_leaving(const struct ublk_dev_ref *ref)
+static bool dev_leaving(const struct ublk_dev_ref *ref, int ret)
 {
 	const struct timespec step = { .tv_nsec = 10 * 1000 * 1000 };
 	struct stat st;
 	char sys[64];
 	int i;
 
-	if (!ref->with_path)
+	if (!ref->with_path || (ret != -ENOENT && ret != -EACCES))
+		return false;
+	/* stat() and nanosleep(): the confined server's filter allows both */
+	if (ret == -EACCES && stat(ref->path, &st) == 0 &&
+	    (st.st_uid != 0 || (st.st_mode & 07777) != 0))
 		return false;
 	snprintf(sys, sizeof(sys), "/sys/class/ublk-char/ublkc%u", ref->id);
-	/* stat() and nanosleep(): the confined server's filter allows both */
 	for (i = 0; i < 100; i++) {
 		if (stat(sys, &st) < 0)
 			return errno == ENOENT;
@@ -324,7 +328,7 @@ static bool dev_leaving(const struct ublk_dev_ref *ref)
 static int dev_cmd_error(int ret, uint32_t op, const struct ublk_dev_ref *ref,
 			 struct uerr *err)
 {
-	if (ret == -ENOENT && dev_leaving(ref))
+	if (dev_leaving(ref, ret))
 		ret = -ENODEV;
 	if (ret == -ETIME)
 		return uerr_set(err, ETIME, "%s on device %u timed out",

@@ -115,6 +115,25 @@ done
 is "$(cat /tmp/del-race.err 2>/dev/null)" "" "two dels of one device at once: neither fails but with 'no device'"
 no_leftovers alice "after the racing dels"
 
+# devtmpfs makes a node root:root 0000 just before it unlinks it, so a
+# command racing the deletion gets EACCES; that too means "being deleted",
+# but only if the device then leaves.  A live device's node in that state
+# keeps its refusal.
+uu alice add -t null -s 1M --json
+id=$(jget "$RUN_OUT" .dev_id)
+owner=$(stat -c %u:%g "/dev/ublkc$id")
+run chown root:root "/dev/ublkc$id"
+run chmod 0000 "/dev/ublkc$id"
+uu alice del -n "$id"
+is "$RUN_RC" 1 "del of a live device whose node is root:root 0000 fails"
+like "$RUN_ERR" "may not use /dev/ublkc$id: Permission denied" "and says the node refused it"
+ok "  the device stays" test -e "/sys/class/ublk-char/ublkc$id"
+run chown "$owner" "/dev/ublkc$id"
+run chmod 0600 "/dev/ublkc$id"
+uu alice del -n "$id"
+is "$RUN_RC" 0 "  once the node is alice's again, del deletes it"
+no_leftovers alice "after the refused del"
+
 # Device ids on request
 uu alice add -t null -n 7
 is "$RUN_RC" 0 "add -n 7"
