@@ -140,4 +140,28 @@ ok "the backing file holds the data" cmp -n 4194304 -i 0:8388608 /home/alice/pat
 uu alice del -n "$mem"
 is "$RUN_RC" 0 "del the mem device"
 no_leftovers alice "at the end"
+
+# The bench's floor server (tests/tools/ublk-floor.c, root): it answers
+# every request, and with -f its reads and writes are the file's.
+floor=$UBLK_USER_TEST_ROOT/build/tests/ublk-floor
+floor_id() { sed -n 's/^dev id \([0-9]*\): .*/\1/p' <<<"$RUN_OUT"; }
+run "$floor" add -q 2 -d 16
+is "$RUN_RC" 0 "ublk-floor add"
+fid=$(floor_id)
+ok "  floor: 4k direct reads are answered" dd if="/dev/ublkb$fid" of=/dev/null bs=4k count=256 iflag=direct status=none
+run "$floor" del -n "$fid"
+is "$RUN_RC" 0 "  ublk-floor del"
+fimg=/tmp/floor.img
+head -c 8M /dev/urandom >"$fimg"
+run "$floor" add -f "$fimg" -d 16
+is "$RUN_RC" 0 "ublk-floor add -f FILE (the loop floor)"
+fid=$(floor_id)
+is "$(blockdev --getsize64 "/dev/ublkb$fid")" 8388608 "  its disk is the file's size"
+ok "  it reads as the file" sh -c "dd if=/dev/ublkb$fid bs=1M iflag=direct status=none | cmp - $fimg"
+head -c 1M /dev/urandom >/tmp/floor.pat
+ok "  a write through it" dd if=/tmp/floor.pat of="/dev/ublkb$fid" bs=64k seek=32 oflag=direct conv=fsync status=none
+ok "  is in the file" cmp -n 1048576 -i 0:2097152 /tmp/floor.pat "$fimg"
+run "$floor" del -n "$fid"
+is "$RUN_RC" 0 "  ublk-floor del"
+rm -f "$fimg" /tmp/floor.pat
 done_testing

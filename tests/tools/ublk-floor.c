@@ -10,7 +10,14 @@
  * rings are set up and its threads placed as ublk-user's are, so that the
  * difference is the server's own work.
  *
- *   ublk-floor add [-q QUEUES] [-d DEPTH]   a privileged device (root);
+ * With -f FILE it is the loop floor: reads and writes go to FILE at once,
+ * one read or write SQE each on the queue's ring, into buffers registered
+ * with it, and flush is fsync, as ublk-user's loop target does them (with
+ * O_DIRECT where the file system has it); the answer is that SQE's result.
+ * Discard and write zeroes are answered as done without touching FILE.
+ *
+ *   ublk-floor add [-q QUEUES] [-d DEPTH] [-f FILE]
+ *                                          a privileged device (root);
  *                                          prints "dev id N: ..." and
  *                                          "daemon pid P" (as kublk does)
  *                                          once it is live
@@ -23,11 +30,13 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +53,7 @@
 struct floor_queue {
 	unsigned int q_id, depth;
 	int char_fd, cpu;
+	int backing_fd; /* the loop floor's FILE, or -1 */
 	const struct ublksrv_io_desc *iods;
 	char *bufs;
 	pthread_t thread;
@@ -62,7 +72,8 @@ static size_t page_round(size_t n)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: ublk-floor add [-q QUEUES] [-d DEPTH]\n"
+	fprintf(stderr, "usage: ublk-floor add [-q QUEUES] [-d DEPTH] [-f "
+			"FILE]\n"
 			"       ublk-floor del -n ID\n");
 	return 2;
 }
@@ -87,6 +98,64 @@ static uint64_t buf_addr(const struct floor_queue *q, unsigned int tag)
 				     (size_t)tag * FLOOR_IO_BUF_BYTES);
 }
 
+static void commit(struct floor_queue *q, struct io_uring *ring,
+		   unsigned int tag, int result)
+{
+	queue_prep_io_cmd(get_sqe(ring), UBLK_U_IO_COMMIT_AND_FETCH_REQ,
+			  q->q_id, tag, result, buf_addr(q, tag));
+}
+
+/*
+ * The loop floor: a read, write or flush goes to FILE (true); anything
+ * else is answered as the null target answers it (false).
+ */
+static bool loop_submit(struct floor_queue *q, struct io_uring *ring,
+			unsigned int tag, const struct ublksrv_io_desc *iod)
+{
+	void *buf = (void *)(uintptr_t)buf_addr(q, tag);
+	unsigned int len = iod->nr_sectors << 9;
+	uint64_t off = iod->start_sector << 9;
+	struct io_uring_sqe *sqe;
+
+	switch (ublk_iod_op(iod)) {
+	case UBLK_IO_OP_READ:
+		sqe = get_sqe(ring);
+		io_uring_prep_read_fixed(sqe, 1, buf, len, off, (int)tag);
+		break;
+	case UBLK_IO_OP_WRITE:
+		sqe = get_sqe(ring);
+		io_uring_prep_write_fixed(sqe, 1, buf, len, off, (int)tag);
+		break;
+	case UBLK_IO_OP_FLUSH:
+		sqe = get_sqe(ring);
+		io_uring_prep_fsync(sqe, 1, 0);
+		break;
+	default:
+		return false;
+	}
+	sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->user_data = queue_ud(tag, QUEUE_UD_TGT, 0);
+	return true;
+}
+
+/* Each tag's buffer, as ublk-user's loop registers them. */
+static int register_buffers(struct floor_queue *q, struct io_uring *ring)
+{
+	struct iovec *iov = calloc(q->depth, sizeof(*iov));
+	unsigned int tag;
+	int ret;
+
+	if (!iov)
+		return -ENOMEM;
+	for (tag = 0; tag < q->depth; tag++) {
+		iov[tag].iov_base = (void *)(uintptr_t)buf_addr(q, tag);
+		iov[tag].iov_len = FLOOR_IO_BUF_BYTES;
+	}
+	ret = io_uring_register_buffers(ring, iov, q->depth);
+	free(iov);
+	return ret;
+}
+
 static void queue_report(struct floor_queue *q, int status)
 {
 	pthread_mutex_lock(q->lock);
@@ -98,6 +167,7 @@ static void queue_report(struct floor_queue *q, int status)
 static void *queue_thread(void *arg)
 {
 	struct floor_queue *q = arg;
+	int files[2] = { q->char_fd, q->backing_fd };
 	struct io_uring_params p = { 0 };
 	struct io_uring ring;
 	struct io_uring_cqe *cqe;
@@ -113,7 +183,10 @@ static void *queue_thread(void *arg)
 		ret = io_uring_queue_init_params(2 * q->depth, &ring, &p);
 	}
 	if (ret == 0)
-		ret = io_uring_register_files(&ring, &q->char_fd, 1);
+		ret = io_uring_register_files(&ring, files,
+					      q->backing_fd < 0 ? 1 : 2);
+	if (ret == 0 && q->backing_fd >= 0)
+		ret = register_buffers(q, &ring);
 	if (ret < 0) {
 		queue_report(q, ret);
 		return NULL;
@@ -136,15 +209,20 @@ static void *queue_thread(void *arg)
 		{
 			n++;
 			tag = queue_ud_tag(cqe->user_data);
-			if (cqe->res != UBLK_IO_RES_OK || tag >= q->depth) {
+			if (tag >= q->depth)
+				continue;
+			if (queue_ud_kind(cqe->user_data) == QUEUE_UD_TGT) {
+				commit(q, &ring, tag, cqe->res);
+				continue;
+			}
+			if (cqe->res != UBLK_IO_RES_OK) {
 				live--;
 				continue;
 			}
-			queue_prep_io_cmd(get_sqe(&ring),
-					  UBLK_U_IO_COMMIT_AND_FETCH_REQ,
-					  q->q_id, tag,
-					  null_answer(&q->iods[tag]),
-					  buf_addr(q, tag));
+			if (q->backing_fd < 0 ||
+			    !loop_submit(q, &ring, tag, &q->iods[tag]))
+				commit(q, &ring, tag,
+				       null_answer(&q->iods[tag]));
 		}
 		io_uring_cq_advance(&ring, n);
 	}
@@ -171,7 +249,8 @@ static int queue_cpu(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
  * `report` once it is live ("ok") or why not.
  */
 static int serve(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
-		 const struct ublksrv_ctrl_dev_info *info, int report)
+		 const struct ublksrv_ctrl_dev_info *info, int backing_fd,
+		 int report)
 {
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
@@ -201,6 +280,7 @@ static int serve(struct ublk_ctrl *ctrl, const struct ublk_dev_ref *ref,
 		q->q_id = i;
 		q->depth = info->queue_depth;
 		q->char_fd = fd;
+		q->backing_fd = backing_fd;
 		q->status = 1;
 		q->lock = &lock;
 		q->cond = &cond;
@@ -266,8 +346,41 @@ out:
 	return 1;
 }
 
-static int floor_add(unsigned int queues, unsigned int depth)
+/*
+ * The loop floor's FILE: O_DIRECT where its file system has it, as
+ * ublk-user's loop opens it; its size in *sectors.
+ */
+static int open_backing(const char *path, uint64_t *sectors)
 {
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CLOEXEC | O_DIRECT);
+	if (fd < 0 && errno == EINVAL)
+		fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fprintf(stderr, "ublk-floor: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*sectors = (uint64_t)st.st_size >> 9;
+	if (!S_ISREG(st.st_mode) || !*sectors) {
+		fprintf(stderr,
+			"ublk-floor: %s: not a regular file of at "
+			"least 512 bytes\n",
+			path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int floor_add(unsigned int queues, unsigned int depth,
+		     const char *backing)
+{
+	uint64_t sectors = FLOOR_SECTORS;
+	int backing_fd = -1;
 	struct ublksrv_ctrl_dev_info info = { 0 };
 	struct ublk_ctrl ctrl = { .fd = -1 };
 	struct ublk_params params = { 0 };
@@ -283,6 +396,11 @@ static int floor_add(unsigned int queues, unsigned int depth)
 	info.max_io_buf_bytes = FLOOR_IO_BUF_BYTES;
 	info.dev_id = (uint32_t)-1;
 	info.flags = UBLK_F_CMD_IOCTL_ENCODE;
+	if (backing) {
+		backing_fd = open_backing(backing, &sectors);
+		if (backing_fd < 0)
+			return 1;
+	}
 	if (ublk_ctrl_open(&ctrl, &err) < 0 ||
 	    ublk_ctrl_add_dev(&ctrl, &info, &err) < 0) {
 		fprintf(stderr, "ublk-floor: %s\n", err.msg);
@@ -296,7 +414,7 @@ static int floor_add(unsigned int queues, unsigned int depth)
 	params.basic.io_min_shift = 9;
 	params.basic.io_opt_shift = 12;
 	params.basic.max_sectors = FLOOR_IO_BUF_BYTES >> 9;
-	params.basic.dev_sectors = FLOOR_SECTORS;
+	params.basic.dev_sectors = sectors;
 	if (ublk_ctrl_set_params(&ctrl, &ref, &params, &err) < 0) {
 		fprintf(stderr, "ublk-floor: %s\n", err.msg);
 		goto fail;
@@ -320,7 +438,7 @@ static int floor_add(unsigned int queues, unsigned int depth)
 		    !freopen("/dev/null", "w", stdout) ||
 		    !freopen("/dev/null", "w", stderr))
 			_exit(1);
-		_exit(serve(&ctrl, &ref, &info, pipefd[1]));
+		_exit(serve(&ctrl, &ref, &info, backing_fd, pipefd[1]));
 	}
 	close(pipefd[1]);
 	len = read(pipefd[0], msg, sizeof(msg) - 1);
@@ -379,18 +497,23 @@ static int number(const char *s, unsigned int lo, unsigned int hi,
 int main(int argc, char **argv)
 {
 	unsigned int queues = 1, depth = 128, id = 0;
+	const char *backing = NULL;
 	bool have_id = false;
 	int opt;
 
 	if (argc < 2)
 		return usage();
 	optind = 2;
-	while ((opt = getopt(argc, argv, "q:d:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "q:d:n:f:")) != -1) {
 		if (opt == 'q' && !number(optarg, 1, 64, &queues))
 			continue;
 		if (opt == 'd' &&
 		    !number(optarg, 1, UBLK_MAX_QUEUE_DEPTH, &depth))
 			continue;
+		if (opt == 'f') {
+			backing = optarg;
+			continue;
+		}
 		if (opt == 'n' && !number(optarg, 0, 1U << 20, &id)) {
 			have_id = true;
 			continue;
@@ -400,7 +523,7 @@ int main(int argc, char **argv)
 	if (optind != argc)
 		return usage();
 	if (!strcmp(argv[1], "add"))
-		return floor_add(queues, depth);
+		return floor_add(queues, depth, backing);
 	if (!strcmp(argv[1], "del") && have_id)
 		return floor_del(id);
 	return usage();
