@@ -11,9 +11,11 @@
  * difference is the server's own work.
  *
  * With -f FILE it is the loop floor: reads and writes go to FILE at once,
- * one read or write SQE each on the queue's ring, into buffers registered
- * with it, and flush is fsync, as ublk-user's loop target does them (with
- * O_DIRECT where the file system has it); the answer is that SQE's result.
+ * one read or write SQE each on the queue's ring into the tag's buffer,
+ * and flush is fsync, as ublk-user's loop target does them (O_DIRECT where
+ * the file system has it; plain buffers, as an unprivileged server on a
+ * kernel that charges rings to RLIMIT_MEMLOCK has them, and as the peers
+ * read); the answer is that SQE's result.
  * Discard and write zeroes are answered as done without touching FILE.
  *
  *   ublk-floor add [-q QUEUES] [-d DEPTH] [-f FILE]
@@ -120,11 +122,11 @@ static bool loop_submit(struct floor_queue *q, struct io_uring *ring,
 	switch (ublk_iod_op(iod)) {
 	case UBLK_IO_OP_READ:
 		sqe = get_sqe(ring);
-		io_uring_prep_read_fixed(sqe, 1, buf, len, off, (int)tag);
+		io_uring_prep_read(sqe, 1, buf, len, off);
 		break;
 	case UBLK_IO_OP_WRITE:
 		sqe = get_sqe(ring);
-		io_uring_prep_write_fixed(sqe, 1, buf, len, off, (int)tag);
+		io_uring_prep_write(sqe, 1, buf, len, off);
 		break;
 	case UBLK_IO_OP_FLUSH:
 		sqe = get_sqe(ring);
@@ -136,24 +138,6 @@ static bool loop_submit(struct floor_queue *q, struct io_uring *ring,
 	sqe->flags |= IOSQE_FIXED_FILE;
 	sqe->user_data = queue_ud(tag, QUEUE_UD_TGT, 0);
 	return true;
-}
-
-/* Each tag's buffer, as ublk-user's loop registers them. */
-static int register_buffers(struct floor_queue *q, struct io_uring *ring)
-{
-	struct iovec *iov = calloc(q->depth, sizeof(*iov));
-	unsigned int tag;
-	int ret;
-
-	if (!iov)
-		return -ENOMEM;
-	for (tag = 0; tag < q->depth; tag++) {
-		iov[tag].iov_base = (void *)(uintptr_t)buf_addr(q, tag);
-		iov[tag].iov_len = FLOOR_IO_BUF_BYTES;
-	}
-	ret = io_uring_register_buffers(ring, iov, q->depth);
-	free(iov);
-	return ret;
 }
 
 static void queue_report(struct floor_queue *q, int status)
@@ -185,8 +169,6 @@ static void *queue_thread(void *arg)
 	if (ret == 0)
 		ret = io_uring_register_files(&ring, files,
 					      q->backing_fd < 0 ? 1 : 2);
-	if (ret == 0 && q->backing_fd >= 0)
-		ret = register_buffers(q, &ring);
 	if (ret < 0) {
 		queue_report(q, ret);
 		return NULL;
