@@ -15,8 +15,9 @@
  * and flush is fsync, as ublk-user's loop target does them (O_DIRECT where
  * the file system has it; plain buffers, as an unprivileged server on a
  * kernel that charges rings to RLIMIT_MEMLOCK has them, and as the peers
- * read); the answer is that SQE's result.
- * Discard and write zeroes are answered as done without touching FILE.
+ * read); the answer is that SQE's result.  Its device has no discard
+ * parameters, so no discard or write zeroes comes; anything else is
+ * answered as the null target answers it.
  *
  *   ublk-floor add [-q QUEUES] [-d DEPTH] [-f FILE]
  *                                          a privileged device (root);
@@ -32,8 +33,8 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdint.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
