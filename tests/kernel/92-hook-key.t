@@ -30,13 +30,17 @@ cmp /tmp/x /tmp/y && echo verified $1"
 # --- container A: nothing secret on a command line --------------------------
 # A runs as alice, and udev holds its events while A starts, so that
 # `ublk-user add` waits for the node to be handed to alice until the scan
-# has seen it.  That hold must not race add's own 15 s for udev: guest time
-# can run far ahead of the host's under load, so A's hooks (the installed
-# ones, through --hooks-dir) give add 1200 s.
+# has seen it.  That hold must not race add's own 15 s for udev, nor the
+# hook's 60 s for add: guest time can run far ahead of the host's under
+# load, so A's hooks (the installed ones, through --hooks-dir) give add
+# 1200 s, the hook 1200 s (--timeout) and podman 2500 s for the hook.
 hooks=$tmp/hooks
 mkdir "$hooks"
 for f in /usr/share/containers/oci/hooks.d/ublk-user-*.json; do
-	jq '.hook.env = ["UBLK_USER_UDEV_TIMEOUT=1200"]' "$f" >"$hooks/${f##*/}"
+	jq '.hook.env = ["UBLK_USER_UDEV_TIMEOUT=1200"] | .hook.timeout = 2500
+	    | .hook.args |= (. as $a | [range(length)]
+		| map(if . > 0 and $a[. - 1] == "--timeout" then "1200" else $a[.] end))' \
+		"$f" >"$hooks/${f##*/}"
 done
 udev_ctl --stop-exec-queue
 at_exit udev_ctl --start-exec-queue
