@@ -13,7 +13,7 @@
  * With -f FILE it is the loop floor: reads and writes go to FILE at once,
  * one read or write SQE each on the queue's ring into the tag's buffer,
  * and flush is fsync, as ublk-user's loop target does them (O_DIRECT where
- * the file system has it; plain buffers, as an unprivileged server on a
+ * open() takes it, see open_backing(); plain buffers, as an unprivileged server on a
  * kernel that charges rings to RLIMIT_MEMLOCK has them, and as the peers
  * read); the answer is that SQE's result.  Its device has no discard
  * parameters, so no discard or write zeroes comes; anything else is
@@ -330,8 +330,10 @@ out:
 }
 
 /*
- * The loop floor's FILE: O_DIRECT where its file system has it, as
- * ublk-user's loop opens it; its size in *sectors.
+ * The loop floor's FILE: O_DIRECT where open() takes it, else the page
+ * cache; its size in *sectors.  ublk-user's loop (targets/loop.c) also
+ * goes to the page cache when the file's STATX_DIOALIGN is unusable; the
+ * floor does not check that, so on such a file the two differ.
  */
 static int open_backing(const char *path, uint64_t *sectors)
 {
