@@ -85,11 +85,22 @@ like "$(<"$log")" "ring OPENAT completed with -13 \(Permission denied\)" \
 	"the ring refused OPENAT with EACCES"
 ok "the server is still alive" kill -0 "$fpid"
 
+reads_done() { awk '{print $1}' "/sys/block/ublkb$fid/stat"; }
+fio_out=$(mktemp)
+at_exit rm -f "$fio_out"
+reads_before=$(reads_done)
 run_as alice fio --name=victim --filename="/dev/ublkb$fid" --ioengine=io_uring \
 	--direct=1 --rw=randread --bs=4k --offset=8M --size=32M --iodepth=8 \
-	--time_based --runtime=60 >/dev/null 2>&1 &
+	--time_based --runtime=60 >"$fio_out" 2>&1 &
 fio_pid=$!
-sleep 2
+# The server is to die under fio's load: wait until fio's reads flow (a
+# loaded guest can take seconds to start it).
+for ((i = 0; i < 300; i++)); do
+	(($(reads_done) > reads_before + 64)) && break
+	sleep 0.1
+done
+ok "fio's reads flow before the server is made to die" \
+	test "$(reads_done)" -gt $((reads_before + 64))
 start=$SECONDS
 run run_as alice dd if="/dev/ublkb$fid" of=/dev/null bs=512 skip=2048 count=1 iflag=direct
 isnt "$RUN_RC" 0 "the read that makes the queue thread call socket(2) fails"
@@ -98,10 +109,18 @@ like "$(dmesg)" "audit.*pid=$fpid .*sig=31 .*syscall=41 " \
 	"by seccomp (SIGSYS for socket, syscall 41)"
 unlike "$(<"$log")" "socket\(2\) was allowed" "socket(2) never returned"
 fio_rc=0
-timeout 30 tail --pid="$fio_pid" -f /dev/null || fio_rc=timeout
-wait "$fio_pid" || fio_rc=$?
+if ! timeout 30 tail --pid="$fio_pid" -f /dev/null; then
+	fio_rc=timeout
+	fio_stuck=$(for p in $(pgrep -x fio); do
+		echo "fio $p: $(grep State "/proc/$p/status")"
+		cat "/proc/$p/stack" 2>/dev/null
+	done; echo "in flight: $(cat "/sys/block/ublkb$fid/inflight" 2>&1)")
+fi
 isnt "$fio_rc" timeout "fio on the device ended within $((SECONDS - start)) s (no hang)"
+[[ $TAP_OK == 1 ]] || diag "$fio_stuck"
+wait "$fio_pid" || fio_rc=$?
 isnt "$fio_rc" 0 "fio got I/O errors"
+[[ $TAP_OK == 1 ]] || diag "fio ended with $fio_rc: $(tail -20 "$fio_out")"
 uu alice del -n "$fid"
 is "$RUN_RC" 0 "del cleans up after the killed server"
 no_leftovers alice "after the seccomp kill"
