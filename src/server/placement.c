@@ -12,7 +12,8 @@ int queue_cpu_pick(const cpu_set_t *queue_cpus, const cpu_set_t *allowed,
 	if (!n)
 		return -1;
 	nth = (int)((dev_id + q_id) % (unsigned int)n);
-	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+	/* From the last CPU down: CPU 0 takes most of the housekeeping. */
+	for (cpu = CPU_SETSIZE - 1; cpu >= 0; cpu--)
 		if (CPU_ISSET(cpu, &both) && nth-- == 0)
 			return cpu;
 	return -1;

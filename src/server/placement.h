@@ -11,9 +11,10 @@
 
 /*
  * The CPU for queue q_id of device dev_id: the ((dev_id + q_id) mod n)-th
- * of the n CPUs in both sets, so that the one queue of each of many
- * devices does not land on the same CPU; -1 if the sets have none in
- * common.
+ * of the n CPUs in both sets counted from the highest, so that the one
+ * queue of each of many devices does not land on the same CPU and the
+ * first device keeps off CPU 0, where interrupts and housekeeping go
+ * first; -1 if the sets have none in common.
  */
 int queue_cpu_pick(const cpu_set_t *queue_cpus, const cpu_set_t *allowed,
 		   unsigned int dev_id, unsigned int q_id);

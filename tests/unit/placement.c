@@ -30,7 +30,10 @@ int main(void)
 
 	CPU_ZERO(&none);
 	/* One queue per CPU: that CPU, whatever the device. */
-	is_int(queue_cpu_pick(&q0, &q0, 0, 0), 0, "queue on CPUs 0-1: CPU 0");
+	is_int(queue_cpu_pick(&q0, &q0, 0, 0), 1,
+	       "device 0's queue on CPUs 0-1: CPU 1 (the highest, off CPU 0)");
+	is_int(queue_cpu_pick(&q0, &q0, 1, 0), 0,
+	       "device 1's queue on CPUs 0-1: CPU 0");
 	high = cpus(5, -1);
 	is_int(queue_cpu_pick(&high, &all4, 0, 0), -1,
 	       "a queue CPU the server may not use is not picked");
@@ -38,18 +41,18 @@ int main(void)
 	is_int(queue_cpu_pick(&high, &high, 7, 3), 5,
 	       "a queue of one CPU: that CPU, whatever the ids");
 	/* Within the queue's CPUs, spread by device and queue. */
-	is_int(queue_cpu_pick(&q1, &all4, 0, 1), 3,
-	       "queue 1 of device 0 on 2-3: the second (ids add up to 1)");
-	is_int(queue_cpu_pick(&q1, &all4, 1, 1), 2,
-	       "queue 1 of device 1 on 2-3: the first (ids add up to 2)");
+	is_int(queue_cpu_pick(&q1, &all4, 0, 1), 2,
+	       "queue 1 of device 0 on 2-3: the lower (ids add up to 1)");
+	is_int(queue_cpu_pick(&q1, &all4, 1, 1), 3,
+	       "queue 1 of device 1 on 2-3: the higher (ids add up to 2)");
 	/* Only CPUs the server may use. */
 	is_int(queue_cpu_pick(&q1, &q0, 0, 0), -1,
 	       "no CPU in common: -1 (the thread stays where it may run)");
 	is_int(queue_cpu_pick(&all4, &none, 0, 0), -1, "no CPU allowed: -1");
-	is_int(queue_cpu_pick(&all4, &q1, 0, 0), 2,
-	       "queue on 0-3, server on 2-3: CPU 2");
-	is_int(queue_cpu_pick(&all4, &q1, 1, 0), 3,
-	       "the next device's queue: CPU 3");
+	is_int(queue_cpu_pick(&all4, &q1, 0, 0), 3,
+	       "queue on 0-3, server on 2-3: CPU 3");
+	is_int(queue_cpu_pick(&all4, &q1, 1, 0), 2,
+	       "the next device's queue: CPU 2");
 	/* One-queue devices 0..7 on 4 CPUs: each CPU twice. */
 	for (dev = 0; dev < 8; dev++) {
 		int c = queue_cpu_pick(&all4, &all4, dev, 0);
