@@ -23,6 +23,12 @@ like "$(</proc/modules)" '(^|'$'\n'')ublk_drv ' "ublk_drv is loaded"
 ok "/dev/ublk-control is a character device" test -c /dev/ublk-control
 ok "/sys/module/ublk_drv/parameters/ublks_max exists" test -e /sys/module/ublk_drv/parameters/ublks_max
 
+# --- clock ----------------------------------------------------------------------
+# The system clock keeps the host's time (the RTC's): guest-init makes it
+# so when the kernel calibrated the TSC wrong (01-clock.t).
+rtc_drift=$((EPOCHSECONDS - $(</sys/class/rtc/rtc0/since_epoch)))
+ok "the system clock is within 2 s of the RTC (apart by $rtc_drift s)" test "${rtc_drift#-}" -le 2
+
 # --- udev -----------------------------------------------------------------------
 run pgrep -x systemd-udevd
 is "$RUN_RC" 0 "systemd-udevd is running"
