@@ -35,7 +35,8 @@ queue_threads() {
 		echo "${t##*/}"
 	done | sort -n
 }
-allowed_cpus() { awk '/^Cpus_allowed_list:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+# (empty for a task that has ended: an idle io_uring worker may end at any time)
+allowed_cpus() { awk '/^Cpus_allowed_list:/ {print $2}' "/proc/$1/status" 2>/dev/null || :; }
 
 # check_pinned DEV: each queue thread on one CPU among those the kernel
 # sends that queue's requests from (mq/N/cpu_list), so that a request
