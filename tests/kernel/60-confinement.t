@@ -85,22 +85,17 @@ like "$(<"$log")" "ring OPENAT completed with -13 \(Permission denied\)" \
 	"the ring refused OPENAT with EACCES"
 ok "the server is still alive" kill -0 "$fpid"
 
-reads_done() { awk '{print $1}' "/sys/block/ublkb$fid/stat"; }
 fio_out=$(mktemp)
 at_exit rm -f "$fio_out"
-reads_before=$(reads_done)
+reads_before=$(awk '{print $1}' "/sys/block/ublkb$fid/stat")
 run_as alice fio --name=victim --filename="/dev/ublkb$fid" --ioengine=io_uring \
 	--direct=1 --rw=randread --bs=4k --offset=8M --size=32M --iodepth=8 \
 	--time_based --runtime=60 >"$fio_out" 2>&1 &
 fio_pid=$!
 # The server is to die under fio's load: wait until fio's reads flow (a
 # loaded guest can take seconds to start it).
-for ((i = 0; i < 300; i++)); do
-	(($(reads_done) > reads_before + 64)) && break
-	sleep 0.1
-done
-ok "fio's reads flow before the server is made to die" \
-	test "$(reads_done)" -gt $((reads_before + 64))
+ok "fio's reads flow before the server is made to die" timeout 30 sh -c \
+	"until [ \"\$(awk '{print \$1}' /sys/block/ublkb$fid/stat)\" -gt $((reads_before + 64)) ]; do sleep 0.1; done"
 start=$SECONDS
 run run_as alice dd if="/dev/ublkb$fid" of=/dev/null bs=512 skip=2048 count=1 iflag=direct
 isnt "$RUN_RC" 0 "the read that makes the queue thread call socket(2) fails"
