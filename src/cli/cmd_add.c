@@ -75,6 +75,8 @@ static const char add_usage[] =
 	"  -d, --depth N        queue depth, 1..4096 (default 128)\n"
 	"  -n, --id ID          device id to ask for (default: any free)\n"
 	"      --mlock          lock the server's I/O buffers in memory\n"
+	"      --no-batch       one ublk command per request, even where\n"
+	"                       the kernel batches them (UBLK_F_BATCH_IO)\n"
 	"      --shmem-zc       zero copy with clients' shared memory\n"
 	"                       (UBLK_F_SHMEM_ZC; memfds over dev-N.sock)\n"
 	"      --shmem FILE     also share FILE (hugetlbfs or tmpfs) with\n"
@@ -106,6 +108,7 @@ static const struct option add_longopts[] = {
 	{ "id", required_argument, NULL, 'n' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "mlock", no_argument, NULL, 'l' },
+	{ "no-batch", no_argument, NULL, 'B' },
 	{ "shmem-zc", no_argument, NULL, 'z' },
 	{ "shmem", required_argument, NULL, 'm' },
 	{ "user", required_argument, NULL, 'u' },
@@ -131,6 +134,7 @@ struct add_req {
 	uint32_t dev_id;
 	bool json;
 	bool mlock;
+	bool no_batch; /* --no-batch: no UBLK_F_BATCH_IO */
 	const char *user;
 	bool container; /* a disk of the OCI hook: hookin on stdin */
 	struct hookin_add hookin;
@@ -252,6 +256,9 @@ static int add_option(struct cli_args *a, struct add_req *r, int c)
 		return 0;
 	case 'l':
 		r->mlock = true;
+		return 0;
+	case 'B':
+		r->no_batch = true;
 		return 0;
 	case 'z':
 		r->shmem_zc = true;
@@ -382,6 +389,20 @@ static int add_policy_load(struct add *c, struct uerr *err)
 			  err);
 }
 
+/*
+ * What ADD_DEV asks for.  Kernels before 7.0 drop UBLK_F_BATCH_IO (an
+ * unknown flag) and the server then sends a command per request; so it
+ * does at depth 1, which the kernel refuses to batch (EINVAL).
+ */
+static uint64_t add_dev_flags(const struct add_req *r)
+{
+	bool batch = !r->no_batch && r->depth >= 2;
+
+	return UBLK_F_UNPRIVILEGED_DEV | UBLK_F_CMD_IOCTL_ENCODE |
+	       (r->shmem_zc ? UBLK_F_SHMEM_ZC : 0) |
+	       (batch ? UBLK_F_BATCH_IO : 0);
+}
+
 /* Before the target is open (!c->tgt_open), and nr_devices < 0: not counted */
 static int add_policy_check(const struct add *c, long nr_devices,
 			    struct uerr *err)
@@ -394,8 +415,7 @@ static int add_policy_check(const struct add *c, long nr_devices,
 	req.target = r->target;
 	req.nr_queues = r->queues;
 	req.queue_depth = r->depth;
-	req.flags = UBLK_F_UNPRIVILEGED_DEV | UBLK_F_CMD_IOCTL_ENCODE |
-		    (r->shmem_zc ? UBLK_F_SHMEM_ZC : 0);
+	req.flags = add_dev_flags(r);
 	req.shmem = c->shmem_info.len;
 	/* With CAP_IPC_LOCK, RLIMIT_MEMLOCK no longer bounds --mlock. */
 	if (r->mlock && caps_have_ipc_lock())
@@ -665,9 +685,7 @@ static int add_kernel_device(struct add *c, struct uerr *err)
 	info->queue_depth = c->req.depth;
 	info->max_io_buf_bytes = ADD_IO_BUF_BYTES;
 	info->dev_id = c->req.dev_id;
-	info->flags = UBLK_F_UNPRIVILEGED_DEV | UBLK_F_CMD_IOCTL_ENCODE;
-	if (c->req.shmem_zc)
-		info->flags |= UBLK_F_SHMEM_ZC;
+	info->flags = add_dev_flags(&c->req);
 	info->ublksrv_flags = c->rec.tag;
 	ret = ublk_ctrl_add_dev(&ctrl, info, err);
 	if (ret == 0)

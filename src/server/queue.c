@@ -61,6 +61,8 @@ static inline void queue_tgt_sqe_finish(struct ublk_queue *q)
 void queue_sqes_ready(struct ublk_queue *q)
 {
 	queue_tgt_sqe_finish(q);
+	if (q->batch)
+		batch_flush(q);
 }
 
 /*
@@ -73,6 +75,13 @@ queue_get_sqe_full(struct ublk_queue *q)
 	queue_tgt_sqe_finish(q); /* it is submitted now */
 	io_uring_submit(&q->ring);
 	return io_uring_get_sqe(&q->ring);
+}
+
+struct io_uring_sqe *queue_get_sqe(struct ublk_queue *q)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+
+	return sqe ? sqe : queue_get_sqe_full(q);
 }
 
 static inline struct io_uring_sqe *queue_tgt_sqe_count(struct ublk_queue *q,
@@ -141,7 +150,10 @@ static int queue_issue_cmd(struct ublk_queue *q, unsigned int tag, uint32_t op,
 static void queue_commit(struct ublk_queue *q, unsigned int tag, int result)
 {
 	q->tgt_owned--;
-	if (queue_issue_cmd(q, tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ, result))
+	if (q->batch)
+		batch_commit(q, tag, result);
+	else if (queue_issue_cmd(q, tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ,
+				 result))
 		fprintf(stderr, "queue %u: no SQE to commit tag %u\n", q->q_id,
 			tag);
 }
@@ -304,6 +316,14 @@ static inline void queue_check_drained(struct ublk_queue *q)
 	}
 }
 
+void queue_new_request(struct ublk_queue *q, unsigned int tag)
+{
+	if (__builtin_expect(q->paused, 0))
+		queue_hold(q, tag);
+	else /* Even while stopping: a dropped request never ends. */
+		queue_handle_io(q, tag);
+}
+
 static inline void queue_dispatch_cqe(struct ublk_queue *q,
 				      const struct io_uring_cqe *cqe)
 {
@@ -314,6 +334,10 @@ static inline void queue_dispatch_cqe(struct ublk_queue *q,
 		queue_handle_tgt_cqe(q, tag, cqe);
 		return;
 	}
+	if (kind >= QUEUE_UD_FETCH) {
+		batch_handle_cqe(q, cqe);
+		return;
+	}
 	if (__builtin_expect(kind == QUEUE_UD_CTL, 0)) {
 		queue_ctl(q, queue_ud_tgt_data(cqe->user_data));
 		return;
@@ -321,10 +345,7 @@ static inline void queue_dispatch_cqe(struct ublk_queue *q,
 
 	q->cmd_inflight--;
 	if (cqe->res == UBLK_IO_RES_OK) {
-		if (__builtin_expect(q->paused, 0))
-			queue_hold(q, tag);
-		else /* Even while stopping: a dropped request never ends. */
-			queue_handle_io(q, tag);
+		queue_new_request(q, tag);
 		return;
 	}
 	if (cqe->res != UBLK_IO_RES_ABORT)
@@ -445,6 +466,11 @@ int queue_setup_ring(struct ublk_queue *q, struct uerr *err)
 	ret = queue_register_files(q, err);
 	if (ret < 0)
 		return ret;
+	if (q->batch) {
+		ret = batch_register(q, err);
+		if (ret < 0)
+			return ret;
+	}
 	if (q->tgt->ops->fixed_buffers && q->rings_charged)
 		fprintf(stderr,
 			"queue %u: fixed buffers not registered: this kernel "
@@ -461,7 +487,8 @@ int queue_setup_ring(struct ublk_queue *q, struct uerr *err)
 		nr_ops += q->tgt->ops->ring_ops(q, ops + nr_ops);
 	if (q->read_only)
 		nr_ops = queue_drop_write_ops(ops, nr_ops);
-	ret = sandbox_restrict_ring(&q->ring, ops, nr_ops, err);
+	ret = sandbox_restrict_ring(&q->ring, ops, nr_ops, q->batch != NULL,
+				    err);
 	if (ret < 0)
 		return uerr_prefix(err, "queue %u", q->q_id);
 	return 0;
@@ -482,6 +509,8 @@ static int queue_start_fetching(struct ublk_queue *q)
 			 strerror(-ret));
 		return ret;
 	}
+	if (q->batch)
+		return batch_start(q, q->setup_msg, sizeof(q->setup_msg));
 	for (tag = 0; tag < q->depth; tag++)
 		queue_issue_cmd(q, tag, UBLK_U_IO_FETCH_REQ, -1);
 	ret = io_uring_submit(&q->ring);
@@ -536,7 +565,7 @@ static void *queue_thread(void *arg)
 
 	/* Held requests are the kernel's too: they must end. */
 	while (q->cmd_inflight || q->tgt_inflight || q->tgt_owned ||
-	       q->nr_held) {
+	       q->nr_held || batch_pending(q->batch)) {
 		queue_sqes_ready(q);
 		ret = io_uring_submit_and_wait(&q->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY) {
@@ -597,6 +626,14 @@ int queue_init(struct ublk_queue *q, unsigned int q_id, unsigned int depth,
 	for (tag = 0; tag < depth; tag++)
 		q->ios[tag].buf = (char *)q->bufs + (size_t)tag * buf_size;
 
+	if (opts->batch) {
+		q->batch = calloc(1, sizeof(*q->batch));
+		if (!q->batch)
+			return uerr_sys(err, ENOMEM, "queue %u", q_id);
+		if (batch_init(q, err) < 0)
+			return uerr_prefix(err, "queue %u", q_id);
+	}
+
 	if (opts->mlock) {
 		/* Locked pages are never discarded; we never MADV_DONTNEED. */
 		if (mlock(q->bufs, q->bufs_len) < 0)
@@ -630,6 +667,10 @@ void queue_free(struct ublk_queue *q)
 	if (q->ring_ready)
 		io_uring_queue_exit(&q->ring);
 	q->ring_ready = false;
+	if (q->batch) /* after the ring: it no longer uses the buffers */
+		batch_free(q);
+	free(q->batch);
+	q->batch = NULL;
 	if (q->bufs)
 		munmap(q->bufs, q->bufs_len);
 	if (q->iods)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One queue of a device: one thread, one io_uring, depth tags.  Each tag
- * cycles FETCH_REQ -> I/O -> COMMIT_AND_FETCH_REQ; targets queue their
- * backing I/O on the same ring, so a round trip costs one io_uring_enter.
+ * cycles FETCH_REQ -> I/O -> COMMIT_AND_FETCH_REQ, or with
+ * UBLK_F_BATCH_IO a turn's requests come in one multishot CQE and go back
+ * in one COMMIT (server/batch.h); targets queue their backing I/O on the
+ * same ring, so a round trip costs one io_uring_enter.
  *
  * queue_init() runs in the server's main thread while it may still hold
  * CAP_IPC_LOCK: it maps and (with --mlock) locks the buffers, which the
@@ -23,6 +25,7 @@
 
 #include <liburing.h>
 
+#include "server/batch.h"
 #include "server/shmem.h"
 #include "server/stats.h"
 #include "server/target.h"
@@ -54,6 +57,7 @@ struct queue_gate {
 struct queue_opts {
 	bool mlock;		   /* lock the I/O buffers in memory */
 	struct shmem_table *shmem; /* zero-copy buffers, or NULL */
+	bool batch;		   /* the device has UBLK_F_BATCH_IO */
 };
 
 struct ublk_queue {
@@ -65,6 +69,7 @@ struct ublk_queue {
 	struct ublksrv_io_desc *iods; /* mmapped from /dev/ublkcN */
 	size_t iods_len;
 	struct ublk_io *ios;
+	struct queue_batch *batch; /* UBLK_F_BATCH_IO, else NULL */
 	void *bufs;
 	size_t bufs_len;
 	bool ring_ready;    /* ring created (needs io_uring_queue_exit) */
@@ -112,6 +117,10 @@ struct ublk_queue {
 #define QUEUE_UD_CTL 2
 /* Its data: bit 0 pause (1) or resume (0), the pause's number above */
 #define QUEUE_CTL_PAUSE 1U
+/* Batch commands (server/batch.h); their data is batch.c's */
+#define QUEUE_UD_FETCH 3
+#define QUEUE_UD_COMMIT 4
+#define QUEUE_UD_PREP 5
 
 static inline uint64_t queue_ud(unsigned int tag, unsigned int kind,
 				uint32_t tgt_data)
@@ -157,6 +166,11 @@ struct io_uring_sqe *queue_tgt_sqe(struct ublk_queue *q, unsigned int tag,
  * once: returned by a hook, or passed here.
  */
 void queue_complete_io(struct ublk_queue *q, unsigned int tag, int res);
+
+/* For batch.c: an SQE even when the ring is full (it is submitted). */
+struct io_uring_sqe *queue_get_sqe(struct ublk_queue *q);
+/* For batch.c: the kernel gave us tag's request. */
+void queue_new_request(struct ublk_queue *q, unsigned int tag);
 
 /* A CQE of this queue's ring (exposed for unit tests). */
 void queue_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe);

@@ -38,11 +38,13 @@ int sandbox_restrict_task(struct uerr *err)
 }
 
 int sandbox_restrict_ring(struct io_uring *ring, const uint8_t *ops,
-			  unsigned int nr_ops, struct uerr *err)
+			  unsigned int nr_ops, bool buffer_select,
+			  struct uerr *err)
 {
 	(void)ring;
 	(void)ops;
 	(void)nr_ops;
+	(void)buffer_select;
 	(void)err;
 	return 0;
 }
@@ -237,7 +239,7 @@ int sandbox_queue_thread(struct uerr *err)
 /* Only ops, with exactly sqe_flags; no register operation after. */
 static int restrict_ring(struct io_uring *ring, const uint8_t *ops,
 			 unsigned int nr_ops, uint8_t sqe_flags,
-			 struct uerr *err)
+			 uint8_t sqe_flags_allowed, struct uerr *err)
 {
 	struct io_uring_restriction res[IORING_OP_LAST + 3];
 	unsigned int i, n = 0;
@@ -253,7 +255,7 @@ static int restrict_ring(struct io_uring *ring, const uint8_t *ops,
 	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
 	res[n++].sqe_flags = sqe_flags;
 	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
-	res[n++].sqe_flags = sqe_flags;
+	res[n++].sqe_flags = sqe_flags | sqe_flags_allowed;
 	/*
 	 * Register operations: ENABLE_RINGS only, which does nothing once
 	 * the ring runs.  Naming one matters: newer kernels (7.3 in our
@@ -270,10 +272,12 @@ static int restrict_ring(struct io_uring *ring, const uint8_t *ops,
 }
 
 int sandbox_restrict_ring(struct io_uring *ring, const uint8_t *ops,
-			  unsigned int nr_ops, struct uerr *err)
+			  unsigned int nr_ops, bool buffer_select,
+			  struct uerr *err)
 {
 	/* Every SQE names a registered file, and uses no other flag. */
-	return restrict_ring(ring, ops, nr_ops, IOSQE_FIXED_FILE, err);
+	return restrict_ring(ring, ops, nr_ops, IOSQE_FIXED_FILE,
+			     buffer_select ? IOSQE_BUFFER_SELECT : 0, err);
 }
 
 int sandbox_restrict_msg_ring(struct io_uring *ring, struct uerr *err)
@@ -281,7 +285,7 @@ int sandbox_restrict_msg_ring(struct io_uring *ring, struct uerr *err)
 	static const uint8_t msg_ring = IORING_OP_MSG_RING;
 
 	/* A ring's fd cannot be registered: plain fds, no SQE flag. */
-	return restrict_ring(ring, &msg_ring, 1, 0, err);
+	return restrict_ring(ring, &msg_ring, 1, 0, 0, err);
 }
 
 #endif

@@ -31,9 +31,11 @@ int sandbox_queue_thread(struct uerr *err);
 /*
  * Restrict a ring created with IORING_SETUP_R_DISABLED: only these SQE
  * opcodes, always on registered files, and no register operations.
+ * buffer_select: SQEs may also pick a provided buffer (batch fetch).
  */
 int sandbox_restrict_ring(struct io_uring *ring, const uint8_t *ops,
-			  unsigned int nr_ops, struct uerr *err);
+			  unsigned int nr_ops, bool buffer_select,
+			  struct uerr *err);
 /*
  * The same for the server's pause ring: IORING_OP_MSG_RING only (a
  * message to a queue ring), on plain fds, as rings cannot be registered.

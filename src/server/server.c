@@ -345,6 +345,10 @@ static int server_setup(struct server *s, struct uerr *err)
 	s->shmem_zc = info->flags & UBLK_F_SHMEM_ZC;
 	s->shmem.budget = s->cfg->shmem_budget;
 	s->cfg->qopts.shmem = s->shmem_zc ? &s->shmem : NULL;
+	s->cfg->qopts.batch = info->flags & UBLK_F_BATCH_IO;
+	fprintf(stderr, "ublk commands: %s\n",
+		s->cfg->qopts.batch ? "batched (UBLK_F_BATCH_IO)" :
+				      "one per request");
 
 	s->queues = calloc(info->nr_hw_queues, sizeof(*s->queues));
 	if (!s->queues)

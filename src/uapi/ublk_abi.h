@@ -95,6 +95,36 @@ struct ublksrv_io_cmd {
 #define UBLK_U_IO_NEED_GET_DATA \
 	_IOWR('u', UBLK_IO_NEED_GET_DATA, struct ublksrv_io_cmd)
 
+/*
+ * Batch I/O commands (UBLK_F_BATCH_IO, Linux >= 7.0): PREP gives the
+ * kernel every tag at once, a multishot FETCH delivers the tags of new
+ * requests (16-bit each) in provided buffers, COMMIT returns many
+ * results.  PREP and COMMIT point sqe->addr at elements of elem_bytes:
+ * the header, then the buffer address with UBLK_BATCH_F_HAS_BUF_ADDR.
+ */
+struct ublk_elem_header {
+	uint16_t tag;
+	uint16_t buf_index; /* UBLK_F_AUTO_BUF_REG only */
+	int32_t result;	    /* COMMIT only */
+};
+
+struct ublk_batch_io {
+	uint16_t q_id;
+	uint16_t flags;
+	uint16_t nr_elem;
+	uint8_t elem_bytes;
+	uint8_t reserved;
+	uint64_t reserved2;
+};
+
+#define UBLK_BATCH_F_HAS_ZONE_LBA (1 << 0)
+#define UBLK_BATCH_F_HAS_BUF_ADDR (1 << 1)
+#define UBLK_BATCH_F_AUTO_BUF_REG_FALLBACK (1 << 2)
+
+#define UBLK_U_IO_PREP_IO_CMDS _IOWR('u', 0x25, struct ublk_batch_io)
+#define UBLK_U_IO_COMMIT_IO_CMDS _IOWR('u', 0x26, struct ublk_batch_io)
+#define UBLK_U_IO_FETCH_IO_CMDS _IOWR('u', 0x27, struct ublk_batch_io)
+
 #define UBLK_IO_RES_OK 0
 #define UBLK_IO_RES_NEED_GET_DATA 1
 #define UBLK_IO_RES_ABORT (-19) /* -ENODEV */

@@ -30,8 +30,9 @@
  * The flags of an unprivileged device whose effect was reviewed
  * (SECURITY.md).  The kernel sets COMP_IN_TASK, IOCTL_ENCODE, PER_IO_DAEMON,
  * BUF_REG_OFF_DAEMON and SAFE_STOP_DEV itself; NEED_GET_DATA,
- * UPDATE_SIZE and NO_AUTO_PART_SCAN change nothing the policy or the host
- * relies on; SHMEM_ZC is the policy's (shmem_zc).  A device with any other
+ * UPDATE_SIZE, NO_AUTO_PART_SCAN and BATCH_IO (how the server's commands
+ * are grouped, SECURITY.md) change nothing the policy or the host relies
+ * on; SHMEM_ZC is the policy's (shmem_zc).  A device with any other
  * flag (a new kernel's, or one that is harmless only for privileged
  * devices) is refused until someone has looked at it.
  */
@@ -40,7 +41,7 @@
 	 UBLK_F_URING_CMD_COMP_IN_TASK | UBLK_F_PER_IO_DAEMON | \
 	 UBLK_F_BUF_REG_OFF_DAEMON | UBLK_F_SAFE_STOP_DEV |     \
 	 UBLK_F_NEED_GET_DATA | UBLK_F_UPDATE_SIZE |            \
-	 UBLK_F_NO_AUTO_PART_SCAN | UBLK_F_SHMEM_ZC)
+	 UBLK_F_NO_AUTO_PART_SCAN | UBLK_F_SHMEM_ZC | UBLK_F_BATCH_IO)
 
 int admission_lock(struct uerr *err)
 {

@@ -73,13 +73,15 @@ else
 		"  naming the flag it does not allow"
 fi
 raw_add alice 0x8060
+like "$RAW_ID" '^[0-9]+$' "raw ADD_DEV with UBLK_F_BATCH_IO: the kernel makes it"
 if lacks UBLK_F_BATCH_IO; then
-	like "$RAW_ID" '^[0-9]+$' "raw ADD_DEV with UBLK_F_BATCH_IO: the kernel makes it"
 	dropped 0x8000 UBLK_F_BATCH_IO
 else
-	nok "raw ADD_DEV with UBLK_F_BATCH_IO: the helper deletes it" test -e "/dev/ublkc$RAW_ID"
-	denial alice "$RAW_ID"
-	like "$REASON" "^device flags UBLK_F_BATCH_IO \\(0x8000\\) are not among" "  and says so"
+	run run_as alice "$RAW" flags "$RAW_ID"
+	is "$((RUN_OUT & 0x8000))" $((0x8000)) "  with the flag"
+	is "$(stat -c %U "/dev/ublkc$RAW_ID" 2>&1)" alice "  and the helper hands it to alice (reviewed)"
+	run run_as alice "$RAW" del "$RAW_ID"
+	is "$RUN_OUT" ok "  alice deletes it"
 fi
 raw_add alice 0x40060
 is "$(stat -c %U "/dev/ublkc$RAW_ID" 2>&1)" alice \

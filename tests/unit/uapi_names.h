@@ -53,6 +53,12 @@
 	X(UBLK_U_IO_FETCH_REQ)                         \
 	X(UBLK_U_IO_COMMIT_AND_FETCH_REQ)              \
 	X(UBLK_U_IO_NEED_GET_DATA)                     \
+	X(UBLK_U_IO_PREP_IO_CMDS)                      \
+	X(UBLK_U_IO_COMMIT_IO_CMDS)                    \
+	X(UBLK_U_IO_FETCH_IO_CMDS)                     \
+	X(UBLK_BATCH_F_HAS_ZONE_LBA)                   \
+	X(UBLK_BATCH_F_HAS_BUF_ADDR)                   \
+	X(UBLK_BATCH_F_AUTO_BUF_REG_FALLBACK)          \
 	X(UBLK_IO_RES_OK)                              \
 	X(UBLK_IO_RES_NEED_GET_DATA)                   \
 	X(UBLK_IO_RES_ABORT)                           \
@@ -126,6 +132,8 @@
 	S(ublksrv_ctrl_cmd)      \
 	S(ublk_shmem_buf_reg)    \
 	S(ublksrv_io_cmd)        \
+	S(ublk_elem_header)      \
+	S(ublk_batch_io)         \
 	S(ublksrv_ctrl_dev_info) \
 	S(ublksrv_io_desc)       \
 	S(ublk_param_basic)      \
@@ -155,6 +163,15 @@
 	F(ublksrv_io_cmd, tag)                          \
 	F(ublksrv_io_cmd, result)                       \
 	F(ublksrv_io_cmd, addr)                         \
+	F(ublk_elem_header, tag)                        \
+	F(ublk_elem_header, buf_index)                  \
+	F(ublk_elem_header, result)                     \
+	F(ublk_batch_io, q_id)                          \
+	F(ublk_batch_io, flags)                         \
+	F(ublk_batch_io, nr_elem)                       \
+	F(ublk_batch_io, elem_bytes)                    \
+	F(ublk_batch_io, reserved)                      \
+	F(ublk_batch_io, reserved2)                     \
 	F(ublksrv_ctrl_dev_info, nr_hw_queues)          \
 	F(ublksrv_ctrl_dev_info, queue_depth)           \
 	F(ublksrv_ctrl_dev_info, state)                 \

@@ -1,0 +1,124 @@
+#!/bin/bash
+# Batched ublk commands (UBLK_F_BATCH_IO, Linux >= 7.0): a device asks for
+# them unless --no-batch, and data is intact either way: several queues,
+# a depth of 2, more requests in flight than one fetch CQE carries (128),
+# a del while requests are in flight.  Where the kernel lacks the flag,
+# the same checks run with a command per request.
+set -euo pipefail
+: "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
+source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
+source "$UBLK_USER_TEST_ROOT/tests/lib/ublk.sh"
+
+at_exit run_as alice ublk-user del -a
+
+logdir=/run/user/$(uid_of alice)/ublk-user
+batch=yes
+lacks UBLK_F_BATCH_IO && batch=no
+
+add_dev() { # add_dev ARGS... -> DEV (id), FLAGS (the kernel's, one a line)
+	uu alice add "$@" --json
+	is "$RUN_RC" 0 "add $*"
+	[[ $RUN_RC == 0 ]] || BAIL_OUT "cannot add a device: $RUN_ERR"
+	DEV=$(jget "$RUN_OUT" .dev_id)
+	uu alice list -n "$DEV" --json
+	FLAGS=$(jq -r '.[0].flags[]' <<<"$RUN_OUT")
+}
+
+# commands_are DEV MODE WHAT: the kernel's flag and the server's log agree
+commands_are() {
+	local dev=$1 mode=$2 what=$3
+	if [[ $mode == batched ]]; then
+		ok "$what: the device has UBLK_F_BATCH_IO" grep -qx UBLK_F_BATCH_IO <<<"$FLAGS"
+		like "$(<"$logdir/dev-$dev.log")" "ublk commands: batched \\(UBLK_F_BATCH_IO\\)" \
+			"  and its server batches its commands"
+	else
+		nok "$what: the device has no UBLK_F_BATCH_IO" grep -qx UBLK_F_BATCH_IO <<<"$FLAGS"
+		like "$(<"$logdir/dev-$dev.log")" "ublk commands: one per request" \
+			"  and its server sends a command per request"
+	fi
+}
+
+fio_verify() { # fio_verify NAME DEV EXTRA...: random writes, then verify
+	local name=$1 dev=$2
+	shift 2
+	run run_as alice fio --name="$name" --filename="/dev/ublkb$dev" \
+		--ioengine=io_uring --direct=1 --rw=randwrite --bs=4k \
+		--size=16M --verify=crc32c --verify_fatal=1 --do_verify=1 \
+		--output-format=terse "$@"
+	is "$RUN_RC" 0 "$name: fio writes and verifies with crc32c"
+	[[ $RUN_RC == 0 ]] || diag "$RUN_OUT" "$RUN_ERR"
+}
+
+mode=one
+[[ $batch == yes ]] && mode=batched
+
+# --- two queues, the default: batched where the kernel can ---------------------------
+img=/home/alice/batch.img
+run_as alice truncate -s 64M "$img"
+add_dev -t loop -f "$img" -q 2 -d 64
+loop=$DEV
+if [[ $batch == yes ]]; then
+	commands_are "$loop" batched "loop, 2 queues"
+else
+	commands_are "$loop" one "loop, 2 queues"
+	skip "$LACKS"
+fi
+# Both queues: two jobs, one on each CPU.
+fio_verify loop-2q "$loop" --iodepth=64 --numjobs=2 --offset_increment=32M --size=32M \
+	--cpus_allowed_policy=split --cpus_allowed=0-1
+# What the kernel was told is complete (and flushed) is in the file.
+run_as alice head -c 4M /dev/urandom >/tmp/batch.pat
+chmod 644 /tmp/batch.pat
+run run_as alice dd if=/tmp/batch.pat of="/dev/ublkb$loop" bs=64k seek=160 \
+	oflag=direct conv=fsync status=none
+is "$RUN_RC" 0 "dd 4 MiB through the device, fsync"
+ok "  the backing file holds them" cmp -s /tmp/batch.pat <(dd if="$img" bs=64k skip=160 count=64 status=none)
+
+# --- --no-batch: a command per request, also on a kernel that batches ----------------
+add_dev -t mem -s 64M -q 2 --no-batch
+commands_are "$DEV" one "add --no-batch"
+fio_verify mem-nobatch "$DEV" --iodepth=32 --numjobs=2 --offset_increment=32M --size=32M \
+	--cpus_allowed_policy=split --cpus_allowed=0-1
+nobatch=$DEV
+
+# --- depth 1: the kernel batches no fewer than 2 tags (EINVAL) ------------------------
+add_dev -t mem -s 16M -d 1
+commands_are "$DEV" one "depth 1"
+fio_verify mem-depth1 "$DEV" --iodepth=8
+one=$DEV
+
+# --- depth 2: two tags, two fetch buffers ------------------------------------------------
+add_dev -t mem -s 16M -d 2
+commands_are "$DEV" "$mode" "depth 2"
+fio_verify mem-depth2 "$DEV" --iodepth=8
+two=$DEV
+
+# --- depth 256: a request burst takes more than one fetch CQE ----------------------------
+add_dev -t mem -s 64M -d 256
+commands_are "$DEV" "$mode" "depth 256"
+fio_verify mem-depth256 "$DEV" --iodepth=256 --iodepth_batch_submit=64 --size=64M
+deep=$DEV
+
+for d in "$nobatch" "$one" "$two" "$deep"; do
+	uu alice del -n "$d"
+	is "$RUN_RC" 0 "del device $d"
+done
+
+# --- del while requests are in flight ----------------------------------------------------
+run_as alice fio --name=busy --filename="/dev/ublkb$loop" --ioengine=io_uring \
+	--direct=1 --rw=randrw --bs=4k --iodepth=64 --numjobs=2 --time_based \
+	--runtime=60 --output=/tmp/batch-busy.out >/dev/null 2>&1 &
+fio_pid=$!
+ok "fio's requests flow" timeout 30 sh -c \
+	"until [ \"\$(awk '{print \$1 + \$5}' /sys/block/ublkb$loop/stat)\" -gt 256 ]; do sleep 0.2; done"
+uu alice del -n "$loop"
+is "$RUN_RC" 0 "del while fio has 128 requests in flight"
+fio_rc=0
+timeout 30 tail --pid="$fio_pid" -f /dev/null || fio_rc=timeout
+wait "$fio_pid" || fio_rc=$?
+isnt "$fio_rc" timeout "  fio ends (its device is gone)"
+isnt "$fio_rc" 0 "  with errors"
+no_leftovers alice "at the end"
+rm -f "$img" /tmp/batch.pat /tmp/batch-busy.out
+
+done_testing
