@@ -37,9 +37,8 @@ static void *map_anon(size_t len)
 int batch_init(struct ublk_queue *q, struct uerr *err)
 {
 	struct queue_batch *b = q->batch;
-	unsigned int per_cqe = q->depth < BATCH_TAGS_PER_CQE ?
-				       q->depth :
-				       BATCH_TAGS_PER_CQE;
+	unsigned int per_cqe =
+		q->depth < BATCH_TAGS_PER_CQE ? q->depth : BATCH_TAGS_PER_CQE;
 
 	b->nr_fetch = pow2_at_least(q->depth);
 	b->fetch_len = per_cqe * sizeof(uint16_t);
@@ -47,8 +46,8 @@ int batch_init(struct ublk_queue *q, struct uerr *err)
 	b->br = map_anon(b->br_len); /* page aligned, as the kernel wants */
 	b->fetch_bufs_len = (size_t)b->nr_fetch * b->fetch_len;
 	b->fetch_bufs = map_anon(b->fetch_bufs_len);
-	b->commit_bufs_len =
-		(size_t)(BATCH_COMMIT_BUFS + 1) * q->depth * sizeof(*b->pending);
+	b->commit_bufs_len = (size_t)(BATCH_COMMIT_BUFS + 1) * q->depth *
+			     sizeof(*b->pending);
 	b->commit_bufs = map_anon(b->commit_bufs_len);
 	if (!b->br || !b->fetch_bufs || !b->commit_bufs)
 		return uerr_sys(err, ENOMEM, "batch command buffers");
@@ -182,7 +181,8 @@ int batch_start(struct ublk_queue *q, char *msg, size_t msg_len)
 	/* Every tag, in commit buffer 0; done before the ring goes on. */
 	for (tag = 0; tag < q->depth; tag++) {
 		b->commit_bufs[tag].hdr.tag = tag;
-		b->commit_bufs[tag].buf_addr = (uint64_t)(uintptr_t)q->ios[tag].buf;
+		b->commit_bufs[tag].buf_addr =
+			(uint64_t)(uintptr_t)q->ios[tag].buf;
 	}
 	batch_elems_sqe(q, queue_get_sqe(q), UBLK_U_IO_PREP_IO_CMDS,
 			QUEUE_UD_PREP, 0, b->commit_bufs, q->depth);
