@@ -243,7 +243,17 @@ void batch_flush(struct ublk_queue *q)
 	batch_elems_sqe(q, sqe, UBLK_U_IO_COMMIT_IO_CMDS, QUEUE_UD_COMMIT,
 			i | b->nr_pending << 8, buf, b->nr_pending);
 	b->commit_busy |= 1U << i;
+	b->commits_new++;
 	b->nr_pending = 0;
+}
+
+unsigned int batch_wait_extra(struct ublk_queue *q)
+{
+	unsigned int n = q->batch->commits_new;
+
+	q->batch->commits_new = 0;
+	/* Wait for one more only if something else can still complete. */
+	return q->cmd_inflight > n || q->tgt_inflight ? n : 0;
 }
 
 static __attribute__((noinline, cold)) void

@@ -49,6 +49,7 @@ struct queue_batch {
 	struct batch_elem *commit_bufs; /* BATCH_COMMIT_BUFS x depth */
 	size_t commit_bufs_len;
 	unsigned int commit_busy;
+	unsigned int commits_new; /* COMMITs since the last submit */
 };
 
 /* Provided-buffer group of the fetch ring */
@@ -62,6 +63,12 @@ int batch_start(struct ublk_queue *q, char *msg, size_t msg_len);
 void batch_commit(struct ublk_queue *q, unsigned int tag, int result);
 /* Before a submit: the results collected so far, in one COMMIT. */
 void batch_flush(struct ublk_queue *q);
+/*
+ * How many more CQEs the next submit should wait for than the one event
+ * it waits for: a COMMIT completes as it is submitted, and waking for its
+ * CQE alone would cost an io_uring_enter per request.
+ */
+unsigned int batch_wait_extra(struct ublk_queue *q);
 /* A CQE of kind QUEUE_UD_FETCH, QUEUE_UD_COMMIT or QUEUE_UD_PREP */
 void batch_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe);
 void batch_free(struct ublk_queue *q);

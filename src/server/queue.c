@@ -567,7 +567,8 @@ static void *queue_thread(void *arg)
 	while (q->cmd_inflight || q->tgt_inflight || q->tgt_owned ||
 	       q->nr_held || batch_pending(q->batch)) {
 		queue_sqes_ready(q);
-		ret = io_uring_submit_and_wait(&q->ring, 1);
+		ret = io_uring_submit_and_wait(
+			&q->ring, 1 + (q->batch ? batch_wait_extra(q) : 0));
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY) {
 			fprintf(stderr, "queue %u: io_uring_enter: %s\n",
 				q->q_id, strerror(-ret));

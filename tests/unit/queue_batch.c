@@ -175,6 +175,9 @@ static void test_fetch_commit(void)
 	is_commit(sqe, tags, 3, "the commit");
 	is_int(q.cmd_inflight, 2, "  the kernel's until its CQE");
 	ok(!batch_pending(q.batch), "  nothing waits");
+	is_int(batch_wait_extra(&q), 1,
+	       "  the submit waits for its CQE and one more (the fetch's)");
+	is_int(batch_wait_extra(&q), 0, "  once");
 
 	commit_cqe(sqe, 3 * 16);
 	is_int(q.cmd_inflight, 1, "its CQE: the fetch is left");
@@ -197,6 +200,7 @@ static void test_commit_buffers_busy(void)
 		fetch_cqe(i, &tag, 1, 2, IORING_CQE_F_MORE);
 		queue_sqes_ready(&q);
 		sqes[i] = sq_new() == 1 ? sq_at(sq_mark) : NULL;
+		(void)batch_wait_extra(&q); /* the submit */
 	}
 	ok(sqes[BATCH_COMMIT_BUFS - 1] != NULL, "%d commits in flight",
 	   BATCH_COMMIT_BUFS);
@@ -214,6 +218,13 @@ static void test_commit_buffers_busy(void)
 		is_commit(sq_at(sq_mark), &tag, 1, "the waiting result");
 	is_u64(sq_at(sq_mark)->addr, sqes[2]->addr,
 	       "  in the buffer just freed");
+	fetch_cqe(0, NULL, 0, UBLK_IO_RES_ABORT, 0); /* the device stops */
+	is_int(batch_wait_extra(&q), 1,
+	       "  with 3 older commits in flight: wait for its CQE and one");
+	q.cmd_inflight = 1;
+	q.batch->commits_new = 1;
+	is_int(batch_wait_extra(&q), 0,
+	       "  with only it in flight: for its CQE alone");
 	teardown();
 }
 
