@@ -75,8 +75,8 @@ static const char add_usage[] =
 	"  -d, --depth N        queue depth, 1..4096 (default 128)\n"
 	"  -n, --id ID          device id to ask for (default: any free)\n"
 	"      --mlock          lock the server's I/O buffers in memory\n"
-	"      --no-batch       one ublk command per request, even where\n"
-	"                       the kernel batches them (UBLK_F_BATCH_IO)\n"
+	"      --batch          batch the server's ublk commands\n"
+	"                       (UBLK_F_BATCH_IO, Linux >= 7.0, depth >= 2)\n"
 	"      --shmem-zc       zero copy with clients' shared memory\n"
 	"                       (UBLK_F_SHMEM_ZC; memfds over dev-N.sock)\n"
 	"      --shmem FILE     also share FILE (hugetlbfs or tmpfs) with\n"
@@ -108,7 +108,7 @@ static const struct option add_longopts[] = {
 	{ "id", required_argument, NULL, 'n' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "mlock", no_argument, NULL, 'l' },
-	{ "no-batch", no_argument, NULL, 'B' },
+	{ "batch", no_argument, NULL, 'B' },
 	{ "shmem-zc", no_argument, NULL, 'z' },
 	{ "shmem", required_argument, NULL, 'm' },
 	{ "user", required_argument, NULL, 'u' },
@@ -134,7 +134,7 @@ struct add_req {
 	uint32_t dev_id;
 	bool json;
 	bool mlock;
-	bool no_batch; /* --no-batch: no UBLK_F_BATCH_IO */
+	bool batch; /* --batch: UBLK_F_BATCH_IO */
 	const char *user;
 	bool container; /* a disk of the OCI hook: hookin on stdin */
 	struct hookin_add hookin;
@@ -258,7 +258,7 @@ static int add_option(struct cli_args *a, struct add_req *r, int c)
 		r->mlock = true;
 		return 0;
 	case 'B':
-		r->no_batch = true;
+		r->batch = true;
 		return 0;
 	case 'z':
 		r->shmem_zc = true;
@@ -338,6 +338,10 @@ static bool add_parse(struct cli_args *a, struct add_req *r)
 					    "the %s target serves no part of "
 					    "a backing (--partition, --offset)",
 					    r->target);
+	else if (r->batch && r->depth < 2)
+		a->status = cli_usage_error(a, "--batch needs a depth of at "
+					       "least 2 (the kernel batches "
+					       "no single tag)");
 	return !a->status;
 }
 
@@ -389,18 +393,12 @@ static int add_policy_load(struct add *c, struct uerr *err)
 			  err);
 }
 
-/*
- * What ADD_DEV asks for.  Kernels before 7.0 drop UBLK_F_BATCH_IO (an
- * unknown flag) and the server then sends a command per request; so it
- * does at depth 1, which the kernel refuses to batch (EINVAL).
- */
+/* What ADD_DEV asks for */
 static uint64_t add_dev_flags(const struct add_req *r)
 {
-	bool batch = !r->no_batch && r->depth >= 2;
-
 	return UBLK_F_UNPRIVILEGED_DEV | UBLK_F_CMD_IOCTL_ENCODE |
 	       (r->shmem_zc ? UBLK_F_SHMEM_ZC : 0) |
-	       (batch ? UBLK_F_BATCH_IO : 0);
+	       (r->batch ? UBLK_F_BATCH_IO : 0);
 }
 
 /* Before the target is open (!c->tgt_open), and nr_devices < 0: not counted */
@@ -648,6 +646,9 @@ static int add_preflight(struct add *c, struct ublk_ctrl *ctrl,
 					    err);
 	if (ret == 0 && c->req.shmem_zc)
 		ret = ublk_features_require(features, UBLK_F_SHMEM_ZC, err);
+	/* An older kernel would drop the flag without a word. */
+	if (ret == 0 && c->req.batch)
+		ret = ublk_features_require(features, UBLK_F_BATCH_IO, err);
 	if (ret == 0 && c->req.mlock)
 		ret = check_memlock(&c->req, err);
 	if (ret == 0 && c->req.name)

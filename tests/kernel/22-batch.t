@@ -1,9 +1,9 @@
 #!/bin/bash
-# Batched ublk commands (UBLK_F_BATCH_IO, Linux >= 7.0): a device asks for
-# them unless --no-batch, and data is intact either way: several queues,
-# a depth of 2, more requests in flight than one fetch CQE carries (128),
-# a del while requests are in flight.  Where the kernel lacks the flag,
-# the same checks run with a command per request.
+# Batched ublk commands (UBLK_F_BATCH_IO, Linux >= 7.0): add --batch asks
+# for them (a command per request otherwise), and data is intact either
+# way: several queues, a depth of 2, more requests in flight than one
+# fetch CQE carries (128), a del while requests are in flight.  Where the
+# kernel lacks the flag, --batch is refused and nothing is left.
 set -euo pipefail
 : "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
 source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
@@ -49,20 +49,36 @@ fio_verify() { # fio_verify NAME DEV EXTRA...: random writes, then verify
 	[[ $RUN_RC == 0 ]] || diag "$RUN_OUT" "$RUN_ERR"
 }
 
-mode=one
-[[ $batch == yes ]] && mode=batched
+# --- the default: a command per request --------------------------------------------------
+add_dev -t mem -s 64M -q 2
+commands_are "$DEV" one "the default"
+fio_verify mem-single "$DEV" --iodepth=32 --numjobs=2 --offset_increment=32M --size=32M \
+	--cpus_allowed_policy=split --cpus_allowed=0-1
+single=$DEV
 
-# --- two queues, the default: batched where the kernel can ---------------------------
+# --- --batch needs depth 2, and a kernel that batches --------------------------------------
+uu alice add -t mem -s 16M -d 1 --batch
+is "$RUN_RC" 2 "add --batch -d 1: a usage error"
+like "$RUN_ERR" "--batch needs a depth of at least 2" "  saying why"
+if [[ $batch == no ]]; then
+	uu alice add -t mem -s 16M --batch
+	isnt "$RUN_RC" 0 "add --batch on a kernel without UBLK_F_BATCH_IO: refused"
+	like "$RUN_ERR" "this kernel has no UBLK_F_BATCH_IO \\(Linux >= 7.0\\)" "  naming the kernel it needs"
+	is "$(all_ublk_nodes alice)" "$(printf '/dev/ublkb%s\n/dev/ublkc%s' "$single" "$single")" \
+		"  and nothing is left of it"
+	uu alice del -n "$single"
+	no_leftovers alice "at the end"
+	skip "$LACKS"
+	done_testing
+	exit 0
+fi
+
+# --- two queues, batched -------------------------------------------------------------------
 img=/home/alice/batch.img
 run_as alice truncate -s 64M "$img"
-add_dev -t loop -f "$img" -q 2 -d 64
+add_dev -t loop -f "$img" -q 2 -d 64 --batch
 loop=$DEV
-if [[ $batch == yes ]]; then
-	commands_are "$loop" batched "loop, 2 queues"
-else
-	commands_are "$loop" one "loop, 2 queues"
-	skip "$LACKS"
-fi
+commands_are "$loop" batched "loop, 2 queues, --batch"
 # Both queues: two jobs, one on each CPU.
 fio_verify loop-2q "$loop" --iodepth=64 --numjobs=2 --offset_increment=32M --size=32M \
 	--cpus_allowed_policy=split --cpus_allowed=0-1
@@ -74,32 +90,19 @@ run run_as alice dd if=/tmp/batch.pat of="/dev/ublkb$loop" bs=64k seek=160 \
 is "$RUN_RC" 0 "dd 4 MiB through the device, fsync"
 ok "  the backing file holds them" cmp -s /tmp/batch.pat <(dd if="$img" bs=64k skip=160 count=64 status=none)
 
-# --- --no-batch: a command per request, also on a kernel that batches ----------------
-add_dev -t mem -s 64M -q 2 --no-batch
-commands_are "$DEV" one "add --no-batch"
-fio_verify mem-nobatch "$DEV" --iodepth=32 --numjobs=2 --offset_increment=32M --size=32M \
-	--cpus_allowed_policy=split --cpus_allowed=0-1
-nobatch=$DEV
-
-# --- depth 1: the kernel batches no fewer than 2 tags (EINVAL) ------------------------
-add_dev -t mem -s 16M -d 1
-commands_are "$DEV" one "depth 1"
-fio_verify mem-depth1 "$DEV" --iodepth=8
-one=$DEV
-
 # --- depth 2: two tags, two fetch buffers ------------------------------------------------
-add_dev -t mem -s 16M -d 2
-commands_are "$DEV" "$mode" "depth 2"
+add_dev -t mem -s 16M -d 2 --batch
+commands_are "$DEV" batched "depth 2"
 fio_verify mem-depth2 "$DEV" --iodepth=8
 two=$DEV
 
 # --- depth 256: a request burst takes more than one fetch CQE ----------------------------
-add_dev -t mem -s 64M -d 256
-commands_are "$DEV" "$mode" "depth 256"
+add_dev -t mem -s 64M -d 256 --batch
+commands_are "$DEV" batched "depth 256"
 fio_verify mem-depth256 "$DEV" --iodepth=256 --iodepth_batch_submit=64 --size=64M
 deep=$DEV
 
-for d in "$nobatch" "$one" "$two" "$deep"; do
+for d in "$single" "$two" "$deep"; do
 	uu alice del -n "$d"
 	is "$RUN_RC" 0 "del device $d"
 done

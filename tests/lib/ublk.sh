@@ -154,7 +154,7 @@ lacks() {
 		;;
 	UBLK_F_BATCH_IO)
 		bit=15
-		LACKS="this kernel has no UBLK_F_BATCH_IO (Linux >= 7.0): ADD_DEV drops the flag, a server sends a ublk command per request"
+		LACKS="this kernel has no UBLK_F_BATCH_IO (Linux >= 7.0): add --batch is refused, a server sends a ublk command per request"
 		;;
 	UBLK_F_SHMEM_ZC)
 		bit=19
