@@ -22,7 +22,8 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
 	"ublk-user/loop-sparse", "ublksrv/loop-sparse", "kublk/loop-sparse",
 	"ublk-user/mem", "ublk-user/nbd", "ublksrv/nbd", "kernel-nbd/nbd",
 	"ublk-user-base/null", "ublk-user-base/loop-tmpfs", "ublk-user-base/nbd",
-	"ublk-user-nosandbox/null", "ublk-user-nosandbox/loop-tmpfs"] as $o
+	"ublk-user-nosandbox/null", "ublk-user-nosandbox/loop-tmpfs",
+	"ublk-user-batch/null", "kublk-batch/null", "ublk-user-batch/loop-tmpfs", "kublk-batch/loop-tmpfs"] as $o
 	| (. as $l | $o | index($l)) // 99;
 
 . as $raw
@@ -88,6 +89,8 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
     | iops("ublksrv/" + $t; $q; $w) as $s
     | iops("ublk-user-nosandbox/" + $t; $q; $w) as $ns
     | iops("ublk-user-base/" + $t; $q; $w) as $base
+    | iops("ublk-user-batch/" + $t; $q; $w) as $batch
+    | iops("kublk-batch/" + $t; $q; $w) as $kbatch
     | [peers($t)[] | {name: .[0], label: .[1], iops: iops(.[1]; $q; $w),
         lat: lat(.[1]; $q; $w)} | select(.iops != null)] as $ps
     | ($ps | max_by(.iops)) as $best
@@ -106,6 +109,8 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
        vs_ublksrv: (if $t == "mem" then null else ratio($uu; $s) end),
        vs_null_blk: ratio($uu; $nb),
        vs_nosandbox: ratio($uu; $ns), base: $base, vs_base: ratio($uu; $base),
+       batch: $batch, batch_vs_single: ratio($batch; $uu),
+       kublk_batch: $kbatch, batch_vs_kublk_batch: ratio($batch; $kbatch),
        floor: $fl, vs_floor: ratio($uu; $fl),
        peers_vs_floor: ($ps | map({name, ratio: ratio(.iops; $fl)}))} ] as $ratios
 | def r($q; $w; $t): first($ratios[] | select(.queues == $q and .workload == $w and .target == $t)) // {};
@@ -183,6 +188,7 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
 			+ ", \(x(.vs_null_blk)) null_blk (\(n(.null_blk)))"
 			+ (if .nosandbox != null then ", \(x(.vs_nosandbox)) no-sandbox build (\(.nosandbox))" else "" end)
 			+ (if .base != null then ", \(x(.vs_base)) base revision (\(.base))" else "" end)
+			+ (if .batch != null then "; --batch \(.batch) = \(x(.batch_vs_single)) ublk-user, \(x(.batch_vs_kublk_batch)) kublk -b (\(n(.kublk_batch)))" else "" end)
 			+ (if .floor != null then ", \(x(.vs_floor)) floor (\(.floor); peers" + (.peers_vs_floor | map(" \(.name) \(x(.ratio))") | join(",")) + ")" else "" end)))
 		+ ["targets (issue 7):"]
 		+ ($targets7 | map("  [\(if .met == null then "not measured" elif .met then "met" else "MISSED" end)] \(.what): \(x(.got)) (want >= \(.want)x)"))
