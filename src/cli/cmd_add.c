@@ -988,6 +988,7 @@ int add_disk(const struct disk_file *d, bool json, bool foreground)
 	r->dev_id = (uint32_t)-1;
 	r->mlock = d->mlock;
 	r->shmem_zc = d->shmem_zc;
+	r->batch = d->batch;
 	r->name = d->name;
 	r->json = json;
 	r->user = d->user[0] ? d->user : NULL; /* an administrator's disk */

@@ -24,27 +24,24 @@ enum disk_key {
 	DK_DEPTH,
 	DK_MLOCK,
 	DK_SHMEM_ZC,
+	DK_BATCH,
 	DK_READ_ONLY,
 	DK_USER,
 	DK_NR
 };
 
 static const char *const key_names[DK_NR] = {
-	[DK_TARGET] = "target",
-	[DK_FILE] = "file",
-	[DK_URI] = "uri",
-	[DK_SIZE] = "size",
-	[DK_QUEUES] = "queues",
-	[DK_DEPTH] = "depth",
-	[DK_MLOCK] = "mlock",
-	[DK_SHMEM_ZC] = "shmem_zc",
-	[DK_READ_ONLY] = "read_only",
+	[DK_TARGET] = "target", [DK_FILE] = "file",
+	[DK_URI] = "uri",	[DK_SIZE] = "size",
+	[DK_QUEUES] = "queues", [DK_DEPTH] = "depth",
+	[DK_MLOCK] = "mlock",	[DK_SHMEM_ZC] = "shmem_zc",
+	[DK_BATCH] = "batch",	[DK_READ_ONLY] = "read_only",
 	[DK_USER] = "user",
 };
 
-#define KNOWN_KEYS                                                             \
-	"target, file, uri, size, queues, depth, mlock, shmem_zc, read_only, " \
-	"user"
+#define KNOWN_KEYS                                                         \
+	"target, file, uri, size, queues, depth, mlock, shmem_zc, batch, " \
+	"read_only, user"
 
 static bool is_name_char(int c)
 {
@@ -153,6 +150,8 @@ static int parse_one(struct disk_file *d, enum disk_key k, const char *v,
 		return parse_bool(key, v, &d->mlock, err);
 	case DK_SHMEM_ZC:
 		return parse_bool(key, v, &d->shmem_zc, err);
+	case DK_BATCH:
+		return parse_bool(key, v, &d->batch, err);
 	case DK_READ_ONLY:
 		return parse_bool(key, v, &d->read_only, err);
 	case DK_USER:

@@ -40,6 +40,7 @@ struct disk_file {
 	unsigned long queue_depth;
 	bool mlock;
 	bool shmem_zc;
+	bool batch; /* add --batch */
 	bool read_only;
 };
 

@@ -102,6 +102,19 @@ commands_are "$DEV" batched "depth 256"
 fio_verify mem-depth256 "$DEV" --iodepth=256 --iodepth_batch_submit=64 --size=64M
 deep=$DEV
 
+# --- a disk file's batch = yes is add --batch -----------------------------------------------
+run_as alice mkdir -p /home/alice/.config/ublk-user/disks
+printf 'target = mem\nsize = 16M\nbatch = yes\n' |
+	run_as alice tee /home/alice/.config/ublk-user/disks/fast.disk >/dev/null
+uu alice up fast --json
+is "$RUN_RC" 0 "up a disk file with batch = yes"
+uu alice list -n "$(jget "$RUN_OUT" .dev_id)" --json
+FLAGS=$(jq -r '.[0].flags[]' <<<"$RUN_OUT")
+ok "  its device has UBLK_F_BATCH_IO" grep -qx UBLK_F_BATCH_IO <<<"$FLAGS"
+uu alice down fast
+is "$RUN_RC" 0 "  down"
+rm -f /home/alice/.config/ublk-user/disks/fast.disk
+
 for d in "$single" "$two" "$deep"; do
 	uu alice del -n "$d"
 	is "$RUN_RC" 0 "del device $d"

@@ -74,6 +74,7 @@ static void good(void)
 		     "depth = 64\n"
 		     "mlock = yes\n"
 		     "shmem_zc = true\n"
+		     "batch = yes\n"
 		     "read_only = no\n",
 		     false),
 	       0, "a full loop disk parses");
@@ -84,12 +85,14 @@ static void good(void)
 	is_int(d.nr_queues, 2, "queues");
 	is_int(d.queue_depth, 64, "depth");
 	ok(d.mlock && d.shmem_zc, "mlock and shmem_zc");
+	ok(d.batch, "batch");
 	is_str(d.user, "", "no user in a user's own file");
 
 	is_int(parse("target = null\nsize = 64M", false), 0,
 	       "null with a size, no final newline");
 	is_u64(d.size, 64ULL << 20, "size");
-	ok(!d.mlock && !d.shmem_zc && !d.nr_queues && !d.queue_depth,
+	ok(!d.mlock && !d.shmem_zc && !d.batch && !d.nr_queues &&
+		   !d.queue_depth,
 	   "unset keys are 0/no (the add defaults)");
 	is_int(parse("target = loop\r\nfile = /srv/x\r\n", false), 0,
 	       "CRLF lines");
@@ -105,7 +108,8 @@ static void bad(void)
 {
 	refused("target = loop\nfile = /x\nsize = 1G\nsizes = 2G\n", false,
 		"data.disk:4: unknown key 'sizes' (known: target, file, uri, "
-		"size, queues, depth, mlock, shmem_zc, read_only, user)");
+		"size, queues, depth, mlock, shmem_zc, batch, read_only, "
+		"user)");
 	refused("target = loop\n\nfile = /x\nfile = /y\n", false,
 		"data.disk:4: duplicate key 'file' (first at line 3)");
 	refused("[disk]\ntarget = null\n", false,
