@@ -2,12 +2,14 @@
 # Batched ublk commands (UBLK_F_BATCH_IO, Linux >= 7.0): add --batch asks
 # for them (a command per request otherwise), and data is intact either
 # way: several queues, a depth of 2, more requests in flight than one
-# fetch CQE carries (128), a del while requests are in flight.  Where the
+# fetch CQE carries (128), nbd, a disk file, a del while requests are in
+# flight.  Where the
 # kernel lacks the flag, --batch is refused and nothing is left.
 set -euo pipefail
 : "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
 source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
 source "$UBLK_USER_TEST_ROOT/tests/lib/ublk.sh"
+source "$UBLK_USER_TEST_ROOT/tests/lib/nbd.sh"
 
 at_exit run_as alice ublk-user del -a
 
@@ -102,6 +104,15 @@ commands_are "$DEV" batched "depth 256"
 fio_verify mem-depth256 "$DEV" --iodepth=256 --iodepth_batch_submit=64 --size=64M
 deep=$DEV
 
+# --- nbd: replies committed from the receive, outside the request's hooks ------------------
+sock=/home/alice/batch-nbd.sock
+nbd_kit alice "$sock" memory 64M
+add_dev -t nbd --uri "nbd+unix:///?socket=$sock" -q 2 --batch
+commands_are "$DEV" batched "nbd, 2 queues"
+fio_verify nbd-2q "$DEV" --bsrange=512-128k --rw=randrw --iodepth=32 --numjobs=2 \
+	--size=16M --offset_increment=32M --fsync=16
+nbd=$DEV
+
 # --- a disk file's batch = yes is add --batch -----------------------------------------------
 run_as alice mkdir -p /home/alice/.config/ublk-user/disks
 printf 'target = mem\nsize = 16M\nbatch = yes\n' |
@@ -115,7 +126,7 @@ uu alice down fast
 is "$RUN_RC" 0 "  down"
 rm -f /home/alice/.config/ublk-user/disks/fast.disk
 
-for d in "$single" "$two" "$deep"; do
+for d in "$single" "$two" "$deep" "$nbd"; do
 	uu alice del -n "$d"
 	is "$RUN_RC" 0 "del device $d"
 done
