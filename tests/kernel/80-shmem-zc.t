@@ -93,6 +93,16 @@ fio_zc loop-htlb "$loop" mmaphuge:/mnt/huge/buf
 fio_zc loop-htlb-64k "$loop" mmaphuge:/mnt/huge/buf --bs=64k --iodepth=4
 uu alice del -n "$loop"
 
+# Batched ublk commands (add --batch): the same, results in one COMMIT
+if lacks UBLK_F_BATCH_IO; then
+	skip "$LACKS" 4
+else
+	uu alice add -t loop -f "$img" --shmem /mnt/huge/buf --batch --json
+	bloop=$(jget "$RUN_OUT" .dev_id)
+	fio_zc loop-htlb-batch "$bloop" mmaphuge:/mnt/huge/buf
+	uu alice del -n "$bloop"
+fi
+
 # --- the same with a tmpfs file ------------------------------------------------
 run_as alice truncate -s 1M /dev/shm/alice-buf
 uu alice add -t loop -f "$img" --shmem /dev/shm/alice-buf --json
