@@ -78,7 +78,7 @@ sep(6),
 sep(15),
 ($r.queues[] as $q | ("randread-4k-qd1", "randread-4k-qd64") as $w
  | $r.devices[] as $d
- | select($d | test("^(null_blk|floor|ublk-user|ublksrv|kublk|kernel-nbd)/(null|loop-tmpfs|nbd)$"))
+ | select($d | test("^(null_blk|floor|ublk-user(-base|-batch)?|ublksrv|kublk(-batch)?|kernel-nbd)/(null|loop-tmpfs|nbd)$"))
  | pt($d; $q; $w; "main") as $m | pt($d; $q; $w; "cost") as $c
  | select($m != null)
  | ["`\($d)`", ($q | tostring), $w, ($m.iops.median | n), ($m.per_io.guest_cpu_us | n),
