@@ -95,12 +95,7 @@ static void batch_prep_sqe(struct ublk_queue *q, struct io_uring_sqe *sqe,
 {
 	struct ublk_batch_io *cmd = (struct ublk_batch_io *)sqe->cmd;
 
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = QUEUE_FILE_CHAR;
-	sqe->flags = IOSQE_FIXED_FILE;
-	sqe->cmd_op = cmd_op;
-	sqe->user_data = queue_ud(0, kind, data);
+	queue_prep_uring_cmd(sqe, cmd_op, queue_ud(0, kind, data));
 	cmd->q_id = q->q_id;
 	q->cmd_inflight++;
 }
@@ -144,30 +139,16 @@ static void batch_arm_fetch(struct ublk_queue *q)
 }
 
 /* Submit and wait for PREP's CQE; others (a pause) go their way. */
-static int batch_wait_prep(struct ublk_queue *q, int *res)
+static int batch_wait_prep(struct ublk_queue *q)
 {
-	struct io_uring_cqe *cqe;
-	unsigned int head, n;
-	bool done = false;
 	int ret;
 
-	while (!done) {
+	q->batch->prep_done = false;
+	while (!q->batch->prep_done) {
 		ret = io_uring_submit_and_wait(&q->ring, 1);
 		if (ret < 0 && ret != -EINTR)
 			return ret;
-		n = 0;
-		io_uring_for_each_cqe(&q->ring, head, cqe)
-		{
-			n++;
-			if (queue_ud_kind(cqe->user_data) != QUEUE_UD_PREP) {
-				queue_handle_cqe(q, cqe);
-				continue;
-			}
-			q->cmd_inflight--;
-			*res = cqe->res;
-			done = true;
-		}
-		io_uring_cq_advance(&q->ring, n);
+		queue_reap(q);
 	}
 	return 0;
 }
@@ -176,7 +157,7 @@ int batch_start(struct ublk_queue *q, char *msg, size_t msg_len)
 {
 	struct queue_batch *b = q->batch;
 	unsigned int tag;
-	int ret, res;
+	int ret;
 
 	/* Every tag, in commit buffer 0; done before the ring goes on. */
 	for (tag = 0; tag < q->depth; tag++) {
@@ -186,16 +167,16 @@ int batch_start(struct ublk_queue *q, char *msg, size_t msg_len)
 	}
 	batch_elems_sqe(q, queue_get_sqe(q), UBLK_U_IO_PREP_IO_CMDS,
 			QUEUE_UD_PREP, 0, b->commit_bufs, q->depth);
-	ret = batch_wait_prep(q, &res);
+	ret = batch_wait_prep(q);
 	if (ret < 0) {
 		snprintf(msg, msg_len, "queue %u: submitting PREP_IO_CMDS: %s",
 			 q->q_id, strerror(-ret));
 		return ret;
 	}
-	if (res < 0) {
+	if (b->prep_res < 0) {
 		snprintf(msg, msg_len, "queue %u: PREP_IO_CMDS: %s", q->q_id,
-			 strerror(-res));
-		return res;
+			 strerror(-b->prep_res));
+		return b->prep_res;
 	}
 	batch_arm_fetch(q);
 	ret = io_uring_submit(&q->ring);
@@ -330,7 +311,10 @@ void batch_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 		q->cmd_inflight--;
 		batch_committed(q, cqe);
 		break;
-	default: /* PREP: batch_start() reaps its own */
+	case QUEUE_UD_PREP: /* batch_start() waits for it */
+		q->cmd_inflight--;
+		q->batch->prep_res = cqe->res;
+		q->batch->prep_done = true;
 		break;
 	}
 }

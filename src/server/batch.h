@@ -50,6 +50,8 @@ struct queue_batch {
 	size_t commit_bufs_len;
 	unsigned int commit_busy;
 	unsigned int commits_new; /* COMMITs since the last submit */
+	bool prep_done;		  /* PREP's CQE came, with prep_res */
+	int prep_res;
 };
 
 /* Provided-buffer group of the fetch ring */

@@ -26,22 +26,28 @@ static off_t iods_offset(unsigned int q_id)
 					sizeof(struct ublksrv_io_desc));
 }
 
+void queue_prep_uring_cmd(struct io_uring_sqe *sqe, uint32_t cmd_op,
+			  uint64_t user_data)
+{
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = QUEUE_FILE_CHAR;
+	sqe->flags = IOSQE_FIXED_FILE;
+	sqe->cmd_op = cmd_op;
+	sqe->user_data = user_data;
+}
+
 void queue_prep_io_cmd(struct io_uring_sqe *sqe, uint32_t cmd_op,
 		       unsigned int q_id, unsigned int tag, int32_t result,
 		       uint64_t buf_addr)
 {
 	struct ublksrv_io_cmd *cmd = (struct ublksrv_io_cmd *)sqe->cmd;
 
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = QUEUE_FILE_CHAR;
-	sqe->flags = IOSQE_FIXED_FILE;
-	sqe->cmd_op = cmd_op;
+	queue_prep_uring_cmd(sqe, cmd_op, queue_ud(tag, QUEUE_UD_CMD, 0));
 	cmd->q_id = q_id;
 	cmd->tag = tag;
 	cmd->result = result;
 	cmd->addr = buf_addr;
-	sqe->user_data = queue_ud(tag, QUEUE_UD_CMD, 0);
 }
 
 /*
@@ -360,6 +366,19 @@ void queue_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 	queue_check_drained(q);
 }
 
+void queue_reap(struct ublk_queue *q)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, n = 0;
+
+	io_uring_for_each_cqe(&q->ring, head, cqe)
+	{
+		queue_handle_cqe(q, cqe);
+		n++;
+	}
+	io_uring_cq_advance(&q->ring, n);
+}
+
 static int queue_ring_init(struct ublk_queue *q)
 {
 	/* Disabled until the queue thread enables it: that thread becomes
@@ -552,8 +571,6 @@ static int queue_confine(struct ublk_queue *q)
 static void *queue_thread(void *arg)
 {
 	struct ublk_queue *q = arg;
-	struct io_uring_cqe *cqe;
-	unsigned int head, n;
 	int ret;
 
 	q->setup_status = queue_confine(q);
@@ -574,13 +591,7 @@ static void *queue_thread(void *arg)
 				q->q_id, strerror(-ret));
 			break;
 		}
-		n = 0;
-		io_uring_for_each_cqe(&q->ring, head, cqe)
-		{
-			queue_handle_cqe(q, cqe);
-			n++;
-		}
-		io_uring_cq_advance(&q->ring, n);
+		queue_reap(q);
 	}
 	q->on_event(q);
 	return NULL;

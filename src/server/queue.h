@@ -174,9 +174,14 @@ void queue_new_request(struct ublk_queue *q, unsigned int tag);
 
 /* A CQE of this queue's ring (exposed for unit tests). */
 void queue_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe);
+/* Every CQE the ring has now, each through queue_handle_cqe(). */
+void queue_reap(struct ublk_queue *q);
 /* Before a submit: the last SQE a target got is complete (the same). */
 void queue_sqes_ready(struct ublk_queue *q);
 
+/* An SQE for a ublk command on the char device's slot, cmd zeroed */
+void queue_prep_uring_cmd(struct io_uring_sqe *sqe, uint32_t cmd_op,
+			  uint64_t user_data);
 /* Fill an SQE with a ublk I/O command (exposed for unit tests). */
 void queue_prep_io_cmd(struct io_uring_sqe *sqe, uint32_t cmd_op,
 		       unsigned int q_id, unsigned int tag, int32_t result,
