@@ -30,14 +30,22 @@ enum disk_key {
 	DK_NR
 };
 
+/* One a line: past ten entries clang-format would set them in columns. */
+// clang-format off
 static const char *const key_names[DK_NR] = {
-	[DK_TARGET] = "target", [DK_FILE] = "file",
-	[DK_URI] = "uri",	[DK_SIZE] = "size",
-	[DK_QUEUES] = "queues", [DK_DEPTH] = "depth",
-	[DK_MLOCK] = "mlock",	[DK_SHMEM_ZC] = "shmem_zc",
-	[DK_BATCH] = "batch",	[DK_READ_ONLY] = "read_only",
+	[DK_TARGET] = "target",
+	[DK_FILE] = "file",
+	[DK_URI] = "uri",
+	[DK_SIZE] = "size",
+	[DK_QUEUES] = "queues",
+	[DK_DEPTH] = "depth",
+	[DK_MLOCK] = "mlock",
+	[DK_SHMEM_ZC] = "shmem_zc",
+	[DK_BATCH] = "batch",
+	[DK_READ_ONLY] = "read_only",
 	[DK_USER] = "user",
 };
+// clang-format on
 
 #define KNOWN_KEYS                                                         \
 	"target, file, uri, size, queues, depth, mlock, shmem_zc, batch, " \
