@@ -17,13 +17,15 @@ logdir=/run/user/$(uid_of alice)/ublk-user
 batch=yes
 lacks UBLK_F_BATCH_IO && batch=no
 
-add_dev() { # add_dev ARGS... -> DEV (id), FLAGS (the kernel's, one a line)
+# The kernel's flags of the device add or up printed (--json), one a line
+flags_of_out() { jq -r '.flags[]' <<<"$RUN_OUT"; }
+
+add_dev() { # add_dev ARGS... -> DEV (id), FLAGS
 	uu alice add "$@" --json
 	is "$RUN_RC" 0 "add $*"
 	[[ $RUN_RC == 0 ]] || BAIL_OUT "cannot add a device: $RUN_ERR"
 	DEV=$(jget "$RUN_OUT" .dev_id)
-	uu alice list -n "$DEV" --json
-	FLAGS=$(jq -r '.[0].flags[]' <<<"$RUN_OUT")
+	FLAGS=$(flags_of_out)
 }
 
 # commands_are DEV MODE WHAT: the kernel's flag and the server's log agree
@@ -119,8 +121,7 @@ printf 'target = mem\nsize = 16M\nbatch = yes\n' |
 	run_as alice tee /home/alice/.config/ublk-user/disks/fast.disk >/dev/null
 uu alice up fast --json
 is "$RUN_RC" 0 "up a disk file with batch = yes"
-uu alice list -n "$(jget "$RUN_OUT" .dev_id)" --json
-FLAGS=$(jq -r '.[0].flags[]' <<<"$RUN_OUT")
+FLAGS=$(flags_of_out)
 ok "  its device has UBLK_F_BATCH_IO" grep -qx UBLK_F_BATCH_IO <<<"$FLAGS"
 uu alice down fast
 is "$RUN_RC" 0 "  down"
