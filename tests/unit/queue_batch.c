@@ -15,6 +15,7 @@
 #include "server/batch.h"
 #include "server/queue.h"
 #include "server/target.h"
+#include "queue_sq.h"
 #include "tap.h"
 
 #define DEPTH 8
@@ -23,23 +24,6 @@ static struct ublk_queue q;
 static struct target tgt;
 static struct ublksrv_io_desc iods[DEPTH];
 static char bufs[DEPTH][4096];
-static unsigned int sq_mark;
-
-static struct io_uring_sqe *sq_at(unsigned int i)
-{
-	return &q.ring.sq.sqes[i & q.ring.sq.ring_mask];
-}
-
-static void mark_sq(void)
-{
-	sq_mark = q.ring.sq.sqe_tail;
-}
-
-static unsigned int sq_new(void)
-{
-	return q.ring.sq.sqe_tail - sq_mark;
-}
-
 /* The null target's shape: a read is done at once */
 static int done_queue_io(struct ublk_queue *qq, unsigned int tag,
 			 const struct ublksrv_io_desc *iod)
@@ -82,7 +66,7 @@ static void setup(void)
 	q.ring_ready = true;
 	if (batch_register(&q, &err) < 0)
 		bail_out("batch_register: %s", err.msg);
-	mark_sq();
+	mark_sq(&q);
 }
 
 static void teardown(void)
@@ -165,13 +149,13 @@ static void test_fetch_commit(void)
 	is_int(q.batch->br->bufs[tail & (q.batch->nr_fetch - 1)].bid, 5,
 	       "  buffer 5");
 	is_int(q.cmd_inflight, 1, "the fetch goes on (IORING_CQE_F_MORE)");
-	is_int(sq_new(), 0, "no SQE before the submit");
+	is_int(sq_new(&q), 0, "no SQE before the submit");
 	ok(batch_pending(q.batch), "their results wait");
 
 	queue_sqes_ready(&q); /* the queue's last step before it submits */
-	if (!is_int(sq_new(), 1, "then one SQE"))
+	if (!is_int(sq_new(&q), 1, "then one SQE"))
 		return teardown();
-	sqe = sq_at(sq_mark);
+	sqe = sq_at(&q, sq_mark);
 	is_commit(sqe, tags, 3, "the commit");
 	is_int(q.cmd_inflight, 2, "  the kernel's until its CQE");
 	ok(!batch_pending(q.batch), "  nothing waits");
@@ -196,27 +180,27 @@ static void test_commit_buffers_busy(void)
 	q.cmd_inflight = 1;
 	for (i = 0; i < BATCH_COMMIT_BUFS; i++) {
 		tag = i;
-		mark_sq();
+		mark_sq(&q);
 		fetch_cqe(i, &tag, 1, 2, IORING_CQE_F_MORE);
 		queue_sqes_ready(&q);
-		sqes[i] = sq_new() == 1 ? sq_at(sq_mark) : NULL;
+		sqes[i] = sq_new(&q) == 1 ? sq_at(&q, sq_mark) : NULL;
 		(void)batch_wait_extra(&q); /* the submit */
 	}
 	ok(sqes[BATCH_COMMIT_BUFS - 1] != NULL, "%d commits in flight",
 	   BATCH_COMMIT_BUFS);
 	tag = 7;
-	mark_sq();
+	mark_sq(&q);
 	fetch_cqe(0, &tag, 1, 2, IORING_CQE_F_MORE);
 	queue_sqes_ready(&q);
-	is_int(sq_new(), 0, "a fifth result: no SQE while no buffer is free");
+	is_int(sq_new(&q), 0, "a fifth result: no SQE while no buffer is free");
 	ok(batch_pending(q.batch), "  it waits (and keeps the queue going)");
 	if (!sqes[2])
 		return teardown();
 	commit_cqe(sqes[2], 16);
 	queue_sqes_ready(&q);
-	if (is_int(sq_new(), 1, "a commit's CQE frees its buffer: it goes"))
-		is_commit(sq_at(sq_mark), &tag, 1, "the waiting result");
-	is_u64(sq_at(sq_mark)->addr, sqes[2]->addr,
+	if (is_int(sq_new(&q), 1, "a commit's CQE frees its buffer: it goes"))
+		is_commit(sq_at(&q, sq_mark), &tag, 1, "the waiting result");
+	is_u64(sq_at(&q, sq_mark)->addr, sqes[2]->addr,
 	       "  in the buffer just freed");
 	fetch_cqe(0, NULL, 0, UBLK_IO_RES_ABORT, 0); /* the device stops */
 	is_int(batch_wait_extra(&q), 1,
@@ -238,9 +222,9 @@ static void test_fetch_ends(void)
 	setup();
 	q.cmd_inflight = 1;
 	fetch_cqe(0, NULL, 0, -ENOBUFS, 0);
-	if (!is_int(sq_new(), 1, "ENOBUFS (the ring ran dry): fetch again"))
+	if (!is_int(sq_new(&q), 1, "ENOBUFS (the ring ran dry): fetch again"))
 		return teardown();
-	sqe = sq_at(sq_mark);
+	sqe = sq_at(&q, sq_mark);
 	cmd = (const void *)sqe->cmd;
 	is_u64(sqe->cmd_op, UBLK_U_IO_FETCH_IO_CMDS, "  FETCH_IO_CMDS");
 	is_int(sqe->flags, IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT,
@@ -251,13 +235,13 @@ static void test_fetch_ends(void)
 	is_int(q.cmd_inflight, 1, "  one fetch in flight");
 	ok(!q.aborting, "  not stopping");
 
-	mark_sq();
+	mark_sq(&q);
 	fetch_cqe(1, &bad, 1, 2, IORING_CQE_F_MORE);
 	is_int(q.own_stats.ios, 0, "a tag beyond the depth goes nowhere");
 
-	mark_sq();
+	mark_sq(&q);
 	fetch_cqe(0, NULL, 0, UBLK_IO_RES_ABORT, 0);
-	is_int(sq_new(), 0, "ABORT (the device stops): no new fetch");
+	is_int(sq_new(&q), 0, "ABORT (the device stops): no new fetch");
 	ok(q.aborting, "  the queue is stopping");
 	is_int(q.cmd_inflight, 0, "  nothing in flight");
 	teardown();
@@ -277,12 +261,12 @@ static void test_paused(void)
 	is_int(q.nr_held, 2, "both held");
 	is_int(q.own_stats.ios, 0, "  none given to the target");
 	queue_sqes_ready(&q);
-	is_int(sq_new(), 0, "  nothing to commit");
+	is_int(sq_new(&q), 0, "  nothing to commit");
 	ctl.user_data = queue_ud(0, QUEUE_UD_CTL, 0);
 	queue_handle_cqe(&q, &ctl);
 	queue_sqes_ready(&q);
-	if (is_int(sq_new(), 1, "resumed: one commit"))
-		is_commit(sq_at(sq_mark), tags, 2, "their commit");
+	if (is_int(sq_new(&q), 1, "resumed: one commit"))
+		is_commit(sq_at(&q, sq_mark), tags, 2, "their commit");
 	teardown();
 }
 

@@ -15,6 +15,7 @@
 
 #include "server/queue.h"
 #include "server/target.h"
+#include "queue_sq.h"
 #include "tap.h"
 
 #define DEPTH 4
@@ -24,24 +25,6 @@ static struct ublk_queue q;
 static struct target tgt;
 static struct ublksrv_io_desc iods[DEPTH];
 static char bufs[DEPTH][4096];
-static unsigned int sq_mark; /* sqe_tail at the last mark_sq() */
-
-static struct io_uring_sqe *sq_at(unsigned int i)
-{
-	return &q.ring.sq.sqes[i & q.ring.sq.ring_mask];
-}
-
-static void mark_sq(void)
-{
-	sq_mark = q.ring.sq.sqe_tail;
-}
-
-/* SQEs queued since mark_sq() */
-static unsigned int sq_new(void)
-{
-	return q.ring.sq.sqe_tail - sq_mark;
-}
-
 static int queue_setup_test(const struct target_ops *ops, unsigned int entries)
 {
 	unsigned int tag;
@@ -65,7 +48,7 @@ static int queue_setup_test(const struct target_ops *ops, unsigned int entries)
 	ret = io_uring_queue_init(entries, &q.ring, 0);
 	if (ret == 0)
 		q.ring_ready = true;
-	mark_sq();
+	mark_sq(&q);
 	return ret;
 }
 
@@ -105,10 +88,10 @@ static void target_cqe(unsigned int tag, uint32_t data, int res)
 /* The one new SQE is a COMMIT_AND_FETCH of tag with result res */
 static void is_commit(unsigned int tag, int res, const char *what)
 {
-	const struct io_uring_sqe *sqe = sq_at(q.ring.sq.sqe_tail - 1);
+	const struct io_uring_sqe *sqe = sq_at(&q, q.ring.sq.sqe_tail - 1);
 	const struct ublksrv_io_cmd *cmd = (const void *)sqe->cmd;
 
-	if (!is_int(sq_new(), 1, "%s: one SQE, the commit", what))
+	if (!is_int(sq_new(&q), 1, "%s: one SQE, the commit", what))
 		return;
 	is_int(sqe->opcode, IORING_OP_URING_CMD, "%s: a URING_CMD", what);
 	is_u64(sqe->cmd_op, UBLK_U_IO_COMMIT_AND_FETCH_REQ,
@@ -152,9 +135,9 @@ static void test_one_sqe(void)
 
 	note("one SQE per request");
 	request(TAG);
-	if (!is_int(sq_new(), 1, "the target queued one SQE"))
+	if (!is_int(sq_new(&q), 1, "the target queued one SQE"))
 		return;
-	sqe = sq_at(sq_mark);
+	sqe = sq_at(&q, sq_mark);
 	is_int(sqe->opcode, IORING_OP_READ, "  the target's read");
 	is_int(sqe->flags, IOSQE_FIXED_FILE,
 	       "  IOSQE_FIXED_FILE, set after the target's prep");
@@ -168,7 +151,7 @@ static void test_one_sqe(void)
 	is_int(q.ios[TAG].tgt_sqes, 1, "  for its tag");
 	is_int(q.cmd_inflight, 0, "  the ublk command is ours now");
 
-	mark_sq();
+	mark_sq(&q);
 	target_cqe(TAG, 0x1234567, 4096);
 	is_commit(TAG, 4096, "its CQE");
 	is_int(q.tgt_inflight, 0, "  nothing in flight");
@@ -201,12 +184,12 @@ static void test_pause(void)
 	note("a pause holds new requests and says when the target is done");
 	q.on_drained = on_drained;
 	request(0);
-	mark_sq();
+	mark_sq(&q);
 	ctl_message(5 << 1 | QUEUE_CTL_PAUSE);
 	ok(q.paused, "PAUSE 5: paused");
 	is_int(q.drained_gen, 0, "  not drained: tag 0 is with the target");
 	request(1);
-	is_int(sq_new(), 0, "a request while paused: nothing queued");
+	is_int(sq_new(&q), 0, "a request while paused: nothing queued");
 	is_int(q.nr_held, 1, "  it is held");
 	is_int(q.tgt_owned, 1, "  the target still has one");
 	target_cqe(0, 0, 4096);
@@ -215,13 +198,13 @@ static void test_pause(void)
 	is_int(drained_calls, 1, "  once");
 	request(2);
 	is_int(drained_calls, 1, "a request held after that: said once only");
-	mark_sq();
+	mark_sq(&q);
 	ctl_message(0);
 	ok(!q.paused, "RESUME");
 	is_int(q.nr_held, 0, "  nothing held");
-	is_int(sq_new(), 2, "  the held requests go to the target");
+	is_int(sq_new(&q), 2, "  the held requests go to the target");
 	is_int(q.tgt_owned, 2, "  which has two");
-	mark_sq();
+	mark_sq(&q);
 	ctl_message(6 << 1 | QUEUE_CTL_PAUSE);
 	is_int(q.drained_gen, 5, "PAUSE 6 while busy: not drained");
 	target_cqe(1, 0, 4096);
@@ -237,7 +220,7 @@ static void test_read_only(void)
 	iods[3].op_flags = UBLK_IO_OP_WRITE;
 	iods[3].nr_sectors = 8;
 	q.cmd_inflight++;
-	mark_sq();
+	mark_sq(&q);
 	{
 		struct io_uring_cqe cqe = {
 			.user_data = queue_ud(3, QUEUE_UD_CMD, 0),
@@ -326,10 +309,10 @@ static void test_send_recv(void)
 	note("a send and a receive per request");
 	net_result = ON_RECV;
 	request(TAG);
-	if (!is_int(sq_new(), 2, "two SQEs"))
+	if (!is_int(sq_new(&q), 2, "two SQEs"))
 		return;
-	send = sq_at(sq_mark);
-	recv = sq_at(sq_mark + 1);
+	send = sq_at(&q, sq_mark);
+	recv = sq_at(&q, sq_mark + 1);
 	is_int(send->opcode, IORING_OP_SEND, "  a send");
 	is_int(send->flags, IOSQE_FIXED_FILE | IOSQE_ASYNC,
 	       "  with FIXED_FILE and the target's own flag");
@@ -341,41 +324,41 @@ static void test_send_recv(void)
 	       "  and its user_data");
 	is_int(q.ios[TAG].tgt_sqes, 2, "  both counted for the tag");
 
-	mark_sq();
+	mark_sq(&q);
 	target_cqe(TAG, NET_SEND, 3);
-	is_int(sq_new(), 0, "the send's CQE: no commit yet");
+	is_int(sq_new(&q), 0, "the send's CQE: no commit yet");
 	target_cqe(TAG, NET_RECV, 4096);
 	is_commit(TAG, 4096, "the receive's CQE");
 	is_int(q.tgt_inflight, 0, "  nothing in flight");
 
 	note("a result while the tag still has an SQE in flight");
 	net_result = ON_SEND;
-	mark_sq();
+	mark_sq(&q);
 	request(TAG);
-	mark_sq();
+	mark_sq(&q);
 	target_cqe(TAG, NET_SEND, 3);
-	is_int(sq_new(), 0, "the result waits for the receive");
+	is_int(sq_new(&q), 0, "the result waits for the receive");
 	target_cqe(TAG, NET_RECV, 4096);
 	is_commit(TAG, 4096, "then the tag is committed with it");
 
 	note("two results: the last one given is committed");
 	net_result = ON_RECV;
-	mark_sq();
+	mark_sq(&q);
 	request(TAG);
-	mark_sq();
+	mark_sq(&q);
 	target_cqe(TAG, NET_SEND, -EPIPE);
-	is_int(sq_new(), 0, "a failed send waits for its receive");
+	is_int(sq_new(&q), 0, "a failed send waits for its receive");
 	target_cqe(TAG, NET_RECV, -ECANCELED);
 	is_commit(TAG, -ECANCELED, "the last result given is committed");
 
 	note("no result from either CQE: the target finishes it later");
 	net_result = LATER;
-	mark_sq();
+	mark_sq(&q);
 	request(TAG);
-	mark_sq();
+	mark_sq(&q);
 	target_cqe(TAG, NET_SEND, 3);
 	target_cqe(TAG, NET_RECV, 4096);
-	is_int(sq_new(), 0, "no commit, nothing kept from before is used");
+	is_int(sq_new(&q), 0, "no commit, nothing kept from before is used");
 	queue_complete_io(&q, TAG, 512);
 	is_commit(TAG, 512, "queue_complete_io() commits it");
 }
@@ -419,9 +402,9 @@ static void test_no_tag(void)
 
 	note("an SQE of the queue's own (QUEUE_NO_TAG)");
 	request(TAG);
-	if (!is_int(sq_new(), 1, "one SQE"))
+	if (!is_int(sq_new(&q), 1, "one SQE"))
 		return;
-	recv = sq_at(sq_mark);
+	recv = sq_at(&q, sq_mark);
 	is_u64(recv->user_data, queue_ud(QUEUE_NO_TAG, QUEUE_UD_TGT, 7),
 	       "  user_data with QUEUE_NO_TAG");
 	is_int(recv->flags, IOSQE_FIXED_FILE, "  FIXED_FILE");
@@ -433,7 +416,7 @@ static void test_no_tag(void)
 	is_int(q.tgt_owned, 1,
 	       "  but the request the target holds keeps the queue going");
 
-	mark_sq();
+	mark_sq(&q);
 	target_cqe(QUEUE_NO_TAG, 7, TAG);
 	is_commit(TAG, 512, "its CQE completes the tag it names");
 	is_int(q.tgt_owned, 0, "  the target holds no request now");
@@ -468,17 +451,17 @@ static void test_resend(void)
 
 	note("a request sent again from io_done");
 	request(TAG);
-	mark_sq();
+	mark_sq(&q);
 	target_cqe(TAG, 0x1234567, -ECONNRESET);
-	if (!is_int(sq_new(), 1, "the reset: one new SQE, no commit"))
+	if (!is_int(sq_new(&q), 1, "the reset: one new SQE, no commit"))
 		return;
-	sqe = sq_at(sq_mark);
+	sqe = sq_at(&q, sq_mark);
 	is_int(sqe->opcode, IORING_OP_SEND, "  the send again");
 	is_int(sqe->flags, IOSQE_FIXED_FILE, "  FIXED_FILE");
 	is_u64(sqe->user_data, queue_ud(TAG, QUEUE_UD_TGT, 0x1234568),
 	       "  the target's new generation in user_data");
 	is_int(q.tgt_inflight, 1, "  in flight");
-	mark_sq();
+	mark_sq(&q);
 	target_cqe(TAG, 0x1234568, 4096);
 	is_commit(TAG, 4096, "its CQE");
 }
@@ -526,7 +509,7 @@ static void test_full_ring(void)
 		is_u64(ud[i], queue_ud(TAG, QUEUE_UD_TGT, i),
 		       "submitted NOP %u had its user_data, the last one too",
 		       i);
-	is_u64(sq_at(q.ring.sq.sqe_tail - 1)->user_data,
+	is_u64(sq_at(&q, q.ring.sq.sqe_tail - 1)->user_data,
 	       queue_ud(TAG, QUEUE_UD_TGT, 4), "the fifth is finished too");
 }
 
@@ -541,7 +524,7 @@ static void test_full_ring_commits(void)
 		request(i % DEPTH);
 	is_int(q.cmd_inflight, 5, "all five committed");
 	is_int(io_uring_sq_ready(&q.ring), 1, "the fifth after a submit");
-	sqe = sq_at(q.ring.sq.sqe_tail - 1);
+	sqe = sq_at(&q, q.ring.sq.sqe_tail - 1);
 	cmd = (const void *)sqe->cmd;
 	ok(sqe->cmd_op == UBLK_U_IO_COMMIT_AND_FETCH_REQ && cmd->tag == 0 &&
 		   cmd->result == 4096,
