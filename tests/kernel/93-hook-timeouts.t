@@ -86,6 +86,7 @@ like "$(cat "$tmp/b.err")" "ublk-user add' was still running after [0-9]+ s and 
 note "podman run took ${elapsed}s (guest time)"
 nok "the stopped add is gone" kill -0 "$addpid"
 no_disks_left "after the stopped add"
+compgen -G "/dev/ublk[bc]*" >/dev/null && diag "podman said: $(cat "$tmp/b.err")" "$(ls -l /dev/ublk[bc]*)"
 is "$(ls -A $records)" "" "no container record is left"
 is "$(find /run/user/2001/ublk-user -mindepth 1 -maxdepth 1 ! -name containers 2>/dev/null || :)" "" \
 	"no device record or log of alice is left"
@@ -98,6 +99,7 @@ pm root run -d "${run_opts[@]}" --user 2001:2001 \
 	--annotation "$(disk_ann io.ublk-user.disk=size=8M,target=mem)" "$IMAGE" sleep 600
 cs=$RUN_OUT
 is "$RUN_RC" 0 "a container of alice starts"
+[[ $TAP_OK == 1 ]] || diag "$RUN_ERR"
 kill -9 "$(podman inspect -f '{{.State.ConmonPid}}' "$cs")" "$(podman inspect -f '{{.State.Pid}}' "$cs")"
 sleep 1
 ok "its record stays for gc" compgen -G "$records/*.json"
