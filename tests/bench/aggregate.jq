@@ -14,6 +14,19 @@ def med(f): map(f | select(. != null)) | median;
 def x100: if . == null then null else . * 100 end;
 def r2: if . == null then null else (. * 100 | round) / 100 end;
 def r1: if . == null then null else (. * 10 | round) / 10 end;
+# Percentile $p (in us) of fio latency histograms (bucket value in ns ->
+# count) taken together, as fio takes them: the first bucket at which the
+# count so far reaches $p % of all.
+def pct_of_bins($p):
+	(reduce (.[] | to_entries[]) as $e ({}; .[$e.key] += $e.value)
+	 | to_entries | map({v: (.key | tonumber), c: .value}) | sort_by(.v)) as $b
+	| ($b | map(.c) | add // 0) as $total
+	| if $total == 0 then null
+	  else first($b | foreach .[] as $x (0; . + $x.c; if . >= $total * $p / 100 then $x.v else empty end)) / 1000
+	  end;
+# The point's percentile $p over all its runs when each has its histogram,
+# else the median of each run's own ($f)
+def clat_pct($p; f): if all(.clat_bins != null) then map(.clat_bins) | pct_of_bins($p) else map(f) | median end;
 def geomean: if length == 0 then null else (map(log) | add / length | exp) end;
 
 # Display order of devices; others follow in name order.
@@ -36,8 +49,10 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
 	workload: .[0].workload, n: length,
 	iops: (map(.iops) | stats | map_values(round)),
 	bw_mib_s: (map(.bw_bytes / 1048576) | median | r1),
-	clat_p50_us: (map(.clat_p50_us) | median | r1),
-	clat_p99_us: (map(.clat_p99_us) | median | r1),
+	clat_p50_us: (clat_pct(50; .clat_p50_us) | r1),
+	clat_p99_us: (clat_pct(99; .clat_p99_us) | r1),
+	# how far apart the runs are: each run's own p99
+	clat_p99_runs_us: (map(.clat_p99_us) | stats | map_values(r1)),
 	# Costs per I/O in the steady part of each run (see tests/bench/guest):
 	# guest CPU (all vCPUs; USER_HZ ticks = 10 ms), the server's threads'
 	# CPU, context switches and IPIs (function call + reschedule).
