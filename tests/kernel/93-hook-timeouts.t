@@ -69,7 +69,15 @@ done
 like "$addpid" '^[0-9]+$' "alice's add made a device and waits for its node"
 run run_as alice kill -STOP "$addpid"
 is "$RUN_RC" 0 "alice stops her add"
-udev_ctl --start-exec-queue
+ok "udev runs the events it held" udev_ctl --start-exec-queue
+# gc finds the device by its tag only once its node is alice's
+owner=
+for _ in $(seq 300); do
+	owner=$(stat -c %u /dev/ublkc* 2>/dev/null) || :
+	[[ $owner == 2001 ]] && break
+	sleep 0.1
+done
+is "$owner" 2001 "udev hands the device to alice while her add is stopped"
 while [[ ! -e $tmp/b.rc ]] && ((SECONDS - t0 < guard)); do
 	sleep 1
 done
