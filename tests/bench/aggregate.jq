@@ -36,6 +36,7 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
 	"ublk-user/mem", "ublk-user/nbd", "ublksrv/nbd", "kernel-nbd/nbd",
 	"ublk-user-base/null", "ublk-user-base/loop-tmpfs", "ublk-user-base/nbd",
 	"ublk-user-nosandbox/null", "ublk-user-nosandbox/loop-tmpfs",
+	"ublk-user-nosandbox-batch/null", "ublk-user-nosandbox-batch/loop-tmpfs",
 	"ublk-user-batch/null", "kublk-batch/null", "ublk-user-batch/loop-tmpfs", "kublk-batch/loop-tmpfs"] as $o
 	| (. as $l | $o | index($l)) // 99;
 
@@ -106,6 +107,7 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
     | iops("ublk-user-base/" + $t; $q; $w) as $base
     | iops("ublk-user-batch/" + $t; $q; $w) as $batch
     | iops("kublk-batch/" + $t; $q; $w) as $kbatch
+    | iops("ublk-user-nosandbox-batch/" + $t; $q; $w) as $nsbatch
     | [peers($t)[] | {name: .[0], label: .[1], iops: iops(.[1]; $q; $w),
         lat: lat(.[1]; $q; $w)} | select(.iops != null)] as $ps
     | ($ps | max_by(.iops)) as $best
@@ -126,6 +128,7 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
        vs_nosandbox: ratio($uu; $ns), base: $base, vs_base: ratio($uu; $base),
        batch: $batch, batch_vs_single: ratio($batch; $uu),
        kublk_batch: $kbatch, batch_vs_kublk_batch: ratio($batch; $kbatch),
+       nosandbox_batch: $nsbatch, batch_vs_nosandbox_batch: ratio($batch; $nsbatch),
        floor: $fl, vs_floor: ratio($uu; $fl),
        peers_vs_floor: ($ps | map({name, ratio: ratio(.iops; $fl)}))} ] as $ratios
 | def r($q; $w; $t): first($ratios[] | select(.queues == $q and .workload == $w and .target == $t)) // {};
@@ -134,6 +137,7 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
 	 met: (if $got == null then null else $got >= $want end)};
   ($ratios | map(select(.target | startswith("loop")) | .vs_kublk | select(. != null)) | geomean | r2) as $loop_geo
 | ($ratios | map(.vs_nosandbox | select(. != null)) | geomean | r2) as $conf_geo
+| ($ratios | map(.batch_vs_nosandbox_batch | select(. != null)) | geomean | r2) as $conf_batch_geo
 | [ target("ublk-user null / kublk null, 4k randread QD64, 1 queue"; 1.2;
 	r(1; "randread-4k-qd64"; "null").vs_kublk; null),
     target("ublk-user null / null_blk, 4k randread QD64, 1 queue"; 0.6;
@@ -145,7 +149,9 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
     target("ublk-user loop / kublk loop, geometric mean of all loop points"; 1.1;
 	$loop_geo; "both files, every workload and queue count"),
     target("confinement: ublk-user / ublk-user without sandbox (geometric mean)"; 0.97;
-	$conf_geo; "null and loop-tmpfs, 1 queue, every workload; >= 0.97 = costs <= 3%")
+	$conf_geo; "null and loop-tmpfs, 1 queue, every workload; >= 0.97 = costs <= 3%"),
+    target("confinement with --batch: ublk-user --batch / the same without sandbox (geometric mean)"; 0.97;
+	$conf_batch_geo; "null and loop-tmpfs, 1 queue, every workload; >= 0.97 = costs <= 3%")
   ] as $targets7
 # Issue 13 (nbd) and issue 16 (ahead of the peers): how many points meet.
 | def count($what; $want; $pts):
@@ -204,6 +210,7 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
 			+ (if .nosandbox != null then ", \(x(.vs_nosandbox)) no-sandbox build (\(.nosandbox))" else "" end)
 			+ (if .base != null then ", \(x(.vs_base)) base revision (\(.base))" else "" end)
 			+ (if .batch != null then "; --batch \(.batch) = \(x(.batch_vs_single)) ublk-user, \(x(.batch_vs_kublk_batch)) kublk -b (\(n(.kublk_batch)))" else "" end)
+			+ (if .nosandbox_batch != null then ", \(x(.batch_vs_nosandbox_batch)) no-sandbox --batch (\(.nosandbox_batch))" else "" end)
 			+ (if .floor != null then ", \(x(.vs_floor)) floor (\(.floor); peers" + (.peers_vs_floor | map(" \(.name) \(x(.ratio))") | join(",")) + ")" else "" end)))
 		+ ["targets (issue 7):"]
 		+ ($targets7 | map("  [\(if .met == null then "not measured" elif .met then "met" else "MISSED" end)] \(.what): \(x(.got)) (want >= \(.want)x)"))
