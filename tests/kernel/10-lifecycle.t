@@ -49,6 +49,8 @@ check_add() { # check_add TARGET EXPECTED_SIZE ARGS...
 	is "$(stat -c '%U:%G %a' "/dev/ublkb$id")" "alice:alice 600" "$target: block node handed over"
 	is "$(stat -c '%U:%G %a' "/dev/ublkc$id")" "alice:alice 600" "$target: char node handed over"
 	is "$(blockdev --getsize64 "/dev/ublkb$id")" "$size" "$target: kernel size"
+	like "$(cat "/sys/block/ublkb$id/queue/scheduler")" '\[none\]' \
+		"$target: no I/O scheduler in front of the server (the udev rule)"
 	ok "$target: alice reads the disk" run_as alice dd if="/dev/ublkb$id" of=/dev/null bs=4k count=16 iflag=direct status=none
 	ok "$target: record exists" test -f "/run/user/2001/ublk-user/dev-$id.json"
 	LAST_ID=$id

@@ -113,8 +113,10 @@ run grep -v '^#' "$rule"
 is "$RUN_OUT" 'KERNEL=="ublk-control", GROUP="disk", MODE="0666"
 
 ACTION=="add|change", SUBSYSTEM=="ublk-char", KERNEL=="ublkc[0-9]*", RUN+="/usr/libexec/ublk-user/ublk-user-udev %k"
-ACTION=="add|change", SUBSYSTEM=="block", ENV{DEVTYPE}=="disk", KERNEL=="ublkb[0-9]*", RUN+="/usr/libexec/ublk-user/ublk-user-udev %k"' \
-	"the rule: ublk-control as chosen, and the helper where it is installed"
+ACTION=="add|change", SUBSYSTEM=="block", ENV{DEVTYPE}=="disk", KERNEL=="ublkb[0-9]*", RUN+="/usr/libexec/ublk-user/ublk-user-udev %k"
+
+ACTION=="add", SUBSYSTEM=="block", ENV{DEVTYPE}=="disk", KERNEL=="ublkb[0-9]*", ATTR{queue/scheduler}="none"' \
+	"the rule: ublk-control as chosen, the helper where it is installed, no I/O scheduler on ublk disks"
 disks=$dest/usr/lib/udev/rules.d/10-ublk-user-disks.rules
 run grep -c -F 'IMPORT{program}="/usr/libexec/ublk-user/ublk-user-udev --classify %k"' "$disks"
 is "$RUN_OUT" 1 "10-ublk-user-disks.rules is installed, naming the helper where it is"
