@@ -76,6 +76,7 @@ struct doctor {
 	bool features_ok; /* and GET_FEATURES answered */
 	uint64_t features;
 	bool rule_ok;
+	bool rule_no_scheduler; /* the rule sets ublk disks' scheduler none */
 	bool udevd_ok;
 	char rule[PATH_MAX];
 	char helper[PATH_MAX];
@@ -313,9 +314,10 @@ static bool rule_value(const char *line, const char *key, char *out, size_t len)
 	return true;
 }
 
-/* Read the rule: the helper it runs and what it does to ublk-control */
+/* Read the rule: its helper, its ublk-control line, its scheduler line */
 static void parse_rule(struct doctor *d, FILE *f)
 {
+	static const char no_scheduler[] = "ATTR{queue/scheduler}=\"none\"";
 	char line[1024], run[PATH_MAX + 16];
 
 	while (fgets(line, sizeof(line), f)) {
@@ -327,6 +329,9 @@ static void parse_rule(struct doctor *d, FILE *f)
 			rule_value(line, "MODE=\"", d->control_mode,
 				   sizeof(d->control_mode));
 		}
+		if (strstr(line, "KERNEL==\"ublkb") &&
+		    strstr(line, no_scheduler))
+			d->rule_no_scheduler = true;
 		if (!d->helper[0] &&
 		    rule_value(line, "RUN+=\"", run, sizeof(run)) &&
 		    strstr(run, "ublk-user-udev")) {
@@ -388,6 +393,33 @@ static void check_rule(struct doctor *d)
 	}
 	d->rule_ok = true;
 	add(d, "udev-rule", ST_OK, NULL, "%s runs %s", d->rule, d->helper);
+}
+
+/*
+ * A rule file copied to /etc before the scheduler line existed leaves
+ * one-queue disks on mq-deadline, which sends every request through a
+ * kblockd worker first: slower, not wrong, so a warning.
+ */
+static void check_io_scheduler(struct doctor *d)
+{
+	if (!d->rule_ok) {
+		add(d, "io-scheduler", ST_SKIP, NULL, "no udev rule to set it");
+		return;
+	}
+	if (d->rule_no_scheduler) {
+		add(d, "io-scheduler", ST_OK, NULL,
+		    "%s leaves ublk disks without an I/O scheduler", d->rule);
+		return;
+	}
+	add(d, "io-scheduler", ST_WARN,
+	    "add the line ACTION==\"add\", SUBSYSTEM==\"block\", "
+	    "ENV{DEVTYPE}==\"disk\", KERNEL==\"ublkb[0-9]*\", "
+	    "ATTR{queue/scheduler}=\"none\" of the installed rule to it, "
+	    "then udevadm control --reload",
+	    "%s does not set ublk disks' I/O scheduler: the kernel gives a "
+	    "disk with one queue mq-deadline, which hands every request to "
+	    "a kernel worker before it reaches the server",
+	    d->rule);
 }
 
 static void check_helper(struct doctor *d)
@@ -935,6 +967,7 @@ int cmd_doctor(struct cli_args *a)
 	check_io_uring(&d);
 	check_features(&d);
 	check_rule(&d);
+	check_io_scheduler(&d);
 	check_helper(&d);
 	check_udevd(&d);
 	check_control_rule(&d);

@@ -26,9 +26,9 @@ is "$RUN_RC" 0 "healthy: doctor exits 0"
 j=$RUN_OUT
 is "$(jget "$j" .ok)" true "healthy: ok is true"
 is "$(jget "$j" '[.checks[].name] | join(" ")')" \
-	"kernel module control io_uring features udev-rule helper udevd control-rule policy handover memlock disks units weakness-nodev weakness-regbuf weakness-ublks-max" \
+	"kernel module control io_uring features udev-rule io-scheduler helper udevd control-rule policy handover memlock disks units weakness-nodev weakness-regbuf weakness-ublks-max" \
 	"every check is reported, in order"
-for c in kernel module control io_uring features udev-rule helper udevd \
+for c in kernel module control io_uring features udev-rule io-scheduler helper udevd \
 	control-rule policy handover disks units weakness-regbuf; do
 	is "$(status "$j" "$c")" ok "healthy: $c is ok"
 done
@@ -49,6 +49,8 @@ else
 		"features: from the kernel"
 fi
 is "$(check "$j" udev-rule)" "ok|$rules runs $helper|null" "udev-rule: the installed rule"
+is "$(check "$j" io-scheduler)" "ok|$rules leaves ublk disks without an I/O scheduler|null" \
+	"io-scheduler: the installed rule sets none"
 is "$(check "$j" control-rule)" "ok|udev gave /dev/ublk-control to group ublk as the rule says|null" \
 	"control-rule: applied by udev"
 like "$(check "$j" handover)" '^ok\|the udev helper handed test device [0-9]+ to you \(deleted again\)\|null$' \
@@ -107,6 +109,7 @@ is "$(check "$j" udev-rule)" \
 	"fail|no 70-ublk-user.rules in /etc/udev/rules.d, /run/udev/rules.d or /usr/lib/udev/rules.d: new devices are never handed to their owners|install it (make install, as root) into /usr/lib/udev/rules.d, then udevadm control --reload" \
 	"no rule: named, with the fix"
 is "$(status "$j" helper)" skip "no rule: the helper is not looked for"
+is "$(status "$j" io-scheduler)" skip "no rule: no scheduler line looked for"
 is "$(status "$j" handover)" skip "no rule: no test device"
 is "$(all_ublk_nodes)" "" "no rule: nothing left behind"
 mv /root/rules.off "$rules"
@@ -120,6 +123,17 @@ uu alice doctor --json
 like "$(check "$RUN_OUT" udev-rule)" \
 	'^fail\|/etc/udev/rules.d/70-ublk-user.rules does not run ublk-user-udev\|' \
 	"a rule in /etc without the helper overrides the installed one"
+rm /etc/udev/rules.d/70-ublk-user.rules
+
+# A copy in /etc made before the rule set the I/O scheduler: it works,
+# with a warning that says what to add.
+grep -v 'queue/scheduler' "$rules" >/etc/udev/rules.d/70-ublk-user.rules
+uu alice doctor --json
+is "$RUN_RC" 0 "an /etc copy without the scheduler line: doctor exits 0"
+is "$(status "$RUN_OUT" udev-rule)" ok "  the rule runs the helper"
+is "$(check "$RUN_OUT" io-scheduler)" \
+	"warn|/etc/udev/rules.d/70-ublk-user.rules does not set ublk disks' I/O scheduler: the kernel gives a disk with one queue mq-deadline, which hands every request to a kernel worker before it reaches the server|add the line ACTION==\"add\", SUBSYSTEM==\"block\", ENV{DEVTYPE}==\"disk\", KERNEL==\"ublkb[0-9]*\", ATTR{queue/scheduler}=\"none\" of the installed rule to it, then udevadm control --reload" \
+	"  io-scheduler: a warning naming the line to add"
 rm /etc/udev/rules.d/70-ublk-user.rules
 
 # Masked by a link to /dev/null in /etc.
