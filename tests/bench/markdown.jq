@@ -61,7 +61,7 @@ def x: if . == null then "–" else tostring + "×" end;
 "",
 "## Latency at QD 1 (completion latency, µs)",
 "",
-"Percentiles over the I/Os of all runs of a point together (fio's histograms; the median of the runs' own for runs recorded without them), and in brackets the lowest and highest p99 of a single run.",
+"Percentiles over the I/Os of all runs of a point together (fio's histograms; the median of the runs' own for runs recorded without them), and in brackets the lowest and highest of a single run.",
 "",
 (["device", "queues", "randread p50", "randread p99", "randwrite p50", "randwrite p99"] | row),
 sep(6),
@@ -69,10 +69,11 @@ sep(6),
  | pt($d; $q; "randread-4k-qd1"; "main") as $rd
  | pt($d; $q; "randwrite-4k-qd1"; "main") as $wr
  | select($rd != null or $wr != null)
- | def p99($x): ($x.clat_p99_us | n) + (if $x.clat_p99_runs_us.min == null or $x.n < 2 then ""
-	else " [\($x.clat_p99_runs_us.min | n)-\($x.clat_p99_runs_us.max | n)]" end);
- ["`\($d)`", ($q | tostring), ($rd.clat_p50_us | n), p99($rd),
-    ($wr.clat_p50_us | n), p99($wr)] | row),
+ | def pct($v; $runs; $x): ($v | n) + (if $runs.min == null or $x.n < 2 then ""
+	else " [\($runs.min | n)-\($runs.max | n)]" end);
+   def p50($x): pct($x.clat_p50_us; $x.clat_p50_runs_us // {}; $x);
+   def p99($x): pct($x.clat_p99_us; $x.clat_p99_runs_us; $x);
+ ["`\($d)`", ($q | tostring), p50($rd), p99($rd), p50($wr), p99($wr)] | row),
 "",
 "## Per-I/O cost (4k random reads)",
 "",

@@ -3,8 +3,9 @@
 # tests/bench/aggregate.jq's latency of a point: percentiles over the
 # histograms of all its runs taken together (fio's json+ bins), as fio takes
 # them; the median of each run's own when a run has no histogram; and the
-# QD1 latency target read from those.  Run by prove from the top of the tree
-# (make check-unit).
+# QD1 latency targets read from those: strict, within the spread of single
+# runs, and the A/A control.  Run by prove from the top of the tree (make
+# check-unit).
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd -P)
 source "$root/tests/lib/tap.sh"
@@ -42,7 +43,7 @@ is "$(point ublk-user .clat_p50_us <<<"$old")" 400 "and of each run's p50"
 
 # The target: ublk-user's p50 and p99 against the best peer's, each
 target() {
-	jq -s -f "$AGG" | jq -c '.targets[] | select(.what | test("QD1 p50 and p99")) | [.points, .met_points, .met]'
+	jq -s -f "$AGG" | jq -c '.targets[] | select(.what | test("QD1 p50 and p99 latency <= the best")) | [.points, .met_points, .met]'
 }
 peer=$(run kublk 0 0 '{"2000000":98,"4000000":2}')
 is "$(target <<<"$two$(printf '\n')$peer")" '[1,1,true]' \
@@ -50,5 +51,48 @@ is "$(target <<<"$two$(printf '\n')$peer")" '[1,1,true]' \
 worse=$(run ublk-user 0 0 '{"2000000":98,"5000000":2}')
 is "$(target <<<"$worse$(printf '\n')$peer")" '[1,0,false]' \
 	"ublk-user p99 5 ms against kublk's 4 ms: missed"
+
+# The same where the runs tell them apart: each run's own p50 and p99
+# (the fields run() sets) as a range against each peer's.
+spread() {
+	jq -s -f "$AGG" | jq -c '.targets[] | select(.what | test("beyond the spread")) | [.points, .met_points, .met]'
+}
+bins=null # pooled percentiles: the median of the runs'
+uu=$(run ublk-user 340 1600 "$bins"
+	run ublk-user 330 2200 "$bins")
+kb=$(run kublk 330 1400 "$bins"
+	run kublk 335 1700 "$bins")
+is "$(target <<<"$uu$(printf '\n')$kb")" '[1,0,false]' \
+	"a higher p99 over all runs misses the strict target"
+is "$(spread <<<"$uu$(printf '\n')$kb")" '[1,1,true]' \
+	"but ublk-user's best run (p50 330, p99 1600) is within kublk's worst (335, 1700)"
+far=$(run ublk-user 340 1800 "$bins"
+	run ublk-user 338 2200 "$bins")
+is "$(spread <<<"$far$(printf '\n')$kb")" '[1,0,false]' \
+	"p50 338-340 against kublk's 330-335: apart, missed"
+is "$(point ublk-user .clat_p50_runs_us <<<"$far")" '{"median":339,"min":338,"max":340}' \
+	"each run's own p50 is kept as the spread"
+slow99=$(run ublk-user 330 1800 "$bins"
+	run ublk-user 330 1900 "$bins")
+is "$(spread <<<"$slow99$(printf '\n')$kb")" '[1,0,false]' \
+	"p99 1800-1900 against kublk's 1400-1700: apart, missed"
+ub=$(run ublksrv 330 1750 "$bins")
+is "$(spread <<<"$uu$(printf '\n')$kb$(printf '\n')$ub")" '[1,1,true]' \
+	"within every peer's spread: met"
+is "$(spread <<<"$far$(printf '\n')$kb$(printf '\n')$(run ublksrv 345 2000 "$bins")")" '[1,0,false]' \
+	"apart from one peer (kublk) is enough to miss"
+
+# The A/A control: only when the base is the revision measured
+aa() {
+	jq -s -f "$AGG" | jq -c '[.targets[] | select(.what | test("A/A control")) | [.points, .met_points, .met]]'
+}
+info() { printf '{"type":"info","source":"git %s","base":"git %s"}\n' "$@"; }
+base=$(sed 's/"server":"kublk"/"server":"ublk-user-base"/' <<<"$kb")
+is "$(aa <<<"$(info abc abc)$(printf '\n')$uu$(printf '\n')$kb$(printf '\n')$base")" '[[1,0,false]]' \
+	"A/A: the same build as ublk-user-base, with a lower p99 here: missed"
+is "$(aa <<<"$(info abc abc)$(printf '\n')$slow99$(printf '\n')$kb$(printf '\n')$(sed 's/"server":"ublk-user"/"server":"ublk-user-base"/' <<<"$slow99")")" '[[1,1,true]]' \
+	"A/A: equal latency: met"
+is "$(aa <<<"$(info abc def)$(printf '\n')$uu$(printf '\n')$kb$(printf '\n')$base")" '[]' \
+	"no A/A line when the base is another revision"
 
 done_testing
