@@ -71,7 +71,7 @@ sep(6),
  | select($rd != null or $wr != null)
  | def pct($v; $runs; $x): ($v | n) + (if $runs.min == null or $x.n < 2 then ""
 	else " [\($runs.min | n)-\($runs.max | n)]" end);
-   def p50($x): pct($x.clat_p50_us; $x.clat_p50_runs_us // {}; $x);
+   def p50($x): pct($x.clat_p50_us; $x.clat_p50_runs_us; $x);
    def p99($x): pct($x.clat_p99_us; $x.clat_p99_runs_us; $x);
  ["`\($d)`", ($q | tostring), p50($rd), p99($rd), p50($wr), p99($wr)] | row),
 "",
