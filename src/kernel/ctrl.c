@@ -300,35 +300,55 @@ static const char *cmd_name(uint32_t op)
  * resets the node to root:root mode 0000, then unlinks it, and then the
  * char device leaves sysfs (device_del()).  So EACCES on a node that is
  * now mode 0000 or gone, and ENOENT, mean ENODEV once the sysfs entry goes
- * too; we wait up to a second for that.  A device whose entry stays is not
- * leaving, and its error stands.
+ * too.  We wait up to LEAVE_WAIT_MS for that: it costs nothing when the
+ * device does leave (the wait ends then), and a loaded machine can take
+ * more than a second.  A device whose entry stays is not leaving, and its
+ * error stands, with what was seen of the node in why.
  */
-static bool dev_leaving(const struct ublk_dev_ref *ref, int ret)
+#define LEAVE_WAIT_MS 5000
+#define LEAVE_STEP_MS 10
+
+static bool dev_leaving(const struct ublk_dev_ref *ref, int ret, char *why,
+			size_t why_len)
 {
-	const struct timespec step = { .tv_nsec = 10 * 1000 * 1000 };
+	const struct timespec step = { .tv_nsec = LEAVE_STEP_MS * 1000000L };
+	char sys[64], node[48] = "no node";
 	struct stat st;
-	char sys[64];
+	bool alive;
 	int i;
 
+	why[0] = '\0';
 	if (!ref->with_path || (ret != -ENOENT && ret != -EACCES))
 		return false;
 	/* stat() and nanosleep(): the confined server's filter allows both */
-	if (ret == -EACCES && stat(ref->path, &st) == 0 &&
-	    (st.st_uid != 0 || (st.st_mode & 07777) != 0))
+	alive = false;
+	if (stat(ref->path, &st) == 0) {
+		snprintf(node, sizeof(node), "owner uid %u, mode %04o",
+			 (unsigned int)st.st_uid,
+			 (unsigned int)(st.st_mode & 07777));
+		alive = st.st_uid != 0 || (st.st_mode & 07777) != 0;
+	}
+	if (ret == -EACCES && alive) {
+		snprintf(why, why_len, " (%s)", node);
 		return false;
+	}
 	snprintf(sys, sizeof(sys), "/sys/class/ublk-char/ublkc%u", ref->id);
-	for (i = 0; i < 100; i++) {
-		if (stat(sys, &st) < 0)
-			return errno == ENOENT;
+	for (i = 0; i < LEAVE_WAIT_MS / LEAVE_STEP_MS; i++) {
+		if (stat(sys, &st) < 0 && errno == ENOENT)
+			return true;
 		nanosleep(&step, NULL);
 	}
+	snprintf(why, why_len, " (%s; the device did not leave within %d s)",
+		 node, LEAVE_WAIT_MS / 1000);
 	return false;
 }
 
 static int dev_cmd_error(int ret, uint32_t op, const struct ublk_dev_ref *ref,
 			 struct uerr *err)
 {
-	if (dev_leaving(ref, ret))
+	char why[160];
+
+	if (dev_leaving(ref, ret, why, sizeof(why)))
 		ret = -ENODEV;
 	if (ret == -ETIME)
 		return uerr_set(err, ETIME, "%s on device %u timed out",
@@ -336,12 +356,13 @@ static int dev_cmd_error(int ret, uint32_t op, const struct ublk_dev_ref *ref,
 	if (ret == -EACCES || ret == -EPERM)
 		return uerr_sys(err, -ret,
 				"%s on device %u refused: this user may not "
-				"use %s",
-				cmd_name(op), ref->id, ref->path);
+				"use %s%s",
+				cmd_name(op), ref->id, ref->path, why);
 	if (ret == -ENODEV)
 		return uerr_sys(err, -ret, "%s: no ublk device %u",
 				cmd_name(op), ref->id);
-	return uerr_sys(err, -ret, "%s on device %u", cmd_name(op), ref->id);
+	return uerr_sys(err, -ret, "%s on device %u%s", cmd_name(op), ref->id,
+			why);
 }
 
 int ublk_ctrl_get_features(struct ublk_ctrl *ctrl, uint64_t *features,

@@ -22,7 +22,8 @@ uu bob list -n "$a"
 is "$RUN_RC" 1 "bob: list -n of alice's device fails"
 uu bob del -n "$a"
 is "$RUN_RC" 1 "bob: del of alice's device fails"
-like "$RUN_ERR" "refused.*Permission denied" "bob: del says it was refused"
+like "$RUN_ERR" "refused: this user may not use /dev/ublkc$a \\(owner uid $(id -u alice), mode 0600\\): Permission denied" \
+	"bob: del says it was refused, and whose the node is"
 
 # The kernel's own answers, without the CLI in between.
 run run_as bob "$raw" info "$a"
