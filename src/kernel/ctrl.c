@@ -314,14 +314,13 @@ static bool dev_leaving(const struct ublk_dev_ref *ref, int ret, char *why,
 	const struct timespec step = { .tv_nsec = LEAVE_STEP_MS * 1000000L };
 	char sys[64], node[48] = "no node";
 	struct stat st;
-	bool alive;
+	bool alive = false;
 	int i;
 
 	why[0] = '\0';
 	if (!ref->with_path || (ret != -ENOENT && ret != -EACCES))
 		return false;
 	/* stat() and nanosleep(): the confined server's filter allows both */
-	alive = false;
 	if (stat(ref->path, &st) == 0) {
 		snprintf(node, sizeof(node), "owner uid %u, mode %04o",
 			 (unsigned int)st.st_uid,
