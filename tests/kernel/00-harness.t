@@ -22,6 +22,8 @@ ok "modules of the running kernel are available" test -f "/lib/modules/$kver/mod
 like "$(</proc/modules)" '(^|'$'\n'')ublk_drv ' "ublk_drv is loaded"
 ok "/dev/ublk-control is a character device" test -c /dev/ublk-control
 ok "/sys/module/ublk_drv/parameters/ublks_max exists" test -e /sys/module/ublk_drv/parameters/ublks_max
+# Debian's init_on_alloc=1 is turned off for speed (tests/vm/README.md)
+like "$(</proc/cmdline)" '(^| )init_on_alloc=0( |$)' "the kernel does not zero what it allocates (init_on_alloc=0)"
 
 # --- clock ----------------------------------------------------------------------
 # The system clock keeps the host's time (the RTC's): guest-init makes it
