@@ -27,7 +27,7 @@ check() {
 	fi
 }
 
-echo "1..24"
+echo "1..25"
 
 check "passing assertions" 0 $'1..8\nok 1 - a\nok 2 - b\nok 3 - c\nok 4 - d\nok 5 - e\nok 6 - f\nok 7 - g\nok 8 - h' '
 plan 8
@@ -83,6 +83,19 @@ check "diag and note" 0 $'# to stdout\n1..0 # SKIP x' 'note to stdout; diag to s
 # Cleanup output goes to stderr, away from the TAP stream.
 check "at_exit runs in reverse order" 0 $'1..1\nok 1 - a' \
 	'plan 1; at_exit echo first; at_exit echo second; pass a' $'^second\nfirst$'
+# sleep: as long as asked, in this shell (no sleep(1): PATH finds none),
+# sleep(1) for what is not a plain number of seconds and in a subshell
+check "sleep waits in the shell" 0 $'1..4\nok 1 - long enough, without sleep(1)\nok 2 - 1s goes to sleep(1)\nok 3 - so does a bad argument\nok 4 - and a subshell' '
+plan 4
+path=$PATH PATH=/nonexistent
+t=${EPOCHREALTIME/./}; sleep 0.3; rc=$?; d=$((${EPOCHREALTIME/./} - t))
+sleep 1s; rc_s=$?
+(sleep 0.1); rc_sub=$?
+PATH=$path
+ok "long enough, without sleep(1)" test "$rc:$((d >= 300000))" = 0:1
+is "$rc_s" 127 "1s goes to sleep(1)"
+nok "so does a bad argument" sleep -5
+is "$rc_sub" 127 "and a subshell"'
 # run_as needs root and a user; 'nobody' exists on Debian.
 if [[ $(id -u) == 0 ]] && id nobody >/dev/null 2>&1; then
 	check "run_as drops to the user with a clean environment" 0 \
