@@ -16,12 +16,34 @@ at_exit policy_reset
 at_exit sysctl -qw kernel.io_uring_disabled=0
 at_exit chmod 0755 "$helper"
 
+# doctor_json USER|root: run doctor --json (RUN_*) and keep its findings,
+# one jq for all (each jq costs 0.4 s of CPU in the TCG guest)
+declare -A FINDINGS=()
+FINDINGS_OF=
+doctor_json() {
+	local name finding
+	if [[ $1 == root ]]; then
+		run ublk-user doctor --json
+	else
+		uu "$1" doctor --json
+	fi
+	FINDINGS=() FINDINGS_OF=$RUN_OUT
+	while IFS=$'\t' read -r name finding; do
+		FINDINGS[$name]=$finding
+	done < <(jq -r '.checks[] | "\(.name)\t\(.status)|\(.message)|\(.fix)"' <<<"$RUN_OUT" 2>/dev/null)
+}
 # check JSON NAME: "status|message|fix" of one finding
-check() { jget "$1" ".checks[] | select(.name == \"$2\") | \"\\(.status)|\\(.message)|\\(.fix)\""; }
-status() { jget "$1" ".checks[] | select(.name == \"$2\") | .status"; }
+check() {
+	if [[ $1 == "$FINDINGS_OF" && -n ${FINDINGS[$2]+x} ]]; then
+		echo "${FINDINGS[$2]}"
+	else
+		jget "$1" ".checks[] | select(.name == \"$2\") | \"\\(.status)|\\(.message)|\\(.fix)\""
+	fi
+}
+status() { local f; f=$(check "$@") && echo "${f%%|*}"; }
 
 # --- healthy -----------------------------------------------------------------------
-uu alice doctor --json
+doctor_json alice
 is "$RUN_RC" 0 "healthy: doctor exits 0"
 j=$RUN_OUT
 is "$(jget "$j" .ok)" true "healthy: ok is true"
@@ -76,7 +98,7 @@ is "$RUN_RC" 0 "text: exit 0"
 like "$RUN_OUT" $'(^|\n)ok +handover +the udev helper handed test device' "text: one line per check"
 unlike "$RUN_OUT" $'(^|\n)fail ' "text: no failure"
 
-run ublk-user doctor --json
+doctor_json root
 is "$RUN_RC" 0 "root: doctor exits 0"
 like "$(check "$RUN_OUT" handover)" "^skip\\|root's devices are privileged" \
 	"root: the hand-over is not tried"
@@ -89,7 +111,7 @@ is "$(check "$j" units)" "ok|ublk-user@.service is installed (/usr/lib/systemd/u
 	"alice: units: the user template, none enabled"
 
 # --- a user who may not open /dev/ublk-control -------------------------------------------
-uu carol doctor --json
+doctor_json carol
 is "$RUN_RC" 1 "carol: doctor exits 1"
 is "$(check "$RUN_OUT" control)" \
 	"fail|you may not open /dev/ublk-control (mode 0660, group ublk)|an administrator adds you to group ublk (usermod -aG ublk carol, then log in again), or sets MODE=\"0666\" in the udev rule" \
@@ -102,7 +124,7 @@ like "$RUN_OUT" $'\n1 check failed$' "text: the count of failures"
 # --- the udev rule removed -------------------------------------------------------------
 mv "$rules" /root/rules.off
 udev_ctl --reload
-uu alice doctor --json
+doctor_json alice
 is "$RUN_RC" 1 "no rule: doctor exits 1"
 j=$RUN_OUT
 is "$(check "$j" udev-rule)" \
@@ -119,7 +141,7 @@ udev_ctl --reload
 mkdir -p /etc/udev/rules.d
 printf 'KERNEL=="ublk-control", GROUP="ublk", MODE="0660"\n' >/etc/udev/rules.d/70-ublk-user.rules
 at_exit rm -f /etc/udev/rules.d/70-ublk-user.rules
-uu alice doctor --json
+doctor_json alice
 like "$(check "$RUN_OUT" udev-rule)" \
 	'^fail\|/etc/udev/rules.d/70-ublk-user.rules does not run ublk-user-udev\|' \
 	"a rule in /etc without the helper overrides the installed one"
@@ -128,7 +150,7 @@ rm /etc/udev/rules.d/70-ublk-user.rules
 # A copy in /etc made before the rule set the I/O scheduler: it works,
 # with a warning that says what to add.
 grep -v 'queue/scheduler' "$rules" >/etc/udev/rules.d/70-ublk-user.rules
-uu alice doctor --json
+doctor_json alice
 is "$RUN_RC" 0 "an /etc copy without the scheduler line: doctor exits 0"
 is "$(status "$RUN_OUT" udev-rule)" ok "  the rule runs the helper"
 is "$(check "$RUN_OUT" io-scheduler)" \
@@ -138,7 +160,7 @@ rm /etc/udev/rules.d/70-ublk-user.rules
 
 # Masked by a link to /dev/null in /etc.
 ln -s /dev/null /etc/udev/rules.d/70-ublk-user.rules
-uu alice doctor --json
+doctor_json alice
 is "$(check "$RUN_OUT" udev-rule)" \
 	"fail|/etc/udev/rules.d/70-ublk-user.rules is masked (a link to /dev/null)|remove the link to /dev/null that masks it" \
 	"a rule masked in /etc"
@@ -146,7 +168,7 @@ rm /etc/udev/rules.d/70-ublk-user.rules
 
 # udev has not applied the rule to /dev/ublk-control.
 chgrp root /dev/ublk-control
-run ublk-user doctor --json
+doctor_json root
 is "$(check "$RUN_OUT" control-rule)" \
 	"warn|/dev/ublk-control is group root mode 0660, the rule says group ublk mode 0660: udev has not applied it|udevadm control --reload && udevadm trigger --action=add /dev/ublk-control" \
 	"the control node's group differs from the rule's"
@@ -154,7 +176,7 @@ chgrp ublk /dev/ublk-control
 
 # --- the helper writable by others ----------------------------------------------------------
 chmod 0777 "$helper"
-uu alice doctor --json
+doctor_json alice
 like "$(check "$RUN_OUT" helper)" \
 	"^fail\\|$helper is owned by uid 0 with mode 0777: whoever may change it runs code as root from udev\\|reinstall" \
 	"a helper others may write fails"
@@ -162,7 +184,7 @@ chmod 0755 "$helper"
 
 # --- io_uring off -------------------------------------------------------------------------
 sysctl -qw kernel.io_uring_disabled=2
-uu alice doctor --json
+doctor_json alice
 is "$RUN_RC" 1 "io_uring off: doctor exits 1"
 like "$(check "$RUN_OUT" io_uring)" \
 	'^fail\|kernel.io_uring_disabled=2: io_uring is off for everyone\|sysctl -w kernel.io_uring_disabled=0' \
@@ -174,7 +196,7 @@ sysctl -qw kernel.io_uring_disabled=0
 # --- the module not loaded -------------------------------------------------------------------
 run rmmod ublk_drv
 is "$RUN_RC" 0 "rmmod ublk_drv"
-uu alice doctor --json
+doctor_json alice
 is "$(check "$RUN_OUT" module)" \
 	"fail|ublk_drv is not loaded|modprobe ublk_drv, and load it at boot: echo ublk_drv > /etc/modules-load.d/ublk.conf" \
 	"no module: named, with the fix"
@@ -185,18 +207,18 @@ settle
 is "$(stat -c '%G %a' /dev/ublk-control)" "ublk 660" "the module back, udev applies the rule"
 
 # --- memory locking ------------------------------------------------------------------------
-uu alice doctor --json
+doctor_json alice
 like "$(check "$RUN_OUT" memlock)" \
 	"^warn\\|no CAP_IPC_LOCK, and RLIMIT_MEMLOCK \\($(ulimit -l | awk '{ printf "%dM", $1 / 1024 }'), hard [^)]*\\) is below the policy's max_locked=256M: add --mlock is limited to [0-9]+M\\|install ublk-user with CAP_IPC_LOCK" \
 	"alice: no CAP_IPC_LOCK, memlock below max_locked"
 soft=$(ulimit -l) hard=$(ulimit -Hl)
 prlimit --pid $$ --memlock=unlimited:unlimited
-run run_as alice ublk-user doctor --json
+doctor_json alice
 prlimit --pid $$ --memlock=$((soft * 1024)):$((hard * 1024))
 like "$(check "$RUN_OUT" memlock)" \
 	"^info\\|no CAP_IPC_LOCK: locked memory is bounded by RLIMIT_MEMLOCK \\(unlimited, hard unlimited\\); the policy says mlock=yes\\|null" \
 	"alice with an unlimited memlock: only information"
-run ublk-user doctor --json
+doctor_json root
 like "$(check "$RUN_OUT" memlock)" "^ok\\|ublk-user holds CAP_IPC_LOCK" "root holds CAP_IPC_LOCK"
 
 # --- FUSE and the nodev weakness -------------------------------------------------------------
@@ -204,7 +226,7 @@ modprobe fuse
 settle
 chmod 0666 /dev/fuse
 refuses="^ok\\|the kernel refuses device nodes on nodev mounts \\($probe: Permission denied\\)"
-uu alice doctor --json
+doctor_json alice
 if [[ $refused == yes ]]; then
 	like "$(check "$RUN_OUT" weakness-nodev)" "$refuses" \
 		"FUSE open to users, the kernel refuses such nodes: ok"
@@ -214,7 +236,7 @@ else
 		"FUSE open to users, the kernel accepts such nodes: the nodev weakness"
 fi
 chmod 0600 /dev/fuse
-uu alice doctor --json
+doctor_json alice
 if [[ $refused == yes ]]; then
 	like "$(check "$RUN_OUT" weakness-nodev)" "$refuses" "FUSE closed to users: ok"
 else
@@ -227,12 +249,12 @@ chmod 0666 /dev/fuse
 # is open, and say why it was not tested.
 nsmax=$(</proc/sys/user/max_user_namespaces)
 sysctl -qw user.max_user_namespaces=0
-uu alice doctor --json
+doctor_json alice
 sysctl -qw user.max_user_namespaces="$nsmax"
 like "$(check "$RUN_OUT" weakness-nodev)" \
 	"^warn\\|users can mount FUSE file systems \\(/usr/bin/fusermount3\\), and the kernel's check of a device's node path does not reject nodes on nodev mounts \\(not tested: cannot set up user and mount namespaces: No space left on device\\)" \
 	"no user namespaces: not tested, FUSE open: the nodev weakness"
-run ublk-user doctor --json
+doctor_json root
 like "$(check "$RUN_OUT" weakness-nodev)" \
 	"^warn\\|.*nodes on nodev mounts \\(not tested: as root: run 'ublk-user doctor' as a user to test\\)" \
 	"root: not tested, says how to test"
@@ -242,7 +264,7 @@ f=$DROPIN/10-site.conf
 policy_put 10-site.conf '[default]
 max_devices = lots
 '
-uu alice doctor --json
+doctor_json alice
 is "$RUN_RC" 1 "invalid policy: doctor exits 1"
 is "$(check "$RUN_OUT" policy)" \
 	"fail|the ublk-user policy is invalid, so every request is refused: $f:2: max_devices: 'lots' is not a number|run 'ublk-user policy check' and fix what it names" \
@@ -254,7 +276,7 @@ like "$(check "$RUN_OUT" handover)" \
 policy_put 10-site.conf '[user:alice]
 max_devices = 0
 '
-uu alice doctor --json
+doctor_json alice
 is "$RUN_RC" 0 "alice may have no device: doctor still exits 0"
 is "$(check "$RUN_OUT" handover)" \
 	"warn|the udev helper works, and refused a test device: alice already has 0 devices: max_devices=0 for user alice ($f:2)|this is the policy at work: see 'ublk-user policy show'" \
@@ -264,7 +286,7 @@ is "$(all_ublk_nodes)" "" "nothing left behind"
 policy_put 10-site.conf '[user:alice]
 allow = no
 '
-uu alice doctor --json
+doctor_json alice
 is "$(check "$RUN_OUT" policy)" \
 	"warn|valid, and you may not create devices: allow=no for user alice ($f:2)|an administrator grants it in /etc/ublk-user/policy.d" \
 	"allow = no: a warning naming the rule"
@@ -275,7 +297,7 @@ shmem_zc = yes
 [default]
 max_devices = unlimited
 '
-uu alice doctor --json
+doctor_json alice
 if lacks UBLK_F_SHMEM_ZC; then
 	is "$(check "$RUN_OUT" weakness-regbuf)" \
 		"ok|the kernel has no UBLK_F_SHMEM_ZC (REG_BUF)|null" \

@@ -5,9 +5,9 @@
 # with her subordinate uids) and 256 in all are kept, the oldest going
 # first, so refusals cannot fill /run, nor push out another user's reason.
 #
-# UBLK_USER_TEST_DENIALS sets how many refused ADD_DEVs alice sends (100,
-# six times her bound; each costs about 0.25 s in the TCG guest, 10000
-# take about 45 minutes).
+# UBLK_USER_TEST_DENIALS sets how many refused ADD_DEVs alice sends (40,
+# two and a half times her bound; each costs about 0.25 s in the TCG
+# guest, 10000 take about 45 minutes).
 set -euo pipefail
 : "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
 source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
@@ -15,7 +15,7 @@ source "$UBLK_USER_TEST_ROOT/tests/lib/ublk.sh"
 source "$UBLK_USER_TEST_ROOT/tests/lib/policy.sh"
 
 records=/run/ublk-user/denied
-n=${UBLK_USER_TEST_DENIALS:-100}
+n=${UBLK_USER_TEST_DENIALS:-40}
 at_exit policy_reset
 
 # records_of ACCOUNT: how many records count for that account

@@ -21,7 +21,16 @@ POLICY
 chmod 0644 /etc/ublk-user/policy.d/50-zc.conf
 
 counter() { # counter DEV FIELD
-	run_as alice ublk-user list -n "$1" --json | jq -r ".[0].$2"
+	jget "$(run_as alice ublk-user list -n "$1" --json)" ".[0].$2"
+}
+# bufs_become DEV N: until DEV has N buffers registered (10 s at most)
+bufs_become() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[[ $(counter "$1" shmem_bufs) == "$2" ]] && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 uu bob add -t null --shmem-zc
@@ -56,7 +65,7 @@ mount -t hugetlbfs -o uid=2001,gid=2001,mode=0700 none /mnt/huge
 run_as alice fallocate -l 2M /mnt/huge/buf
 
 fio_zc() { # fio_zc NAME DEV MEM EXTRA...: verify; zero-copy count = I/Os
-	local name=$1 dev=$2 mem=$3 zc0 cp0 zc1 cp1 ios
+	local name=$1 dev=$2 mem=$3 zc0 cp0 zc1 cp1 ios out
 	shift 3
 	# One request per fio I/O: no merging (a merged request may span
 	# pages that are not contiguous in the buffer, and then is copied),
@@ -70,7 +79,8 @@ fio_zc() { # fio_zc NAME DEV MEM EXTRA...: verify; zero-copy count = I/Os
 		--do_verify=1 --mem="$mem" --output-format=json \
 		--output=/tmp/"$name".json "$@"
 	is "$RUN_RC" 0 "$name: fio writes and verifies with crc32c"
-	ios=$(jq '.jobs[0].read.total_ios + .jobs[0].write.total_ios' /tmp/"$name".json)
+	out=$(</tmp/"$name".json)
+	ios=$(($(jget "$out" .jobs[0].read.total_ios) + $(jget "$out" .jobs[0].write.total_ios)))
 	zc1=$(counter "$dev" zc_ios) cp1=$(counter "$dev" copied_ios)
 	ok "$name: fio did I/O ($ios)" test "$ios" -gt 0
 	is "$((zc1 - zc0))" "$ios" "$name: every I/O was zero copy"
@@ -133,12 +143,10 @@ is "$(counter "$dev" shmem_bufs)" 0 "the client's buffer is unregistered"
 # A client that goes away loses its buffers.
 run_as alice "$tools/shmem-peer" "$sock" hold 4 >/tmp/hold.out &
 hold=$!
-ok "a holding client's buffer is registered" \
-	timeout 10 sh -c "until [ \"\$(runuser -u alice -- ublk-user list -n $dev --json | jq '.[0].shmem_bufs')\" = 1 ]; do sleep 0.2; done"
+ok "a holding client's buffer is registered" bufs_become "$dev" 1
 wait "$hold" || :
 like "$(</tmp/hold.out)" "reply [0-9]+" "it got an index"
-ok "when it disconnects its buffer is unregistered" \
-	timeout 10 sh -c "until [ \"\$(runuser -u alice -- ublk-user list -n $dev --json | jq '.[0].shmem_bufs')\" = 0 ]; do sleep 0.2; done"
+ok "when it disconnects its buffer is unregistered" bufs_become "$dev" 0
 
 # --- what must be refused, with nothing pinned -----------------------------------
 peer() { run run_as alice "$tools/shmem-peer" "$sock" "$@"; }

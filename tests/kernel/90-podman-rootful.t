@@ -160,8 +160,7 @@ pm root run -d "${run_opts[@]}" --annotation io.ublk-user.disk=size=16M "$IMAGE"
 c3=$RUN_OUT
 is "$(all_ublk_nodes | grep -c ublkb)" 1 "a third container has its disk"
 # conmon and the container die without podman cleaning up: no poststop.
-cpid=$(podman inspect -f '{{.State.ConmonPid}}' "$c3")
-ppid=$(podman inspect -f '{{.State.Pid}}' "$c3")
+read -r cpid ppid < <(podman inspect -f '{{.State.ConmonPid}} {{.State.Pid}}' "$c3")
 kill -9 "$cpid" "$ppid"
 sleep 1
 run ublk-user gc

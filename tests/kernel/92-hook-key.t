@@ -95,20 +95,21 @@ state() { # ID PID: an OCI state that carries A's key
 	printf '{"ociVersion":"1.0.2","id":"%s","status":"created","pid":%s,"bundle":"/tmp","annotations":{"io.ublk-user.key":"%s"}}' \
 		"$1" "$2" "$key"
 }
+capid=$(podman inspect -f '{{.State.Pid}}' "$ca")
 sleep 600 &
 intruder=$!
 run "$hook" createRuntime <<<"$(state intruder "$intruder")"
 is "$RUN_RC" 1 "createRuntime refuses a key whose record is bound to another container"
 like "$RUN_ERR" "names the disks of container ${ca:0:12}: refused" "naming it"
 is "$(jq -r '.id + " " + (.pid | tostring)' "$records/$key.json")" \
-	"$ca $(podman inspect -f '{{.State.Pid}}' "$ca")" "A's record still has A's id and pid"
+	"$ca $capid" "A's record still has A's id and pid"
 run "$hook" poststop <<<"$(state intruder 0)"
 is "$RUN_RC" 0 "poststop of the intruder"
 is "$(all_ublk_nodes | grep ublkb || :)" "$deva" "did not delete A's disk"
 ok "nor A's record" test -f "$records/$key.json"
 kill "$intruder"
 wait "$intruder" 2>/dev/null || :
-run "$hook" createRuntime <<<"$(state "$ca" "$(podman inspect -f '{{.State.Pid}}' "$ca")")"
+run "$hook" createRuntime <<<"$(state "$ca" "$capid")"
 is "$RUN_RC" 0 "createRuntime again for A itself is fine"
 pm root exec "$ca" sh -c "$(rw /dev/xvda)"
 like "$RUN_OUT" "verified /dev/xvda" "A still uses its disk"

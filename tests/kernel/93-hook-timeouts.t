@@ -109,26 +109,30 @@ pm root run -d "${run_opts[@]}" --user 2001:2001 \
 cs=$RUN_OUT
 is "$RUN_RC" 0 "a container of alice starts"
 [[ $TAP_OK == 1 ]] || diag "$RUN_ERR"
-kill -9 "$(podman inspect -f '{{.State.ConmonPid}}' "$cs")" "$(podman inspect -f '{{.State.Pid}}' "$cs")"
+read -r cpid ppid < <(podman inspect -f '{{.State.ConmonPid}} {{.State.Pid}}' "$cs")
+kill -9 "$cpid" "$ppid"
 sleep 1
 ok "its record stays for gc" compgen -G "$records/*.json"
 # alice stops her server, so that removing the disk takes gc's child 10 s
-# (DEL_DEV waits for the server), and stops every gc child in that time
-# (looking every 0.2 s: a tighter loop took the guest's CPU from the test).
+# (DEL_DEV waits for the server), and stops every gc child in that time.
+# gc forks its children: a process is looked at once, when it is new (or
+# until it can be stopped), so that looking every 20 ms is cheap.
 spid=$(server_pids alice)
 like "$spid" '^[0-9]+$' "alice's server runs"
 run_as alice kill -STOP "$spid"
 run_as alice perl -e '$| = 1;
 print "$$\n";
+my %done;
 while (1) {
-	for my $d (glob "/proc/[0-9]*") {
-		open(my $f, "<", "$d/cmdline") or next;
+	opendir(my $proc, "/proc") or die;
+	for my $pid (grep { /^[0-9]+$/ && !$done{$_} } readdir $proc) {
+		open(my $f, "<", "/proc/$pid/cmdline") or next;
 		local $/;
 		my $c = <$f>;
-		kill "STOP", (split m{/}, $d)[2]
-			if defined $c && $c =~ /^ublk-user\0gc(\0|$)/;
+		$done{$pid} = 1
+			if !defined $c || $c !~ /^ublk-user\0gc(\0|$)/ || kill("STOP", $pid);
 	}
-	select(undef, undef, undef, 0.2);
+	select(undef, undef, undef, 0.02);
 }' >"$tmp/stopper.pid" 2>/dev/null &
 stopper=
 while [[ -z $stopper ]]; do
