@@ -281,8 +281,9 @@ run_as() {
 # a subshell (one run with & would stay a copy of this shell, whose EXIT
 # trap ran when it was killed at once).  The tests poll with sleep 0.1 in
 # many places, and in the TCG guest each exec of sleep(1) cost 80 ms of
-# CPU (342 of them in one run of tests/kernel).
-_tap_sleep_fd=
+# CPU (342 of them in one run of tests/kernel).  The pipe is opened for
+# each read, not kept: a kept fd would be inherited by every command the
+# test runs, servers included.
 sleep() {
 	if [[ $# != 1 || ! $1 =~ ^([0-9]+)(\.([0-9]*))?$ || $BASHPID != "$$" ]]; then
 		command sleep "$@"
@@ -290,12 +291,11 @@ sleep() {
 	fi
 	local frac=${BASH_REMATCH[3]}000000 now left
 	local end=$((${EPOCHREALTIME/./} + 10#${BASH_REMATCH[1]} * 1000000 + 10#${frac:0:6}))
-	[[ -n $_tap_sleep_fd ]] || exec {_tap_sleep_fd}<> <(:)
 	# Again until the time is up: a signal may end the read early.
 	while now=${EPOCHREALTIME/./} && ((now < end)); do
 		left=$((end - now))
 		printf -v left '%d.%06d' $((left / 1000000)) $((left % 1000000))
-		read -r -t "$left" -u "$_tap_sleep_fd" _ || :
+		read -r -t "$left" _ <> <(:) || :
 	done
 }
 
