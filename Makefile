@@ -54,7 +54,7 @@ CPPFLAGS   += -std=c11 -D_GNU_SOURCE -DUBLK_USER_VERSION='"$(VERSION)"' \
 	      -Isrc -MMD -MP
 # Headers of every library any layer uses (they only add -I paths).
 PKG_CFLAGS  = $(call pkgs_cflags,liburing libcap-ng libseccomp uuid json-c \
-		libsystemd blkid)
+		blkid)
 
 # One archive per layer (HACKING.md says what may call what).  A program
 # names the layers it uses, highest first, and the libraries they need.
@@ -71,9 +71,9 @@ UNIT_SRCS  := $(filter-out tests/unit/tap.c tests/unit/uapi_%.c, \
 
 # What each program links, and the pkg-config names those layers need.
 CLI_LAYERS  := disks containers server nbd policy host kernel base
-# libsystemd: sd_notify for up --foreground; blkid: add --partition (never
-# in the udev helper)
-CLI_PKGS    := liburing libcap-ng libseccomp uuid json-c libsystemd blkid
+# blkid: add --partition (never in the udev helper).  No libsystemd:
+# src/base/svcnotify.h says why.
+CLI_PKGS    := liburing libcap-ng libseccomp uuid json-c blkid
 UDEV_LAYERS := policy host kernel base
 UDEV_PKGS   := liburing
 HOOK_LAYERS := containers host kernel base

@@ -7,7 +7,7 @@ packages=(
 	# build
 	gcc make pkg-config
 	liburing-dev libcap-ng-dev libseccomp-dev uuid-dev libjson-c-dev
-	libsystemd-dev libblkid-dev
+	libblkid-dev
 	# tests: TAP runner, I/O, file systems (xfs: reflinks for snapshots),
 	# partition tables (sfdisk)
 	perl fio e2fsprogs util-linux passwd procps xfsprogs fdisk

@@ -20,9 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
-
 #include "base/cleanup.h"
+#include "base/svcnotify.h"
 #include "cli.h"
 #include "host/caps.h"
 
@@ -122,7 +121,7 @@ static int serve(const struct fg_disk *d, bool *stopping)
 		    read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 			/* Once more if asked twice: the server decides. */
 			if (!*stopping)
-				sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+				svc_notify("STOPPING=1\nSTATUS=Stopping");
 			*stopping = true;
 			kill(d->server_pid, SIGTERM);
 		}
@@ -143,7 +142,7 @@ static int serve(const struct fg_disk *d, bool *stopping)
 
 void foreground_failed(const struct uerr *err)
 {
-	sd_notifyf(0, "STATUS=%s", err->msg);
+	svc_notify("STATUS=%s", err->msg);
 }
 
 int foreground_serve(const struct fg_disk *d)
@@ -162,8 +161,8 @@ int foreground_serve(const struct fg_disk *d)
 		snprintf(link, sizeof(link), "-");
 	fprintf(stderr, "%s: disk %s is up: /dev/ublkb%u (%s)\n", prog_name,
 		d->name, d->dev_id, link);
-	sd_notifyf(0, "READY=1\nSTATUS=%s: /dev/ublkb%u (%s)", d->name,
-		   d->dev_id, link);
+	svc_notify("READY=1\nSTATUS=%s: /dev/ublkb%u (%s)", d->name, d->dev_id,
+		   link);
 
 	status = serve(d, &stopping);
 	if (status >= 0 && stopping && WIFEXITED(status) &&
@@ -183,7 +182,7 @@ int foreground_serve(const struct fg_disk *d)
 		"gone\n",
 		prog_name, d->name, (int)d->server_pid, what,
 		stopping ? " while stopping" : "", d->dev_id);
-	sd_notifyf(0, "STATUS=%s: the server %s; /dev/ublkb%u is gone", d->name,
+	svc_notify("STATUS=%s: the server %s; /dev/ublkb%u is gone", d->name,
 		   what, d->dev_id);
 	return EXIT_FAIL;
 }

@@ -32,7 +32,7 @@ static const char *const env_keep[] = {
 	"USER",
 	"LOGNAME",
 	"XDG_RUNTIME_DIR",
-	/* up --foreground tells systemd, with sd_notify, through this */
+	/* up --foreground tells systemd, with its notify protocol, here */
 	"NOTIFY_SOCKET",
 	"LANG",
 	"LC_ALL",
