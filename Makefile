@@ -32,6 +32,7 @@ SYSTEMDUSERUNITDIR ?= /usr/lib/systemd/user
 HOOKSDIR   ?= /usr/share/containers/oci/hooks.d
 SYSCONFDIR ?= /etc
 DOCDIR     ?= $(PREFIX)/share/doc/ublk-user
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # Who may open /dev/ublk-control (see ublk-user-udev(8)): the members of
 # UBLK_GROUP (mode 0660), or everybody with UBLK_CONTROL_MODE=0666.
 UBLK_GROUP ?= ublk
@@ -86,7 +87,8 @@ layer_libs  = $(foreach l,$(1),$(call layer_lib,$(l)))
 SHMEM_LIB  := $(BUILD)/libublk-user-shmem.a
 BINS       := $(BUILD)/ublk-user $(BUILD)/ublk-user-udev $(SHMEM_LIB) \
 	      $(BUILD)/ublk-user-oci-hook \
-	      $(BUILD)/examples/shmem-client
+	      $(BUILD)/examples/shmem-client \
+	      $(BUILD)/ublk-user.bash-completion
 INCLUDEDIR ?= $(PREFIX)/include
 LIBDIR     ?= $(PREFIX)/lib
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
@@ -112,6 +114,11 @@ $(BUILD)/lib%.a:
 $(BUILD)/ublk-user: $(call obj,$(CLI_SRCS)) $(call layer_libs,$(CLI_LAYERS))
 	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ \
 		$(call pkgs_libs,$(CLI_PKGS)) -lpthread
+
+# bash completion, with the administrator's disk folder filled in
+$(BUILD)/ublk-user.bash-completion: completion/ublk-user.bash.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@
 
 $(SHMEM_LIB): $(call obj,src/client/ublk-user-shmem.c)
 	rm -f $@
@@ -140,6 +147,9 @@ install: all
 		$(DESTDIR)$(SYSCONFDIR)/ublk-user/policy.d \
 		$(DESTDIR)$(DOCDIR)/examples
 	install -m 0755 $(BUILD)/ublk-user $(DESTDIR)$(BINDIR)/ublk-user
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 $(BUILD)/ublk-user.bash-completion \
+		$(DESTDIR)$(BASHCOMPDIR)/ublk-user
 	# Opt-in: CAP_IPC_LOCK as a file capability (ublk-user(1), SECURITY.md)
 	if [ "$(SETCAP)" = 1 ]; then \
 		setcap cap_ipc_lock+ep $(DESTDIR)$(BINDIR)/ublk-user; fi
@@ -471,6 +481,8 @@ FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
 SHELL_SRCS  = $(shell for f in $$(git ls-files); do \
 		head -c 64 "$$f" | head -1 | grep -qE '^\#!.*[/ ](ba)?sh( |$$)' && \
 		echo "$$f"; done; git ls-files 'tests/lib/*.sh')
+# (no #! line: bash sources it; shellcheck -s bash)
+COMPLETION_SRC := completion/ublk-user.bash.in
 
 format:
 	clang-format -i $(FORMAT_SRCS)
@@ -478,6 +490,7 @@ format:
 check-format:
 	clang-format --dry-run --Werror $(FORMAT_SRCS)
 	shellcheck -x -S warning $(SHELL_SRCS)
+	shellcheck -S warning -s bash $(COMPLETION_SRC)
 
 clean:
 	rm -rf build build-asan

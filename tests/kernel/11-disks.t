@@ -54,6 +54,19 @@ is "$(jget "$RUN_OUT" .block)" "/dev/ublkb$id" "status: the node now"
 is "$(jget "$RUN_OUT" .link)" "$link" "status: the stable path"
 uu alice status
 like "$RUN_OUT" "^data +live +/dev/ublkb$id +$link" "status lists the disk"
+
+# bash completion (installed; tests/unit/completion.sh.t has the rest):
+# what alice's disks and devices are now
+complete_as() { # USER LINE: what completing the word after LINE offers
+	run_as "$1" bash -c 'source /usr/share/bash-completion/completions/ublk-user
+		read -ra COMP_WORDS <<<"$1"; COMP_WORDS+=("")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _ublk_user
+		echo "${COMPREPLY[*]}"' _ "$2"
+}
+is "$(complete_as alice 'ublk-user down')" data "completion: down offers the disk that is up"
+is "$(complete_as alice 'ublk-user up')" data "completion: up offers the disk file"
+like " $(complete_as alice 'ublk-user del -n') " " $id " "completion: del -n offers its id"
+is "$(complete_as bob 'ublk-user status')" "" "completion: bob is offered none of alice's disks"
 uu alice status nothing --json
 is "$RUN_RC" 3 "status of a disk that is not up exits 3"
 is "$(jget "$RUN_OUT" .state)" down "and says down"
