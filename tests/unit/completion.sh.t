@@ -64,6 +64,7 @@ for cmd in $commands "policy show"; do
 	# shellcheck disable=SC2086 # "policy show": two words
 	for o in $(ublk-user $cmd --help | sed -n \
 		's/^  \(-[a-zA-Z], \|    \)\(--[a-z][a-z-]*\) [A-Z].*/\2/p'); do
+		# shellcheck disable=SC2154 # the sourced script sets it
 		[[ $_ublk_user_valued == *" $o "* ]] || missing+=" $cmd:$o"
 	done
 done
@@ -71,6 +72,8 @@ is "$missing" "" "every option with a value is in _ublk_user_valued"
 
 is "$(completes 'ublk-user add -t ')" "loop mem nbd null" "add -t: the targets"
 is "$(completes 'ublk-user add --target n')" "nbd null" "  --target n: two of them"
+# bash splits "--target=l" into "--target" "=" "l" (COMP_WORDBREAKS)
+is "$(completes 'ublk-user add --target = l')" "loop" "add --target=l: loop"
 is "$(completes 'ublk-user add -s ')" "" "add -s: nothing (a size)"
 is "$(completes 'ublk-user add -t nbd -U ')" "" "add -U: nothing (a URI)"
 is "$(completes 'ublk-user add -n ')" "" "add -n: nothing (a free id)"
@@ -85,6 +88,8 @@ is "$(completes "ublk-user snapshot data $work/d")" \
 	"$work/disk.img $work/disk.raw" "snapshot NAME: then a file name"
 is "$(completes "ublk-user snapshot -n 3 $work/d")" \
 	"$work/disk.img $work/disk.raw" "snapshot -n ID: then a file name"
+is "$(completes "ublk-user snapshot -n = 3 $work/d")" \
+	"$work/disk.img $work/disk.raw" "snapshot -n=ID: then a file name"
 is "$(completes "ublk-user resize -n 3 ")" "" "resize -n ID: nothing (a size)"
 is "$(completes "ublk-user policy check $work/o")" "$work/other" \
 	"policy check: file names"
