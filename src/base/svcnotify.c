@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "base/cleanup.h"
 #include "base/svcnotify.h"
 
 /*
@@ -37,9 +38,9 @@ static int notify_addr(const char *name, struct sockaddr_un *sa, socklen_t *len)
 int svc_notify(const char *fmt, ...)
 {
 	const char *name = getenv("NOTIFY_SOCKET");
+	cleanup_free char *msg = NULL;
 	struct sockaddr_un sa;
 	socklen_t len;
-	char msg[1024];
 	va_list ap;
 	int fd, n, ret;
 
@@ -48,11 +49,14 @@ int svc_notify(const char *fmt, ...)
 	ret = notify_addr(name, &sa, &len);
 	if (ret < 0)
 		return ret;
+	/* Whole, however long: a STATUS= names paths */
 	va_start(ap, fmt);
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(msg))
-		return -EMSGSIZE;
+	if (n < 0) {
+		msg = NULL;
+		return -ENOMEM;
+	}
 
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)

@@ -20,7 +20,8 @@
  * $NOTIFY_SOCKET: a path, or "@name" for an abstract socket.  Returns 1
  * when it was sent, 0 when there is no $NOTIFY_SOCKET (nobody to tell),
  * -errno when it could not be: -EAFNOSUPPORT for an address of another
- * kind (vsock:...), -EINVAL for one that is empty, relative or too long.
+ * kind (vsock:...), -EINVAL for one that is empty, relative or too long;
+ * the errno of sendto(2) when nobody listens there.
  */
 int svc_notify(const char *fmt, ...) SVCNOTIFY_PRINTF;
 
