@@ -129,7 +129,7 @@ $(BUILD)/examples/shmem-client: examples/shmem-client.c $(SHMEM_LIB)
 	$(CC) $(CPPFLAGS) -Isrc/client $(CFLAGS) $(WARN) -o $@ $< $(SHMEM_LIB)
 
 # The root helper: policy, kernel queries, node hand-over; no server code
-# (tests/unit/root-helper.sh.t checks what it links).
+# (tests/unit/linked-libs.sh.t checks what it links).
 $(BUILD)/ublk-user-udev: $(call obj,$(UDEV_SRCS)) \
 		$(call layer_libs,$(UDEV_LAYERS))
 	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ \
