@@ -22,6 +22,22 @@ bool ini_trim_copy(const char *s, size_t n, char *out, size_t len)
 	return true;
 }
 
+/*
+ * A '#' or ';' after a blank, past the line's start: a comment after a
+ * value or a header.  Refused rather than taken as part of the value:
+ * "dirs = /srv # shared" would otherwise name a directory that does
+ * not exist, and a policy would allow nothing without saying why.
+ */
+static bool has_trailing_comment(const char *text)
+{
+	const char *p;
+
+	for (p = text + 1; *p; p++)
+		if ((*p == '#' || *p == ';') && (p[-1] == ' ' || p[-1] == '\t'))
+			return true;
+	return false;
+}
+
 bool ini_next(const char *buf, size_t len, size_t *pos, struct ini_line *l)
 {
 	const char *p, *nl;
@@ -47,6 +63,12 @@ bool ini_next(const char *buf, size_t len, size_t *pos, struct ini_line *l)
 		}
 		if (!l->text[0] || l->text[0] == '#' || l->text[0] == ';')
 			continue;
+		if (has_trailing_comment(l->text)) {
+			l->kind = INI_BAD;
+			l->bad = "a comment after a value: put it on a line of "
+				 "its own";
+			return true;
+		}
 		l->kind = l->text[0] == '[' ? INI_SECTION : INI_KEY;
 		return true;
 	}

@@ -18,7 +18,8 @@
 enum ini_kind {
 	INI_KEY,     /* text holds "key = value" (or no '=': the caller says) */
 	INI_SECTION, /* text starts with '[' */
-	INI_BAD,     /* bad says why: a NUL byte, too long */
+	INI_BAD,     /* bad says why: a NUL byte, too long, a comment after
+		      * a value */
 };
 
 struct ini_line {

@@ -161,6 +161,10 @@ static void bad(void)
 	is_str(err.msg, "data.disk:2: a NUL byte (not a text file?)",
 	       "naming the line");
 
+	refused("target = loop\nfile = /srv/data.img # mine\n", false,
+		"data.disk:2: a comment after a value: put it on a line of "
+		"its own");
+
 	refused("target = nbd\nsize = 1G\n", false,
 		"data.disk: 'uri' is required for target nbd");
 	refused("target = loop\nfile = /x\nuri = nbd://h/e\n", false,

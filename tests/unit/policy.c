@@ -168,8 +168,21 @@ static void test_syntax(void)
 	one_error("[default]\nallow =\n",
 		  "t.conf:2: allow: a value is required", "an empty value");
 	one_error("[default]\nmax_devices = 2 # two\n",
-		  "t.conf:2: max_devices: '2 # two' is not a number",
+		  "t.conf:2: a comment after a value: put it on a line of its "
+		  "own",
 		  "no comments after a value");
+	one_error("[default]\nbacking_dirs = /srv/images\t; shared\n",
+		  "t.conf:2: a comment after a value: put it on a line of its "
+		  "own",
+		  "  nor after a blank and ';' (a directory would be named "
+		  "'/srv/images ; shared')");
+	one_error("[default] # everyone\n",
+		  "t.conf:1: a comment after a value: put it on a line of its "
+		  "own",
+		  "  nor after a section header");
+	one_error("[default]\nmax_devices = 2#two\n",
+		  "t.conf:2: max_devices: '2#two' is not a number",
+		  "  a '#' with no blank before it is the value's");
 	is_int(parse(&p, "[x\nallow = yes\nallow = no\nmlock = maybe\n"
 			 "[default]\n"),
 	       3, "keys after a bad header are still checked");
