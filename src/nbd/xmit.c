@@ -78,7 +78,7 @@ uint64_t nbd_rx_start(struct nbd_rx *rx, unsigned int tag, uint16_t type,
 		return 0;
 	s = &rx->slots[tag];
 	slot_next_seq(s);
-	s->state = NBD_SLOT_SENT;
+	s->state = NBD_SLOT_QUEUED;
 	s->type = type;
 	s->len = len;
 	s->data = data;
@@ -86,24 +86,34 @@ uint64_t nbd_rx_start(struct nbd_rx *rx, unsigned int tag, uint16_t type,
 	return slot_cookie(rx, tag);
 }
 
+void nbd_rx_sent(struct nbd_rx *rx, unsigned int tag)
+{
+	if (tag < rx->nr_slots && rx->slots[tag].state == NBD_SLOT_QUEUED)
+		rx->slots[tag].state = NBD_SLOT_SENT;
+}
+
+static bool slot_busy(const struct nbd_rx *rx, unsigned int tag)
+{
+	return tag < rx->nr_slots && rx->slots[tag].state != NBD_SLOT_FREE;
+}
+
 uint64_t nbd_rx_cookie(const struct nbd_rx *rx, unsigned int tag)
 {
-	if (tag >= rx->nr_slots || rx->slots[tag].state != NBD_SLOT_SENT)
-		return 0;
-	return slot_cookie(rx, tag);
+	return slot_busy(rx, tag) ? slot_cookie(rx, tag) : 0;
 }
 
 uint64_t nbd_rx_restart(struct nbd_rx *rx, unsigned int tag)
 {
-	if (tag >= rx->nr_slots || rx->slots[tag].state != NBD_SLOT_SENT)
+	if (!slot_busy(rx, tag))
 		return 0;
 	slot_next_seq(&rx->slots[tag]);
+	rx->slots[tag].state = NBD_SLOT_QUEUED;
 	return slot_cookie(rx, tag);
 }
 
 void nbd_rx_cancel(struct nbd_rx *rx, unsigned int tag)
 {
-	if (tag >= rx->nr_slots || rx->slots[tag].state != NBD_SLOT_SENT)
+	if (!slot_busy(rx, tag))
 		return;
 	/* Its data half received: the stream is out of step from here. */
 	if (rx->cur == (int)tag)
@@ -180,9 +190,16 @@ static int parse_header(struct nbd_rx *rx, nbd_rx_done_fn done, void *arg,
 	}
 	tag = (unsigned int)(cookie & 0xffffffff);
 	s = tag < rx->nr_slots ? &rx->slots[tag] : NULL;
-	if (!s || s->state != NBD_SLOT_SENT || s->seq != cookie >> 32) {
+	if (!s || s->state == NBD_SLOT_FREE || s->seq != cookie >> 32) {
 		uerr_set(err, EPROTO,
 			 "a reply to cookie 0x%016llx, which is not in flight",
+			 (unsigned long long)cookie);
+		return protocol_error(rx);
+	}
+	if (s->state != NBD_SLOT_SENT) {
+		uerr_set(err, EPROTO,
+			 "a reply to cookie 0x%016llx before all of its "
+			 "request was sent",
 			 (unsigned long long)cookie);
 		return protocol_error(rx);
 	}

@@ -17,13 +17,15 @@
  *	nbd_rx_init(&rx, slots, nr, stage, stage_size);
  *	cookie = nbd_rx_start(&rx, tag, NBD_CMD_READ, len, buf);
  *	... send nbd_request_encode(...) with that cookie ...
+ *	nbd_rx_sent(&rx, tag);	(once all of the request is out)
  *	loop: nbd_rx_space(&rx, &p, &n); receive up to n bytes into p;
  *	      nbd_rx_received(&rx, got, done_fn, arg, &err);
  *
  * Receiving goes into the staging buffer, several replies at a time; the
  * rest of a READ's data that is not there yet goes straight into the
  * slot's buffer.  A server that breaks the protocol (bad magic, a cookie
- * not in flight, a structured reply) makes nbd_rx_received() fail: the
+ * not in flight, a reply to a request not yet sent whole, a structured
+ * reply) makes nbd_rx_received() fail: the
  * connection must then be dropped, since nothing after it can be
  * trusted; the requests still in flight can be sent again on a new one
  * (nbd_rx_reset(), nbd_rx_restart()).  A READ's buffer is only ever
@@ -56,7 +58,8 @@ int nbd_reply_errno(uint32_t nbd_error);
 
 enum nbd_slot_state {
 	NBD_SLOT_FREE,
-	NBD_SLOT_SENT, /* waiting for its reply */
+	NBD_SLOT_QUEUED, /* has a cookie; not all of it sent yet */
+	NBD_SLOT_SENT,	 /* waiting for its reply */
 };
 
 struct nbd_slot {
@@ -95,6 +98,9 @@ int nbd_rx_init(struct nbd_rx *rx, struct nbd_slot *slots,
 uint64_t nbd_rx_start(struct nbd_rx *rx, unsigned int tag, uint16_t type,
 		      uint32_t len, void *data);
 
+/* All of slot tag's request is sent: from now on a reply is taken. */
+void nbd_rx_sent(struct nbd_rx *rx, unsigned int tag);
+
 /* Where to receive next: up to *len bytes at *buf (never 0 bytes). */
 void nbd_rx_space(struct nbd_rx *rx, void **buf, size_t *len);
 
@@ -112,7 +118,8 @@ uint64_t nbd_rx_cookie(const struct nbd_rx *rx, unsigned int tag);
 /* A new connection: forget the stream, keep the slots in flight. */
 void nbd_rx_reset(struct nbd_rx *rx);
 
-/* A request in flight, sent again on a new connection: its new cookie */
+/* A request in flight, to be sent again on a new connection (and
+ * marked sent again): its new cookie */
 uint64_t nbd_rx_restart(struct nbd_rx *rx, unsigned int tag);
 
 /* Drop a request in flight (failed without a reply, e.g. EIO on give-up) */

@@ -8,7 +8,8 @@
  *   1          the handshake: the rest is what the server sends;
  *   2          the reply stream: byte 1 = slots (1-16), byte 2 = staging
  *              size (16-271), byte 3 = requests to start (up to 32), each
- *              3 bytes (tag, type, length in 64-byte units); then chunks
+ *              3 bytes (tag, type, length in 64-byte units; a type
+ *              byte of 0x80 or more leaves it not yet sent); then chunks
  *              of the server's stream, each led by a length byte (0 in a
  *              length byte restarts a slot at random instead).
  *
@@ -104,6 +105,7 @@ struct rx_fuzz {
 	struct nbd_slot slots[16];
 	uint8_t *bufs[16];
 	bool busy[16];
+	bool sent[16];
 	unsigned int nr;
 	unsigned int busy_count;
 };
@@ -112,7 +114,8 @@ static void done(void *arg, unsigned int tag, int result)
 {
 	struct rx_fuzz *f = arg;
 
-	if (tag >= f->nr || !f->busy[tag])
+	/* Only a request sent whole may be answered. */
+	if (tag >= f->nr || !f->busy[tag] || !f->sent[tag])
 		abort();
 	if (result > 0 || result < -4095)
 		abort();
@@ -142,6 +145,9 @@ static void start(struct rx_fuzz *f, uint8_t tag, uint8_t type, uint8_t len)
 		return;
 	if (!nbd_rx_start(&f->rx, tag, t, bytes, f->bufs[tag]))
 		abort();
+	f->sent[tag] = type < 0x80;
+	if (f->sent[tag])
+		nbd_rx_sent(&f->rx, tag);
 	f->busy[tag] = true;
 	f->busy_count++;
 }

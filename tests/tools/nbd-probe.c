@@ -147,6 +147,7 @@ static void issue(int fd, unsigned int tag)
 		free(r->buf);
 		r->buf = NULL;
 	}
+	nbd_rx_sent(&rx, tag);
 }
 
 static unsigned long long num(char **argv, int *i, int argc)

@@ -132,16 +132,26 @@ static void test_encode(void)
 	is_int(nbd_reply_errno(0xffffffff), -EINVAL, "so is 0xffffffff");
 }
 
+/* A request whose bytes are all out: its reply is taken */
+static uint64_t start_sent(struct nbd_rx *r, unsigned int tag, uint16_t type,
+			   uint32_t len, void *data)
+{
+	uint64_t c = nbd_rx_start(r, tag, type, len, data);
+
+	nbd_rx_sent(r, tag);
+	return c;
+}
+
 /* Three requests, their replies out of order, in chunks of chunk bytes */
 static void good_stream(size_t chunk)
 {
 	uint64_t c_read, c_write, c_flush, c_big;
 
 	reset_all();
-	c_read = nbd_rx_start(&rx, 3, NBD_CMD_READ, 100, bufs[3]);
-	c_write = nbd_rx_start(&rx, 5, NBD_CMD_WRITE, 4096, NULL);
-	c_flush = nbd_rx_start(&rx, 7, NBD_CMD_FLUSH, 0, NULL);
-	c_big = nbd_rx_start(&rx, 0, NBD_CMD_READ, 1024, bufs[0]);
+	c_read = start_sent(&rx, 3, NBD_CMD_READ, 100, bufs[3]);
+	c_write = start_sent(&rx, 5, NBD_CMD_WRITE, 4096, NULL);
+	c_flush = start_sent(&rx, 7, NBD_CMD_FLUSH, 0, NULL);
+	c_big = start_sent(&rx, 0, NBD_CMD_READ, 1024, bufs[0]);
 	is_int(rx.inflight, 4, "chunks of %zu: 4 requests in flight", chunk);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c_write);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c_read);
@@ -179,7 +189,7 @@ static void test_good(void)
 
 	note("a large read: the rest goes straight to the buffer");
 	reset_all();
-	c = nbd_rx_start(&rx, 1, NBD_CMD_READ, 1024, bufs[1]);
+	c = start_sent(&rx, 1, NBD_CMD_READ, 1024, bufs[1]);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c);
 	data(0x11, 1024);
 	{
@@ -206,8 +216,8 @@ static void test_good(void)
 
 	note("an error reply to a READ has no payload");
 	reset_all();
-	c = nbd_rx_start(&rx, 2, NBD_CMD_READ, 512, bufs[2]);
-	c2 = nbd_rx_start(&rx, 4, NBD_CMD_TRIM, 1 << 20, NULL);
+	c = start_sent(&rx, 2, NBD_CMD_READ, 512, bufs[2]);
+	c2 = start_sent(&rx, 4, NBD_CMD_TRIM, 1 << 20, NULL);
 	reply(NBD_SIMPLE_REPLY_MAGIC, NBD_EIO, c);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c2);
 	is_int(deliver(5), 0, "accepted");
@@ -217,14 +227,38 @@ static void test_good(void)
 
 	note("a zero-length READ has no payload");
 	reset_all();
-	c = nbd_rx_start(&rx, 6, NBD_CMD_READ, 0, bufs[6]);
+	c = start_sent(&rx, 6, NBD_CMD_READ, 0, bufs[6]);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c);
 	is_int(deliver(64), 0, "accepted");
 	is_int(results[6], 0, "completes");
 
+	note("a reply before all of the request is sent");
+	reset_all();
+	c = nbd_rx_start(&rx, 2, NBD_CMD_WRITE, 4096, NULL);
+	is_int(slots[2].state, NBD_SLOT_QUEUED, "a started request is queued");
+	is_u64(nbd_rx_cookie(&rx, 2), c, "  with its cookie to send");
+	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c);
+	is_int(deliver(64), -EPROTO,
+	       "a reply to it (the server guessed the "
+	       "cookie, or read only the header)");
+	like(err.msg,
+	     "^a reply to cookie 0x[0-9a-f]{16} before all of its "
+	     "request was sent$",
+	     "  names what the server did");
+	is_int(nr_done, 0, "  nothing completes");
+	is_int(rx.inflight, 1, "  it is still in flight");
+	nbd_rx_reset(&rx);
+	nbd_rx_sent(&rx, 2);
+	is_int(slots[2].state, NBD_SLOT_SENT, "nbd_rx_sent: now it is sent");
+	nbd_rx_sent(&rx, 3);
+	is_int(slots[3].state, NBD_SLOT_FREE, "  a free slot stays free");
+	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c);
+	is_int(deliver(64), 0, "  and its reply is taken");
+	is_int(results[2], 0, "  and completes it");
+
 	note("slots and cookies");
 	reset_all();
-	c = nbd_rx_start(&rx, 1, NBD_CMD_WRITE, 512, NULL);
+	c = start_sent(&rx, 1, NBD_CMD_WRITE, 512, NULL);
 	is_u64(c & 0xffffffff, 1, "the cookie's low half is the tag");
 	ok(c >> 32 != 0, "the sequence number is never 0");
 	is_u64(nbd_rx_start(&rx, 1, NBD_CMD_WRITE, 512, NULL), 0,
@@ -237,10 +271,14 @@ static void test_good(void)
 	c2 = nbd_rx_restart(&rx, 1);
 	ok(c2 && c2 != c, "restarting gives a new cookie");
 	is_u64(nbd_rx_cookie(&rx, 1), c2, "  which nbd_rx_cookie gives now");
+	is_int(slots[1].state, NBD_SLOT_QUEUED,
+	       "  not sent on the new "
+	       "connection yet");
+	nbd_rx_sent(&rx, 1);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c2);
 	is_int(deliver(64), 0, "the new cookie is answered");
 	is_int(results[1], 0, "  and completes");
-	c = nbd_rx_start(&rx, 1, NBD_CMD_FLUSH, 0, NULL);
+	c = start_sent(&rx, 1, NBD_CMD_FLUSH, 0, NULL);
 	nbd_rx_cancel(&rx, 1);
 	is_int(rx.inflight, 0, "cancel frees the slot");
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c);
@@ -273,35 +311,35 @@ static void test_hostile(void)
 
 	note("hostile servers");
 	reset_all();
-	c = nbd_rx_start(&rx, 1, NBD_CMD_READ, 16, bufs[1]);
+	c = start_sent(&rx, 1, NBD_CMD_READ, 16, bufs[1]);
 	reply(0x67446699, 0, c);
 	hostile("bad magic", 64, "bad magic 0x67446699 in a reply");
 	is_int(nr_done, 0, "  nothing completed");
 
 	reset_all();
-	c = nbd_rx_start(&rx, 1, NBD_CMD_READ, 16, bufs[1]);
+	c = start_sent(&rx, 1, NBD_CMD_READ, 16, bufs[1]);
 	reply(NBD_STRUCTURED_REPLY_MAGIC, 0, c);
 	hostile("a structured reply", 3, "structured reply");
 
 	reset_all();
-	nbd_rx_start(&rx, 1, NBD_CMD_WRITE, 16, NULL);
+	start_sent(&rx, 1, NBD_CMD_WRITE, 16, NULL);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, 0x100000002ULL);
 	hostile("a reply for a slot not in flight", 64,
 		"cookie 0x0000000100000002, which is not in flight");
 
 	reset_all();
-	nbd_rx_start(&rx, 1, NBD_CMD_WRITE, 16, NULL);
+	start_sent(&rx, 1, NBD_CMD_WRITE, 16, NULL);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, 0x10000ffffULL);
 	hostile("a reply for a tag past the table", 64, "not in flight");
 
 	reset_all();
-	c = nbd_rx_start(&rx, 1, NBD_CMD_WRITE, 16, NULL);
+	c = start_sent(&rx, 1, NBD_CMD_WRITE, 16, NULL);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c ^ (1ULL << 40));
 	hostile("a reply with a wrong sequence number", 64, "not in flight");
 	is_int(rx.inflight, 1, "  the write is still in flight");
 
 	reset_all();
-	c = nbd_rx_start(&rx, 1, NBD_CMD_WRITE, 16, NULL);
+	c = start_sent(&rx, 1, NBD_CMD_WRITE, 16, NULL);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c);
 	hostile("a duplicate reply", 64, "not in flight");
@@ -309,10 +347,10 @@ static void test_hostile(void)
 
 	note("a duplicate after the slot is reused is caught too");
 	reset_all();
-	c = nbd_rx_start(&rx, 1, NBD_CMD_WRITE, 16, NULL);
+	c = start_sent(&rx, 1, NBD_CMD_WRITE, 16, NULL);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c);
 	deliver(64);
-	c2 = nbd_rx_start(&rx, 1, NBD_CMD_READ, 16, bufs[1]);
+	c2 = start_sent(&rx, 1, NBD_CMD_READ, 16, bufs[1]);
 	ok(c2 != c, "the reused slot has a new cookie");
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c);
 	data(0x55, 16);
@@ -321,8 +359,8 @@ static void test_hostile(void)
 
 	note("a READ answered short or long");
 	reset_all();
-	c = nbd_rx_start(&rx, 1, NBD_CMD_READ, 32, bufs[1]);
-	c2 = nbd_rx_start(&rx, 2, NBD_CMD_WRITE, 32, NULL);
+	c = start_sent(&rx, 1, NBD_CMD_READ, 32, bufs[1]);
+	c2 = start_sent(&rx, 2, NBD_CMD_WRITE, 32, NULL);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c);
 	data(0x66, 8); /* 24 bytes short */
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c2);
@@ -334,7 +372,7 @@ static void test_hostile(void)
 						"only");
 
 	reset_all();
-	c = nbd_rx_start(&rx, 1, NBD_CMD_READ, 32, bufs[1]);
+	c = start_sent(&rx, 1, NBD_CMD_READ, 32, bufs[1]);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c);
 	data(0x66, 48); /* 16 bytes too many */
 	hostile("48 bytes for 32", 64, "bad magic 0x66666666");
@@ -346,13 +384,13 @@ static void test_hostile(void)
 	note("a new connection after a broken one");
 	nbd_rx_reset(&rx);
 	ok(!rx.broken, "reset: not broken");
-	c = nbd_rx_start(&rx, 3, NBD_CMD_FLUSH, 0, NULL);
+	c = start_sent(&rx, 3, NBD_CMD_FLUSH, 0, NULL);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c);
 	is_int(deliver(64), 0, "replies are accepted again");
 
 	note("cancelling a READ while its data arrives breaks the stream");
 	reset_all();
-	c = nbd_rx_start(&rx, 1, NBD_CMD_READ, 512, bufs[1]);
+	c = start_sent(&rx, 1, NBD_CMD_READ, 512, bufs[1]);
 	reply(NBD_SIMPLE_REPLY_MAGIC, 0, c);
 	data(0x77, 10);
 	is_int(deliver(64), 0, "a partial read");

@@ -97,6 +97,7 @@ struct nbd_req {
 	uint64_t offset;
 	uint32_t len;
 	int64_t deadline; /* ms, CLOCK_MONOTONIC */
+	size_t send_end;  /* where its bytes end in the send in flight */
 	void *data;
 };
 
@@ -113,6 +114,9 @@ struct nbd_queue {
 	unsigned int tx_head, tx_count;
 	struct iovec *iov; /* the send in flight */
 	struct msghdr msg;
+	uint16_t *sending;		 /* its requests, in order */
+	unsigned int send_nr, send_next; /* sent whole: sending[0, next) */
+	size_t send_done;		 /* bytes of it sent so far */
 	struct msghdr ask_msg;
 	struct iovec ask_iov;
 	struct nbd_reconnect_req ask;
@@ -249,6 +253,7 @@ static void nbd_queue_free(struct nbd_queue *nq)
 	free(nq->stage);
 	free(nq->txq);
 	free(nq->iov);
+	free(nq->sending);
 	free(nq);
 }
 
@@ -356,8 +361,9 @@ static struct nbd_queue *queue_alloc(struct nbd_dev *d, struct ublk_queue *q)
 	nq->stage = malloc(NBD_STAGE_SIZE);
 	nq->txq = calloc(n, sizeof(*nq->txq));
 	nq->iov = calloc(NBD_MAX_IOV, sizeof(*nq->iov));
+	nq->sending = calloc(n, sizeof(*nq->sending));
 	if (!nq->reqs || !nq->hdr || !nq->slots || !nq->stage || !nq->txq ||
-	    !nq->iov) {
+	    !nq->iov || !nq->sending) {
 		nbd_queue_free(nq);
 		return NULL;
 	}
@@ -464,7 +470,10 @@ static void post_send(struct nbd_queue *nq)
 {
 	struct io_uring_sqe *sqe;
 	unsigned int n = 0;
+	size_t end = 0;
 
+	nq->send_nr = nq->send_next = 0;
+	nq->send_done = 0;
 	while (nq->tx_count && n + 2 <= NBD_MAX_IOV) {
 		unsigned int tag = txq_pop(nq);
 		struct nbd_req *r = &nq->reqs[tag];
@@ -479,11 +488,16 @@ static void post_send(struct nbd_queue *nq)
 		nbd_request_encode(nq->hdr[tag], &h);
 		nq->iov[n].iov_base = nq->hdr[tag];
 		nq->iov[n++].iov_len = NBD_REQUEST_SIZE;
+		end += NBD_REQUEST_SIZE;
 		if (r->type == NBD_CMD_WRITE && r->len) {
 			nq->iov[n].iov_base = r->data;
 			nq->iov[n++].iov_len = r->len;
+			end += r->len;
 		}
+		/* Not to be failed from here: the send reads its buffer. */
 		r->state = REQ_SENT;
+		r->send_end = end;
+		nq->sending[nq->send_nr++] = (uint16_t)tag;
 	}
 	nq->msg.msg_iov = nq->iov;
 	nq->msg.msg_iovlen = n;
@@ -727,6 +741,16 @@ static void on_send(struct nbd_queue *nq, const struct io_uring_cqe *cqe)
 		lost(nq, why);
 		return;
 	}
+	/*
+	 * A request may be answered only once all its bytes are out: a
+	 * reply before that would free its tag (and its buffer) while the
+	 * send still holds them.  The send's CQE comes before the CQE of
+	 * a receive of anything the server sent after reading them.
+	 */
+	nq->send_done += (size_t)cqe->res;
+	while (nq->send_next < nq->send_nr &&
+	       nq->reqs[nq->sending[nq->send_next]].send_end <= nq->send_done)
+		nbd_rx_sent(&nq->rx, nq->sending[nq->send_next++]);
 	send_rest(nq, (size_t)cqe->res);
 }
 
