@@ -64,11 +64,23 @@ for cmd in $commands "policy show"; do
 	# shellcheck disable=SC2086 # "policy show": two words
 	for o in $(ublk-user $cmd --help | sed -n \
 		's/^  \(-[a-zA-Z], \|    \)\(--[a-z][a-z-]*\) [A-Z].*/\2/p'); do
-		# shellcheck disable=SC2154 # the sourced script sets it
-		[[ $_ublk_user_valued == *" $o "* ]] || missing+=" $cmd:$o"
+		_ublk_user_takes_value "${cmd%% *}" "$o" || missing+=" $cmd:$o"
 	done
 done
-is "$missing" "" "every option with a value is in _ublk_user_valued"
+is "$missing" "" "every option with a value is one the completion knows takes one"
+# and one whose help shows none ("--container  a per-container disk")
+# does not take the next word
+extra=
+for cmd in $commands "policy show"; do
+	# shellcheck disable=SC2086 # "policy show": two words
+	for o in $(ublk-user $cmd --help | sed -n \
+		's/^  \(-[a-zA-Z], \|    \)\(--[a-z][a-z-]*\)\(  .*\)\{0,1\}$/\2/p'); do
+		! _ublk_user_takes_value "${cmd%% *}" "$o" || extra+=" $cmd:$o"
+	done
+done
+is "$extra" "" "no option without a value is taken to have one"
+is "$(completes 'ublk-user add --container -')" "$(completes 'ublk-user add -')" \
+	"add --container -: add's options (--container is a flag there)"
 
 is "$(completes 'ublk-user add -t ')" "loop mem nbd null" "add -t: the targets"
 is "$(completes 'ublk-user add --target n')" "nbd null" "  --target n: two of them"
