@@ -15,7 +15,8 @@ static int unit_shift(const char *suffix, unsigned int *shift)
 	} units[] = {
 		{ "", 0 },   { "B", 0 },    { "K", 10 }, { "KiB", 10 },
 		{ "M", 20 }, { "MiB", 20 }, { "G", 30 }, { "GiB", 30 },
-		{ "T", 40 }, { "TiB", 40 }, { "k", 10 },
+		{ "T", 40 }, { "TiB", 40 }, { "k", 10 }, { "m", 20 },
+		{ "g", 30 }, { "t", 40 },
 	};
 	unsigned int i;
 
@@ -47,6 +48,11 @@ int parse_size(const char *s, const char *what, uint64_t *out, struct uerr *err)
 					what, s);
 		v = v * 10 + d;
 	}
+	if (*p == '.' && isdigit((unsigned char)p[1]))
+		return uerr_set(err, EINVAL,
+				"%s: '%s': whole numbers only (1536M, not "
+				"1.5G)",
+				what, s);
 	if (unit_shift(p, &shift))
 		return uerr_set(err, EINVAL,
 				"%s: unknown unit '%s' in '%s' (use K, M, G "

@@ -702,8 +702,14 @@ int main(int argc, char **argv)
 	if (!stage ||
 	    (strcmp(stage, "precreate") && strcmp(stage, "createRuntime") &&
 	     strcmp(stage, "poststop"))) {
-		fprintf(stderr, "ublk-user-oci-hook: %s\n%s",
-			stage ? "unknown stage" : "no stage given", usage);
+		if (stage)
+			fprintf(stderr,
+				"ublk-user-oci-hook: unknown stage '%.64s'\n%s",
+				stage, usage);
+		else
+			fprintf(stderr,
+				"ublk-user-oci-hook: no stage given\n%s",
+				usage);
 		return 2;
 	}
 	if (read_stdin(&text, &len, &err) < 0) {

@@ -13,11 +13,21 @@
 NBD_EVIL=$UBLK_USER_TEST_ROOT/build/tests/nbd-evil
 NBD_PID=
 
+# unix_listening PATH: a socket is there and listens (between a server's
+# bind() and listen() the path exists, and a connect is refused)
+unix_listening() {
+	local all
+	[[ -S $1 ]] || return 1
+	# Without ss(8), or a kernel without unix_diag: the path alone
+	all=$(ss -Hxl 2>/dev/null) && [[ -n $all ]] || return 0
+	[[ -n $(ss -Hx state listening src "$1" 2>/dev/null) ]]
+}
+
 wait_listen() {
 	local i
 	for ((i = 0; i < 200; i++)); do
 		if [[ $1 == /* ]]; then
-			[[ -S $1 ]] && return 0
+			unix_listening "$1" && return 0
 		elif (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
 			return 0
 		fi

@@ -262,4 +262,18 @@ for v in abc -1 4294967296; do
 	usage_error list "-n $v" "--id" "$v"
 done
 
+# --- the OCI hook ---------------------------------------------------------
+note "ublk-user-oci-hook: a wrong command line exits 2 and says what"
+HOOK=${BIN%/*}/ublk-user-oci-hook
+out=$("$HOOK" bogus </dev/null 2>&1)
+is "$?" 2 "an unknown stage: exit 2"
+is "$(head -n 1 <<<"$out")" "ublk-user-oci-hook: unknown stage 'bogus'" \
+	"  naming it"
+out=$("$HOOK" </dev/null 2>&1)
+is "$?:$(head -n 1 <<<"$out")" "2:ublk-user-oci-hook: no stage given" \
+	"no stage: exit 2"
+out=$("$HOOK" --timeout 0 poststop </dev/null 2>&1)
+is "$?:$out" "2:ublk-user-oci-hook: --timeout: '0' is not 1 to 3600 seconds" \
+	"--timeout 0: exit 2"
+
 done_testing

@@ -27,15 +27,9 @@ stop_servers() {
 }
 at_exit stop_servers
 
-# wait_socket PATH: until something listens there (5 s at most)
-wait_socket() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[[ -S $1 ]] && return 0
-		sleep 0.05
-	done
-	return 1
-}
+# wait_listen (until a server listens), as the kernel tests wait
+UBLK_USER_TEST_ROOT=$root
+source "$root/tests/lib/nbd.sh"
 
 # evil SOCKET ARGS...: start nbd-evil on SOCKET in the background
 evil() {
@@ -44,7 +38,7 @@ evil() {
 	rm -f "$sock"
 	"$EVIL" --socket "$sock" --log "$tmp/evil.log" "$@" &
 	pids+=($!)
-	wait_socket "$sock"
+	wait_listen "$sock"
 }
 
 probe() { run "$PROBE" --timeout 3000 "$@"; }
@@ -157,7 +151,7 @@ if command -v nbdkit >/dev/null; then
 	ksock=$tmp/kit.sock
 	nbdkit -f -U "$ksock" memory 64M 2>>"$tmp/nbdkit.log" &
 	pids+=($!)
-	wait_socket "$ksock"
+	wait_listen "$ksock"
 	probe "nbd+unix:///?socket=$ksock" write 0 1048576 0x5a write 1048576 4096 0x5b \
 		sync read 0 1048576 0x5a read 1048576 4096 0x5b \
 		sync zero 0 4096 flush sync read 0 4096 0 read 4096 4096 0x5a
@@ -185,7 +179,7 @@ if command -v nbdkit >/dev/null; then
 		blocksize-minimum=4096 blocksize-preferred=65536 \
 		blocksize-maximum=1M 2>>"$tmp/nbdkit.log" &
 	pids+=($!)
-	wait_socket "$ksock"
+	wait_listen "$ksock"
 	probe "nbd+unix:///?socket=$ksock"
 	like "$RUN_OUT" "block_size=4096 min_block=4096 pref_block=65536 max_payload=1048576" \
 		"nbdkit's block size constraints are read (4096, 64K, 1M)"
@@ -200,7 +194,7 @@ if command -v qemu-nbd >/dev/null && command -v qemu-img >/dev/null; then
 	qsock=$tmp/qemu.sock
 	qemu-nbd -t -k "$qsock" -f qcow2 -x vm "$tmp/disk.qcow2" &
 	pids+=($!)
-	wait_socket "$qsock"
+	wait_listen "$qsock"
 	probe "nbd+unix:///vm?socket=$qsock" write 0 131072 0x71 write 33554432 65536 0x72 flush
 	is "$RUN_RC" 0 "written through qemu-nbd"
 	probe "nbd+unix:///vm?socket=$qsock" read 0 131072 0x71 read 33554432 65536 0x72 read 131072 4096 0

@@ -130,6 +130,9 @@ ok "the example policy is installed" \
 	test -f "$dest/usr/share/doc/ublk-user/examples/10-site.conf"
 ok "ublk-user.policy(5) is installed" \
 	test -f "$dest/usr/share/man/man5/ublk-user.policy.5"
+is "$(sed -n '/^\.SH EXAMPLE$/,/^\.fi$/p' "$root/man/ublk-user.policy.5" |
+	sed '1,2d;$d')" "$(cat "$root/policy/examples/10-site.conf")" \
+	"  its EXAMPLE is the example file, as it says"
 echo "# mine" >>"$dest/etc/ublk-user/policy.conf"
 run make -s -C "$root" install BUILD="$build" DESTDIR="$dest" PREFIX=/usr
 is "$RUN_RC" 0 "make install again"

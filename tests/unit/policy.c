@@ -303,8 +303,8 @@ static void test_values(void)
 	one_error("[default]\nmax_size = 0\n",
 		  "t.conf:2: max_size: size must not be zero", "max_size 0");
 	one_error("[default]\nmax_size = 1.5G\n",
-		  "t.conf:2: max_size: unknown unit '.5G' in '1.5G' (use K, "
-		  "M, G or T)",
+		  "t.conf:2: max_size: '1.5G': whole numbers only (1536M, "
+		  "not 1.5G)",
 		  "a fraction");
 	one_error("[default]\nmax_size = 2P\n",
 		  "t.conf:2: max_size: unknown unit 'P' in '2P' (use K, M, G "

@@ -60,6 +60,9 @@ static void test_parse_size(void)
 	size_ok("512B", 512);
 	size_ok("1K", 1024);
 	size_ok("1k", 1024);
+	size_ok("3m", 3 << 20);
+	size_ok("2g", 2ULL << 30);
+	size_ok("1t", 1ULL << 40);
 	size_ok("64K", 64 << 10);
 	size_ok("64KiB", 64 << 10);
 	size_ok("1M", 1 << 20);
@@ -86,7 +89,7 @@ static void test_parse_size(void)
 	size_bad(" 1G", EINVAL, NULL);
 	size_bad("1G ", EINVAL, NULL);
 	size_bad("1 G", EINVAL, NULL);
-	size_bad("1.5G", EINVAL, NULL);
+	size_bad("1.5G", EINVAL, "whole numbers only (1536M, not 1.5G)");
 	size_bad("0.5", EINVAL, NULL);
 	size_bad(".5G", EINVAL, NULL);
 	size_bad("1X", EINVAL, NULL);
