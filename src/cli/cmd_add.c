@@ -45,6 +45,8 @@
 #define ADD_DEFAULT_QUEUES 1
 #define ADD_DEFAULT_DEPTH 128
 #define ADD_MAX_QUEUES 64
+_Static_assert(ADD_MAX_QUEUES == DISK_MAX_QUEUES, "a disk file takes as many "
+						  "queues as add --queues");
 #define ADD_IO_BUF_BYTES (512U << 10)
 #define UBLK_MAX_DEV_ID ((1U << 20) - 1)
 
@@ -966,18 +968,7 @@ int add_disk(const struct disk_file *d, bool json, bool foreground)
 	struct add c cleanup_with(add_release) = { .shmem_fd = -1,
 						   .log_fd = -1 };
 	struct add_req *r = &c.req;
-	struct uerr err;
 
-	if (d->nr_queues > ADD_MAX_QUEUES) {
-		uerr_set(&err, EINVAL,
-			 "disk %s: queues = %lu is more than ublk-user serves "
-			 "(%d)",
-			 d->name, d->nr_queues, ADD_MAX_QUEUES);
-		cli_error(&err);
-		if (foreground)
-			foreground_failed(&err);
-		return EXIT_DISK_FILE;
-	}
 	r->target = d->target;
 	r->topts.backing = d->file[0] ? d->file : NULL;
 	r->topts.uri = d->uri[0] ? d->uri : NULL;

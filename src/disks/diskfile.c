@@ -107,8 +107,9 @@ static int parse_bool(const char *key, const char *v, bool *out,
 	else if (!strcmp(v, "no") || !strcmp(v, "false"))
 		*out = false;
 	else
-		return uerr_set(err, EINVAL, "%s: '%s' is not yes or no", key,
-				v);
+		return uerr_set(err, EINVAL,
+				"%s: '%s' is not yes or no (or true or false)",
+				key, v);
 	return 0;
 }
 
@@ -149,7 +150,7 @@ static int parse_one(struct disk_file *d, enum disk_key k, const char *v,
 	case DK_SIZE:
 		return parse_size(v, key, &d->size, err);
 	case DK_QUEUES:
-		return parse_uint(v, key, 1, UBLK_MAX_NR_QUEUES, &d->nr_queues,
+		return parse_uint(v, key, 1, DISK_MAX_QUEUES, &d->nr_queues,
 				  err);
 	case DK_DEPTH:
 		return parse_uint(v, key, 1, UBLK_MAX_QUEUE_DEPTH,

@@ -20,6 +20,9 @@
 
 #include "base/err.h"
 
+/* As `add --queues`: the server's shared counters hold 64 queues */
+#define DISK_MAX_QUEUES 64
+
 #ifndef UBLK_USER_SYSCONFDIR
 #define UBLK_USER_SYSCONFDIR "/etc"
 #endif

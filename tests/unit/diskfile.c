@@ -128,13 +128,17 @@ static void bad(void)
 		"data.disk:2: size: unknown unit 'X' in '1X' (use K, M, G or "
 		"T)");
 	refused("target = null\nsize = 1G\nqueues = 0\n", false,
-		"data.disk:3: queues: 0 is out of range (1..4096)");
+		"data.disk:3: queues: 0 is out of range (1..64)");
+	refused("target = null\nsize = 1G\nqueues = 65\n", false,
+		"data.disk:3: queues: 65 is out of range (1..64)");
 	refused("target = null\nsize = 1G\ndepth = 5000\n", false,
 		"data.disk:3: depth: 5000 is out of range (1..4096)");
 	refused("target = null\nsize = 1G\nmlock = maybe\n", false,
-		"data.disk:3: mlock: 'maybe' is not yes or no");
+		"data.disk:3: mlock: 'maybe' is not yes or no (or true or "
+		"false)");
 	refused("target = null\nsize = 1G\nshmem_zc = 1\n", false,
-		"data.disk:3: shmem_zc: '1' is not yes or no");
+		"data.disk:3: shmem_zc: '1' is not yes or no (or true or "
+		"false)");
 	refused("target = loop\nuser = bob\nfile = /x\n", false,
 		"data.disk:2: user: only disk files in /etc/ublk-user/disks "
 		"name their user (this one is yours)");
@@ -182,7 +186,9 @@ static void bad(void)
 	ok(!d.read_only, "  a writable one");
 	is_int(parse("target = loop\nfile = /x\nread_only = 1\n", false),
 	       -EINVAL, "read_only = 1 is refused");
-	is_str(err.msg, "data.disk:3: read_only: '1' is not yes or no",
+	is_str(err.msg,
+	       "data.disk:3: read_only: '1' is not yes or no (or true or "
+	       "false)",
 	       "  naming the line");
 	uerr_clear(&err);
 	is_int(disk_parse(&d, "a/b", "a/b.disk", "target = null\n", 14, false,
