@@ -295,6 +295,65 @@ static int add_option(struct cli_args *a, struct add_req *r, int c)
 }
 
 /* false when add is done: a->status says how (help, or a usage error) */
+/* What the target needs of the command line and takes (target_ops), and
+ * what options need of each other */
+static void add_check_target(struct cli_args *a, const struct add_req *r,
+			     const struct target_ops *t)
+{
+	struct nbd_uri uri;
+	struct uerr err;
+
+	if ((r->topts.uri || r->topts.timeout_s) &&
+	    t->source != TARGET_SOURCE_URI)
+		a->status = cli_usage_error(a, "--uri and --nbd-timeout are "
+					       "for the nbd target");
+	else if (r->container && (r->topts.backing || r->topts.uri))
+		a->status = cli_usage_error(a, "with --container the backing "
+					       "file or URI comes on stdin, "
+					       "not -f or --uri");
+	else if (r->topts.backing && t->source != TARGET_SOURCE_FILE)
+		a->status = cli_usage_error(a,
+					    "the %s target takes no backing "
+					    "file (-f)",
+					    t->name);
+	else if (!r->container && !r->topts.backing &&
+		 t->source == TARGET_SOURCE_FILE)
+		a->status = cli_usage_error(a,
+					    "the %s target needs a backing "
+					    "file (-f FILE)",
+					    t->name);
+	else if (!r->container && !r->topts.uri &&
+		 t->source == TARGET_SOURCE_URI)
+		a->status = cli_usage_error(a,
+					    "the %s target needs --uri "
+					    "nbd://HOST[:PORT]/EXPORT or "
+					    "nbd+unix:///EXPORT?socket=PATH",
+					    t->name);
+	else if (r->topts.uri && nbd_uri_parse(&uri, r->topts.uri, &err) < 0)
+		a->status = cli_usage_error(a, "--uri: %s", err.msg);
+	else if (t->needs_size && !r->topts.size)
+		a->status = cli_usage_error(a, "the %s target needs --size",
+					    t->name);
+	else if (r->partition && (r->topts.offset || r->topts.size))
+		a->status = cli_usage_error(a, "--partition gives the offset "
+					       "and the size: no --offset or "
+					       "--size with it");
+	else if (r->clone_of &&
+		 (strcmp(r->target, "loop") || !r->topts.backing))
+		a->status = cli_usage_error(a, "--clone-of makes the backing "
+					       "file of a loop disk: -t loop "
+					       "-f NEW");
+	else if ((r->partition || r->topts.offset) && !t->offsets)
+		a->status = cli_usage_error(a,
+					    "the %s target serves no part of "
+					    "a backing (--partition, --offset)",
+					    t->name);
+	else if (r->batch && r->depth < 2)
+		a->status = cli_usage_error(a, "--batch needs a depth of at "
+					       "least 2 (the kernel batches "
+					       "no single tag)");
+}
+
 static bool add_parse(struct cli_args *a, struct add_req *r)
 {
 	int c;
@@ -317,33 +376,8 @@ static bool add_parse(struct cli_args *a, struct add_req *r)
 		a->status = cli_usage_error(a,
 					    "unknown target '%s' (known: %s)",
 					    r->target, target_names());
-	else if ((r->topts.uri || r->topts.timeout_s) &&
-		 strcmp(r->target, "nbd") != 0)
-		a->status = cli_usage_error(a, "--uri and --nbd-timeout are "
-					       "for the nbd target");
-	else if (r->container && (r->topts.backing || r->topts.uri))
-		a->status = cli_usage_error(a, "with --container the backing "
-					       "file or URI comes on stdin, "
-					       "not -f or --uri");
-	else if (r->partition && (r->topts.offset || r->topts.size))
-		a->status = cli_usage_error(a, "--partition gives the offset "
-					       "and the size: no --offset or "
-					       "--size with it");
-	else if (r->clone_of &&
-		 (strcmp(r->target, "loop") || !r->topts.backing))
-		a->status = cli_usage_error(a, "--clone-of makes the backing "
-					       "file of a loop disk: -t loop "
-					       "-f NEW");
-	else if ((r->partition || r->topts.offset) &&
-		 !target_find(r->target)->offsets)
-		a->status = cli_usage_error(a,
-					    "the %s target serves no part of "
-					    "a backing (--partition, --offset)",
-					    r->target);
-	else if (r->batch && r->depth < 2)
-		a->status = cli_usage_error(a, "--batch needs a depth of at "
-					       "least 2 (the kernel batches "
-					       "no single tag)");
+	else
+		add_check_target(a, r, target_find(r->target));
 	return !a->status;
 }
 

@@ -216,21 +216,39 @@ static int remove_files(const struct ctr_record *r)
 			keep = true;
 			continue;
 		}
-		if (r->disks[i].file[0] &&
-		    unlinkat(dfd, r->disks[i].file, 0) < 0 && errno != ENOENT) {
-			fprintf(stderr, "%s: gc: cannot remove %s/%s: %s\n",
-				prog_name, r->data_dir, r->disks[i].file,
-				strerror(errno));
-			ret = -1;
+		if (!r->disks[i].file[0] ||
+		    !unlinkat(dfd, r->disks[i].file, 0) || errno == ENOENT)
+			continue;
+		/*
+		 * A directory where the file was, or (below) files in the
+		 * directory: its owner put them there.  They stay, and so
+		 * does nothing of ours: the record goes, or every gc would
+		 * try again, for ever.
+		 */
+		if (errno == EISDIR) {
+			fprintf(stderr,
+				"%s: gc: %s/%s is a directory now: left to "
+				"its owner\n",
+				prog_name, r->data_dir, r->disks[i].file);
+			continue;
 		}
-	}
-	close(dfd);
-	if (!keep && rmdir(r->data_dir) < 0 && errno != ENOENT) {
-		fprintf(stderr, "%s: gc: cannot remove %s: %s\n", prog_name,
-			r->data_dir, strerror(errno));
+		fprintf(stderr, "%s: gc: cannot remove %s/%s: %s\n", prog_name,
+			r->data_dir, r->disks[i].file, strerror(errno));
 		ret = -1;
 	}
-	return ret;
+	close(dfd);
+	if (keep || !rmdir(r->data_dir) || errno == ENOENT)
+		return ret;
+	if (errno == ENOTEMPTY || errno == EEXIST) {
+		fprintf(stderr,
+			"%s: gc: %s holds files its owner put there: left to "
+			"its owner\n",
+			prog_name, r->data_dir);
+		return ret;
+	}
+	fprintf(stderr, "%s: gc: cannot remove %s: %s\n", prog_name,
+		r->data_dir, strerror(errno));
+	return -1;
 }
 
 static int gc_container(const char *dir, const struct ctr_record *r)

@@ -134,6 +134,16 @@ struct target_ops {
 	bool fixed_buffers;
 	/* Serves a part of its backing: takes target_opts.offset */
 	bool offsets;
+	/*
+	 * What `add` must be given for it, checked on its command line (a
+	 * usage error there); open() checks again for its other callers.
+	 */
+	enum target_source {
+		TARGET_SOURCE_NONE,
+		TARGET_SOURCE_FILE, /* -f */
+		TARGET_SOURCE_URI,  /* --uri */
+	} source;
+	bool needs_size; /* --size */
 };
 
 #define TARGET_OPS_DECL(t) extern const struct target_ops target_##t##_ops;

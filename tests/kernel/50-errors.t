@@ -37,8 +37,8 @@ refused 1 "neither a regular file nor a block device" "a directory" \
 refused 1 "larger than /home/alice/small.img" "--size beyond the file" \
 	-t loop -f /home/alice/small.img --size 2M
 refused 1 "smaller than one" "an empty file" -t loop -f /home/alice/empty.img
-refused 1 "the loop target needs a backing file" "loop without -f" -t loop
-refused 1 "the mem target needs --size" "mem without --size" -t mem
+refused 2 "the loop target needs a backing file" "loop without -f" -t loop
+refused 2 "the mem target needs --size" "mem without --size" -t mem
 refused 1 "--size must be a multiple of 512" "unaligned size" -t mem --size 1000
 refused 2 "unknown target 'disk'" "unknown target" -t disk
 refused 2 "--queues: 0 is out of range" "zero queues" -t null -q 0

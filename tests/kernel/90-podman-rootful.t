@@ -163,11 +163,22 @@ is "$(all_ublk_nodes | grep -c ublkb)" 1 "a third container has its disk"
 read -r cpid ppid < <(podman inspect -f '{{.State.ConmonPid}} {{.State.Pid}}' "$c3")
 kill -9 "$cpid" "$ppid"
 sleep 1
+# The disk's owner leaves a file of theirs in its directory: gc leaves
+# it, and still removes the record (or every gc would try again).
+c3dir=$(jq -r .data_dir "$records"/*.json)
+c3file=$(jq -r '.disks[0].file' "$records"/*.json)
+touch "$c3dir/left-by-its-owner"
 run ublk-user gc
 is "$RUN_RC" 0 "gc exits 0"
 like "$RUN_OUT" "container ${c3:0:12}: removed 1 disk" "gc says what it removed"
+like "$RUN_ERR" "gc: $c3dir holds files its owner put there: left to its owner" \
+	"and what it left"
+ok "the owner's file stays" test -e "$c3dir/left-by-its-owner"
+ok "the record named its backing file" test -n "$c3file"
+nok "  which is gone" test -e "$c3dir/$c3file"
 no_disks_left "after podman's processes were killed and gc"
 is "$(ls -A $records 2>/dev/null)" "" "gc removed the container record"
+rm -rf "$c3dir"
 run ublk-user gc
 is "$RUN_OUT" "" "a second gc has nothing to do"
 

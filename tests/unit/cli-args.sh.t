@@ -247,6 +247,17 @@ done
 usage_error add "-t null -q 64 -d 4096 -n 1048576" "--id" "1048576" \
 	"out of range (0..1048575)"
 usage_error add "-t null -q 65" "out of range (1..64)"
+
+note "add: what each target needs and takes, before anything is made"
+usage_error add "-t loop" "the loop target needs a backing file (-f FILE)"
+usage_error add "-t mem" "the mem target needs --size"
+usage_error add "-t nbd" "the nbd target needs --uri nbd://HOST[:PORT]/EXPORT"
+usage_error add "-t null -f /x" "the null target takes no backing file (-f)"
+usage_error add "-t mem -s 1M -f /x" "the mem target takes no backing file (-f)"
+usage_error add "-t nbd --uri x -f /x" "the nbd target takes no backing file (-f)"
+usage_error add "-t nbd --uri bogus" "--uri: not a URI"
+usage_error add "-t nbd --uri nbds://h/x" "--uri: TLS (nbds://) is not supported"
+usage_error add "-t loop -f /x --uri nbd://h/x" "--uri and --nbd-timeout are for the nbd target"
 usage_error add "-t null -d 4097" "out of range (1..4096)"
 
 # --- del and list -------------------------------------------------------

@@ -427,4 +427,5 @@ const struct target_ops target_loop_ops = {
 	.resize = loop_resize,
 	.fixed_buffers = true,
 	.offsets = true,
+	.source = TARGET_SOURCE_FILE,
 };

@@ -200,4 +200,5 @@ const struct target_ops target_mem_ops = {
 	.queue_io = mem_queue_io,
 	.io_done = mem_io_done,
 	.resize = mem_resize,
+	.needs_size = true,
 };

@@ -906,4 +906,5 @@ const struct target_ops target_nbd_ops = {
 	.ring_ops = nbdt_ring_ops,
 	.queue_io = nbdt_queue_io,
 	.io_done = nbdt_io_done,
+	.source = TARGET_SOURCE_URI,
 };
