@@ -2,7 +2,8 @@
 # The nbd target when the NBD server goes away, as alice: killed and
 # restarted during fio (I/O resumes, verify passes, an fsync'd marker
 # survives); down longer than --nbd-timeout (EIO well before the kernel's
-# 30 s I/O timeout, our server lives on and recovers); our own server
+# 30 s I/O timeout, our server lives on and recovers, and the next fsync
+# says that acknowledged writes were lost); our own server
 # killed with SIGKILL (fio ends, del cleans up, the NBD server is fine).
 set -euo pipefail
 : "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
@@ -89,6 +90,17 @@ ok "still alive 32 s after the first failed request" kill -0 "$spid"
 nbd_kit alice "$sock" memory 16M
 ok "the server back: I/O works again" timeout 30 sh -c \
 	"until setpriv --reuid=$(uid_of alice) --regid=$(uid_of alice) --clear-groups dd if=/dev/ublkb$dev of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null; do sleep 1; done"
+# The 16 writes above were acknowledged and never flushed, and the new
+# server (memory, again) does not have them: the next flush must not say
+# they are safe.
+run run_as alice dd if=/dev/zero of="/dev/ublkb$dev" bs=4k count=1 \
+	oflag=direct conv=fsync status=none
+isnt "$RUN_RC" 0 "the next fsync fails: writes were acknowledged, not flushed, and the server went"
+like "$RUN_ERR" "Input/output error" "  with EIO"
+like "$(log "$dev")" "queue 0: it had acknowledged writes that no flush covered: the next flush fails \(EIO\)" \
+	"  the log says why"
+ok "the fsync after it succeeds" run_as alice dd if=/dev/zero \
+	of="/dev/ublkb$dev" bs=4k count=1 oflag=direct conv=fsync status=none
 uu alice del -n "$dev"
 is "$RUN_RC" 0 "del"
 

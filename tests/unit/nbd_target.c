@@ -69,14 +69,19 @@ static void cqe_in(uint64_t user_data, int res)
 	queue_sqes_ready(&q);
 }
 
-/* The kernel hands tag a 4 KiB write */
-static void write_arrives(unsigned int tag)
+/* The kernel hands tag a 4 KiB write, or a FLUSH */
+static void io_arrives(unsigned int tag, unsigned int op)
 {
-	iods[tag].op_flags = UBLK_IO_OP_WRITE;
+	iods[tag].op_flags = op;
 	iods[tag].nr_sectors = 8;
 	iods[tag].start_sector = 8 * tag;
 	q.cmd_inflight++;
 	cqe_in(queue_ud(tag, QUEUE_UD_CMD, 0), UBLK_IO_RES_OK);
+}
+
+static void write_arrives(unsigned int tag)
+{
+	io_arrives(tag, UBLK_IO_OP_WRITE);
 }
 
 static void target_cqe(enum nbd_ev ev, int res)
@@ -99,6 +104,8 @@ static void reply_arrives(uint64_t cookie)
 	target_cqe(EV_RECV, sizeof(r));
 }
 
+static int last_result; /* of the last COMMIT_AND_FETCH commits() saw */
+
 /* COMMIT_AND_FETCHes queued since the last call, and the last's tag */
 static unsigned int commits(int *tag)
 {
@@ -111,6 +118,7 @@ static unsigned int commits(int *tag)
 		if (s->opcode == IORING_OP_URING_CMD &&
 		    s->cmd_op == UBLK_U_IO_COMMIT_AND_FETCH_REQ) {
 			n++;
+			last_result = cmd->result;
 			if (tag)
 				*tag = cmd->tag;
 		}
@@ -194,10 +202,80 @@ static void partial_send(void)
 	teardown();
 }
 
+/* Tag's request sent whole and answered: its result to the kernel */
+static int served(unsigned int tag, unsigned int op)
+{
+	int got = -1;
+
+	commits(NULL);
+	io_arrives(tag, op);
+	target_cqe(EV_SEND, (int)nq->reqs[tag].send_end);
+	reply_arrives(nbd_rx_cookie(&nq->rx, tag));
+	if (commits(&got) != 1 || got != (int)tag)
+		return -1000;
+	return last_result;
+}
+
+/* The connection breaks and a new one comes, as the helper brings it */
+static void reconnect(void)
+{
+	uint32_t old;
+
+	lost(nq, "the test drops it");
+	old = (nq->gen - 1) & GEN_MASK;
+	cqe_in(queue_ud(QUEUE_NO_TAG, QUEUE_UD_TGT, ev_data(EV_RECV, old)),
+	       -ECANCELED);
+	target_cqe(EV_SHUT, 0);
+	nq->retry_at = 0;
+	target_cqe(EV_TIMER, -ETIME);
+	if (nq->conn != CONN_ASKING)
+		bail_out("no reconnect asked for (state %d)", nq->conn);
+	target_cqe(EV_UP, 0);
+}
+
+static void flush_after_loss(void)
+{
+	note("writes acknowledged, not flushed, and the connection lost");
+	setup();
+	is_int(served(0, UBLK_IO_OP_WRITE), 4096, "a write is acknowledged");
+	reconnect();
+	is_int(nq->conn, CONN_UP, "the connection is made again");
+	is_int(served(1, UBLK_IO_OP_FLUSH), -EIO,
+	       "  the next flush fails: the server may have lost the write");
+	is_int(served(2, UBLK_IO_OP_FLUSH), 0,
+	       "  once: the one after succeeds");
+	teardown();
+
+	note("a flush in flight when the connection is lost");
+	setup();
+	is_int(served(0, UBLK_IO_OP_WRITE), 4096, "a write is acknowledged");
+	commits(NULL);
+	io_arrives(1, UBLK_IO_OP_FLUSH);
+	target_cqe(EV_SEND, NBD_REQUEST_SIZE);
+	reconnect();
+	ok(nq->send_busy && nq->send_nr == 1 && nq->sending[0] == 1,
+	   "  the flush is sent again on the new connection");
+	target_cqe(EV_SEND, NBD_REQUEST_SIZE);
+	reply_arrives(nbd_rx_cookie(&nq->rx, 1));
+	ok(commits(NULL) == 1 && last_result == -EIO, "  and fails, though the "
+						      "new server did it");
+	teardown();
+
+	note("the same, with a flush before the loss");
+	setup();
+	is_int(served(0, UBLK_IO_OP_WRITE), 4096, "a write is acknowledged");
+	is_int(served(1, UBLK_IO_OP_FLUSH), 0, "  and flushed");
+	reconnect();
+	is_int(served(1, UBLK_IO_OP_FLUSH), 0,
+	       "  the flush after the new connection succeeds");
+	teardown();
+}
+
 int main(void)
 {
 	reply_while_sending();
 	reply_before_send();
 	partial_send();
+	flush_after_loss();
 	return done_testing();
 }

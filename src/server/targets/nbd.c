@@ -25,13 +25,21 @@
  * completes only once the new connection's server has done it.  Requests
  * wait at most timeout_ms in all (20 s by default), then fail with EIO:
  * well before the kernel's 30 s I/O timeout, which kills an unprivileged
- * server.  A server that lost writes it had acknowledged but not yet
- * flushed (a crash of one with a volatile cache) loses them, as a disk's
- * cache does on power loss.
+ * server.
+ *
+ * Writes acknowledged but not flushed.  A server with a volatile cache
+ * that crashed has lost them, and the next one cannot tell: its FLUSH
+ * succeeds.  So where a lost connection had acknowledged writes that no
+ * FLUSH covered since, the next FLUSH to complete fails with EIO (once),
+ * and fsync() says so, rather than that data it cannot vouch for is safe.
+ * Writes are counted for the whole device: with more than one queue
+ * (NBD_FLAG_CAN_MULTI_CONN) a FLUSH on any connection covers writes
+ * acknowledged on all of them.
  */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +106,7 @@ struct nbd_req {
 	uint32_t len;
 	int64_t deadline; /* ms, CLOCK_MONOTONIC */
 	size_t send_end;  /* where its bytes end in the send in flight */
+	uint64_t covers;  /* a FLUSH: the device's writes_acked when it came */
 	void *data;
 };
 
@@ -128,7 +137,8 @@ struct nbd_queue {
 	unsigned int busy; /* requests not free */
 	int64_t progress_at, retry_at;
 	unsigned int backoff_ms;
-	int sock_fd; /* the first connection's fd, until it breaks */
+	uint64_t last_write; /* writes_acked at this queue's last write */
+	int sock_fd;	     /* the first connection's fd, until it breaks */
 	int chan_fd;
 	pid_t helper;
 };
@@ -142,6 +152,10 @@ struct nbd_dev {
 	int first_fd;		 /* connected by open(), for queue 0 */
 	long gmtoff;		 /* of local time, for the log */
 	struct nbd_queue *queues[NBD_MAX_QUEUES];
+	/* Shared by the queue threads (see "Writes acknowledged ...") */
+	_Atomic uint64_t writes_acked; /* writes (not FUA) acknowledged */
+	_Atomic uint64_t flushed;      /* writes_acked a FLUSH covered */
+	atomic_bool flush_fails;       /* the next FLUSH reports EIO */
 };
 
 static unsigned int ilog2_u32(uint32_t v)
@@ -620,6 +634,12 @@ static void lost(struct nbd_queue *nq, const char *why)
 	if (nq->conn != CONN_UP)
 		return;
 	nq_log(nq, "connection to the NBD server lost: %s", why);
+	if (nq->last_write > atomic_load(&nq->dev->flushed)) {
+		atomic_store(&nq->dev->flush_fails, true);
+		nq_log(nq, "%s",
+		       "it had acknowledged writes that no flush covered: the "
+		       "next flush fails (EIO)");
+	}
 	stats_set(&nq->q->stats->nbd_connected, 0);
 	/* Its late CQEs carry the old generation: they only count down. */
 	nq->gen = (nq->gen + 1) & GEN_MASK;
@@ -669,6 +689,27 @@ static void finish(struct nbd_queue *nq, unsigned int tag, int res)
 	queue_complete_io(nq->q, tag, res);
 }
 
+/* Count an acknowledged write, or what an acknowledged FLUSH covers */
+static int durability(struct nbd_queue *nq, const struct nbd_req *r, int result)
+{
+	struct nbd_dev *d = nq->dev;
+	uint64_t done;
+
+	if (result < 0)
+		return result;
+	if (r->type == NBD_CMD_FLUSH) {
+		done = atomic_load(&d->flushed);
+		while (done < r->covers &&
+		       !atomic_compare_exchange_weak(&d->flushed, &done,
+						     r->covers))
+			;
+		return atomic_exchange(&d->flush_fails, false) ? -EIO : 0;
+	}
+	if (r->type != NBD_CMD_READ && !(r->flags & NBD_CMD_FLAG_FUA))
+		nq->last_write = atomic_fetch_add(&d->writes_acked, 1) + 1;
+	return result;
+}
+
 /* A reply (nbd_rx_received): the rx slot is free again */
 static void replied(void *arg, unsigned int tag, int result)
 {
@@ -683,7 +724,7 @@ static void replied(void *arg, unsigned int tag, int result)
 		nq->shutdown_seen = true;
 		return;
 	}
-	finish(nq, tag, result_of(r, result));
+	finish(nq, tag, result_of(r, durability(nq, r, result)));
 }
 
 /* Fail requests past their deadline, where no I/O can still touch them */
@@ -867,6 +908,7 @@ static int nbdt_queue_io(struct ublk_queue *q, unsigned int tag,
 		r->type = NBD_CMD_FLUSH;
 		r->offset = 0;
 		r->len = 0;
+		r->covers = atomic_load(&nq->dev->writes_acked);
 		break;
 	case UBLK_IO_OP_DISCARD:
 		if (!(e->flags & NBD_FLAG_SEND_TRIM))
