@@ -269,6 +269,37 @@ static bool system_file_bad(const char *name, struct units_finding *f)
 	return false;
 }
 
+/*
+ * A system disk's user without lingering has no /run/user/UID at boot:
+ * its state goes to /tmp/ublk-user-UID, where any local user can make
+ * the directory first and so keep the disk down (SECURITY.md).
+ */
+static bool system_user_unlingered(const char *name, struct units_finding *f)
+{
+	char linger[PATH_MAX], fix[128];
+	const struct passwd *pw;
+	struct disk_file d;
+	struct uerr err;
+
+	if (disk_load(&d, DISK_SYSTEM_DIR, name, 0, true, &err) < 0)
+		return false; /* said by system_file_bad() */
+	pw = getpwnam(d.user);
+	snprintf(linger, sizeof(linger), UNITS_LINGER_DIR "/%s",
+		 pw ? pw->pw_name : "");
+	if (pw && access(linger, F_OK) == 0)
+		return false;
+	snprintf(fix, sizeof(fix), "loginctl enable-linger %s", d.user);
+	set(f, UNITS_WARN, fix,
+	    DISK_SYSTEM_DIR "/%s" DISK_SUFFIX " runs as %s, who has no "
+			    "lingering: without /run/user/UID its state goes "
+			    "to "
+			    "/tmp/ublk-user-UID, which any local user can make "
+			    "first, and so "
+			    "keep the disk down",
+	    name, d.user);
+	return true;
+}
+
 void units_check_system(struct units_finding *f)
 {
 	const char *dirs[] = {
@@ -318,6 +349,9 @@ void units_check_system(struct units_finding *f)
 	}
 	for (i = 0; i < files.nr; i++)
 		if (system_file_bad(files.names[i], f))
+			return;
+	for (i = 0; i < files.nr; i++)
+		if (system_user_unlingered(files.names[i], f))
 			return;
 	set(f, UNITS_OK, NULL,
 	    UNITS_SYSTEM_TEMPLATE " is installed (%s); %u disk file%s "

@@ -133,9 +133,16 @@ ok "$SVC writes through the stable path" run_as_nosession "$SVC" dd \
 	if=/tmp/sysmarker of="$svc_link" bs=4096 oflag=direct,dsync status=none
 is "$(read_marker "$SVC" "$svc_link" | md5sum)" "$(md5sum </tmp/sysmarker)" "and reads it back"
 run ublk-user doctor --json
+is "$(jget "$RUN_OUT" '.checks[] | select(.name == "units") | "\(.status)|\(.message)|\(.fix)"')" \
+	"warn|/etc/ublk-user/disks/sysdata.disk runs as $SVC, who has no lingering: without /run/user/UID its state goes to /tmp/ublk-user-UID, which any local user can make first, and so keep the disk down|loginctl enable-linger $SVC" \
+	"root's doctor: the system disk's user has no lingering (SECURITY.md), and the fix"
+mkdir -p /var/lib/systemd/linger
+touch "/var/lib/systemd/linger/$SVC"
+run ublk-user doctor --json
+rm "/var/lib/systemd/linger/$SVC"
 is "$(jget "$RUN_OUT" '.checks[] | select(.name == "units") | "\(.status)|\(.message)"')" \
 	"ok|ublk-user-system@.service is installed (/usr/lib/systemd/system); 1 disk file in /etc/ublk-user/disks read well; enabled: sysdata" \
-	"root's doctor: the system disk file reads well, its unit is enabled"
+	"  with lingering: the system disk file reads well, its unit is enabled"
 ok "systemctl stop $unit" systemctl stop "$unit"
 ok "its nodes are gone" test ! -e "/dev/ublkb$sys_id" -a ! -e "/dev/ublkc$sys_id"
 is "$(ls -A "/tmp/ublk-user-$svc_uid" 2>/dev/null)" "" "its records and stable path are gone"
