@@ -28,7 +28,9 @@ static const char help_tail[] = "\n"
 				"Run 'ublk-user COMMAND --help' for a "
 				"command's options, and see\n"
 				"ublk-user(1).  Exit status: 0 success, 1 "
-				"failure, 2 usage error.\n";
+				"failure, 2 usage error,\n"
+				"3 status: the disk is not up, 4 up: no such "
+				"disk file, or it is invalid.\n";
 
 void cli_error(const struct uerr *err)
 {

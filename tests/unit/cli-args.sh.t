@@ -116,6 +116,8 @@ for h in help --help -h; do
 	done
 	contains "$out" "0 success, 1 failure, 2 usage error" \
 		"$h: documents the exit statuses"
+	contains "$out" "3 status: the disk is not up, 4 up: no such disk file" \
+		"$h:   all of them"
 	is "$err" "" "$h: nothing on stderr"
 done
 
