@@ -294,9 +294,10 @@ static int add_option(struct cli_args *a, struct add_req *r, int c)
 	return 0;
 }
 
-/* false when add is done: a->status says how (help, or a usage error) */
-/* What the target needs of the command line and takes (target_ops), and
- * what options need of each other */
+/*
+ * What the target needs of the command line and takes (target_ops), and
+ * what options need of each other
+ */
 static void add_check_target(struct cli_args *a, const struct add_req *r,
 			     const struct target_ops *t)
 {
@@ -354,6 +355,7 @@ static void add_check_target(struct cli_args *a, const struct add_req *r,
 					       "no single tag)");
 }
 
+/* false when add is done: a->status says how (help, or a usage error) */
 static bool add_parse(struct cli_args *a, struct add_req *r)
 {
 	int c;
