@@ -301,9 +301,15 @@ static int add_option(struct cli_args *a, struct add_req *r, int c)
 static void add_check_target(struct cli_args *a, const struct add_req *r,
 			     const struct target_ops *t)
 {
+	struct target_opts o = r->topts;
 	struct nbd_uri uri;
 	struct uerr err;
 
+	/* With --container the file or URI comes on stdin, later. */
+	if (r->container && t->source == TARGET_SOURCE_FILE)
+		o.backing = "(stdin)";
+	if (r->container && t->source == TARGET_SOURCE_URI)
+		o.uri = "(stdin)";
 	if ((r->topts.uri || r->topts.timeout_s) &&
 	    t->source != TARGET_SOURCE_URI)
 		a->status = cli_usage_error(a, "--uri and --nbd-timeout are "
@@ -312,29 +318,10 @@ static void add_check_target(struct cli_args *a, const struct add_req *r,
 		a->status = cli_usage_error(a, "with --container the backing "
 					       "file or URI comes on stdin, "
 					       "not -f or --uri");
-	else if (r->topts.backing && t->source != TARGET_SOURCE_FILE)
-		a->status = cli_usage_error(a,
-					    "the %s target takes no backing "
-					    "file (-f)",
-					    t->name);
-	else if (!r->container && !r->topts.backing &&
-		 t->source == TARGET_SOURCE_FILE)
-		a->status = cli_usage_error(a,
-					    "the %s target needs a backing "
-					    "file (-f FILE)",
-					    t->name);
-	else if (!r->container && !r->topts.uri &&
-		 t->source == TARGET_SOURCE_URI)
-		a->status = cli_usage_error(a,
-					    "the %s target needs --uri "
-					    "nbd://HOST[:PORT]/EXPORT or "
-					    "nbd+unix:///EXPORT?socket=PATH",
-					    t->name);
+	else if (target_opts_check(t, &o, &err) < 0)
+		a->status = cli_usage_error(a, "%s", err.msg);
 	else if (r->topts.uri && nbd_uri_parse(&uri, r->topts.uri, &err) < 0)
 		a->status = cli_usage_error(a, "--uri: %s", err.msg);
-	else if (t->needs_size && !r->topts.size)
-		a->status = cli_usage_error(a, "the %s target needs --size",
-					    t->name);
 	else if (r->partition && (r->topts.offset || r->topts.size))
 		a->status = cli_usage_error(a, "--partition gives the offset "
 					       "and the size: no --offset or "
@@ -344,7 +331,7 @@ static void add_check_target(struct cli_args *a, const struct add_req *r,
 		a->status = cli_usage_error(a, "--clone-of makes the backing "
 					       "file of a loop disk: -t loop "
 					       "-f NEW");
-	else if ((r->partition || r->topts.offset) && !t->offsets)
+	else if (r->partition && !t->offsets)
 		a->status = cli_usage_error(a,
 					    "the %s target serves no part of "
 					    "a backing (--partition, --offset)",

@@ -41,6 +41,34 @@ void target_print_help(FILE *f)
 		fprintf(f, "  %-6s %s\n", targets[i]->name, targets[i]->help);
 }
 
+int target_opts_check(const struct target_ops *ops, const struct target_opts *o,
+		      struct uerr *err)
+{
+	if (o->backing && ops->source != TARGET_SOURCE_FILE)
+		return uerr_set(err, EINVAL,
+				"the %s target takes no backing file (-f)",
+				ops->name);
+	if (!o->backing && ops->source == TARGET_SOURCE_FILE)
+		return uerr_set(err, EINVAL,
+				"the %s target needs a backing file (-f FILE)",
+				ops->name);
+	if (!o->uri && ops->source == TARGET_SOURCE_URI)
+		return uerr_set(err, EINVAL,
+				"the %s target needs --uri "
+				"nbd://HOST[:PORT]/EXPORT or "
+				"nbd+unix:///EXPORT?socket=PATH",
+				ops->name);
+	if (!o->size && ops->needs_size)
+		return uerr_set(err, EINVAL, "the %s target needs --size",
+				ops->name);
+	if (o->offset && !ops->offsets)
+		return uerr_set(err, EINVAL,
+				"the %s target serves no part of a backing "
+				"(--partition, --offset)",
+				ops->name);
+	return 0;
+}
+
 int target_open(struct target *t, const char *name, const struct target_opts *o,
 		struct uerr *err)
 {
@@ -58,11 +86,9 @@ int target_open(struct target *t, const char *name, const struct target_opts *o,
 		if (!t->priv)
 			return uerr_sys(err, ENOMEM, "target %s", name);
 	}
-	if (o->offset && !t->ops->offsets)
-		return uerr_set(err, EINVAL,
-				"the %s target serves no part of a backing "
-				"(--offset, --partition)",
-				name);
+	ret = target_opts_check(t->ops, o, err);
+	if (ret < 0)
+		return ret;
 	ret = t->ops->open(t, o, err);
 	if (ret == 0 && o->read_only) {
 		t->attrs |= UBLK_ATTR_READ_ONLY;

@@ -135,8 +135,8 @@ struct target_ops {
 	/* Serves a part of its backing: takes target_opts.offset */
 	bool offsets;
 	/*
-	 * What `add` must be given for it, checked on its command line (a
-	 * usage error there); open() checks again for its other callers.
+	 * What it must be given, checked by target_opts_check(): before
+	 * open(), and on `add`'s command line (a usage error there).
 	 */
 	enum target_source {
 		TARGET_SOURCE_NONE,
@@ -159,6 +159,13 @@ const char *target_names(void);
 /* "Targets:" and one line per target, for `add --help` */
 void target_print_help(FILE *f);
 
+/*
+ * The options ops takes and needs (.source, .needs_size, .offsets): 0, or
+ * -EINVAL with err naming the option.  target_open() checks them first,
+ * so that open() gets only what its target serves from.
+ */
+int target_opts_check(const struct target_ops *ops, const struct target_opts *o,
+		      struct uerr *err);
 int target_open(struct target *t, const char *name, const struct target_opts *o,
 		struct uerr *err);
 void target_close(struct target *t);

@@ -175,9 +175,6 @@ static int loop_open(struct target *t, const struct target_opts *o,
 	l->offset = o->offset;
 	/* A part of the file (a partition) ends where it was given. */
 	l->window = o->offset != 0;
-	if (!o->backing)
-		return uerr_set(err, EINVAL,
-				"the loop target needs a backing file (-f)");
 	if (!realpath(o->backing, l->path))
 		return uerr_sys(err, errno, "backing file %s", o->backing);
 	if (stat(l->path, &st) < 0)

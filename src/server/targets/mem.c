@@ -34,11 +34,6 @@ static int mem_open(struct target *t, const struct target_opts *o,
 	void *map;
 
 	m->fd = -1;
-	if (o->backing)
-		return uerr_set(err, EINVAL,
-				"the mem target takes no backing file");
-	if (!o->size)
-		return uerr_set(err, EINVAL, "the mem target needs --size");
 	if (o->size % bs)
 		return uerr_set(err, EINVAL,
 				"--size must be a multiple of %llu bytes",

@@ -181,14 +181,6 @@ static int nbdt_open(struct target *t, const struct target_opts *o,
 	int fd;
 
 	d->first_fd = -1;
-	if (o->backing)
-		return uerr_set(err, EINVAL,
-				"the nbd target takes --uri, not a file");
-	if (!o->uri)
-		return uerr_set(err, EINVAL,
-				"the nbd target needs --uri "
-				"nbd://HOST[:PORT]/EXPORT or "
-				"nbd+unix:///EXPORT?socket=PATH");
 	if (strlen(o->uri) >= PATH_MAX)
 		return uerr_set(err, EINVAL, "--uri: longer than %d characters",
 				PATH_MAX - 1);

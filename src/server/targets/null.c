@@ -12,9 +12,6 @@ static int null_open(struct target *t, const struct target_opts *o,
 {
 	uint64_t bs = 1ULL << t->lbs_shift;
 
-	if (o->backing)
-		return uerr_set(err, EINVAL,
-				"the null target takes no backing file");
 	t->size = o->size ? o->size : NULL_DEFAULT_SIZE;
 	if (t->size % bs)
 		return uerr_set(err, EINVAL,
