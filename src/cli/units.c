@@ -238,8 +238,37 @@ void units_check_user(struct units_finding *f)
 	    e.list);
 }
 
-/* A disk file of DISK_SYSTEM_DIR that is wrong, in f; true if one is */
-static bool system_file_bad(const char *name, struct units_finding *f)
+/*
+ * A system disk's user without lingering has no /run/user/UID at boot:
+ * its state goes to /tmp/ublk-user-UID, where any local user can make
+ * the directory first and so keep the disk down (SECURITY.md).
+ */
+static bool system_user_unlingered(const struct disk_file *d, const char *name,
+				   struct units_finding *f)
+{
+	char linger[PATH_MAX], fix[128];
+	const struct passwd *pw = getpwnam(d->user);
+
+	snprintf(linger, sizeof(linger), UNITS_LINGER_DIR "/%s",
+		 pw ? pw->pw_name : "");
+	if (pw && access(linger, F_OK) == 0)
+		return false;
+	snprintf(fix, sizeof(fix), "loginctl enable-linger %s", d->user);
+	set(f, UNITS_WARN, fix,
+	    "%s/%s%s runs as %s, who has no lingering: without /run/user/UID "
+	    "its state goes to /tmp/ublk-user-UID, which any local user can "
+	    "make first, and so keep the disk down",
+	    DISK_SYSTEM_DIR, name, DISK_SUFFIX, d->user);
+	return true;
+}
+
+/*
+ * A disk file of DISK_SYSTEM_DIR that is wrong, in f; true if one is.
+ * The first whose user does not linger is a warning in f (*warned),
+ * which a wrong file after it replaces.
+ */
+static bool system_file_bad(const char *name, struct units_finding *f,
+			    bool *warned)
 {
 	char path[PATH_MAX];
 	struct disk_file d;
@@ -266,38 +295,9 @@ static bool system_file_bad(const char *name, struct units_finding *f)
 		    path, (unsigned int)(st.st_mode & 07777), d.user, d.user);
 		return true;
 	}
+	if (!*warned && system_user_unlingered(&d, name, f))
+		*warned = true;
 	return false;
-}
-
-/*
- * A system disk's user without lingering has no /run/user/UID at boot:
- * its state goes to /tmp/ublk-user-UID, where any local user can make
- * the directory first and so keep the disk down (SECURITY.md).
- */
-static bool system_user_unlingered(const char *name, struct units_finding *f)
-{
-	char linger[PATH_MAX], fix[128];
-	const struct passwd *pw;
-	struct disk_file d;
-	struct uerr err;
-
-	if (disk_load(&d, DISK_SYSTEM_DIR, name, 0, true, &err) < 0)
-		return false; /* said by system_file_bad() */
-	pw = getpwnam(d.user);
-	snprintf(linger, sizeof(linger), UNITS_LINGER_DIR "/%s",
-		 pw ? pw->pw_name : "");
-	if (pw && access(linger, F_OK) == 0)
-		return false;
-	snprintf(fix, sizeof(fix), "loginctl enable-linger %s", d.user);
-	set(f, UNITS_WARN, fix,
-	    DISK_SYSTEM_DIR "/%s" DISK_SUFFIX " runs as %s, who has no "
-			    "lingering: without /run/user/UID its state goes "
-			    "to "
-			    "/tmp/ublk-user-UID, which any local user can make "
-			    "first, and so "
-			    "keep the disk down",
-	    name, d.user);
-	return true;
 }
 
 void units_check_system(struct units_finding *f)
@@ -309,6 +309,7 @@ void units_check_system(struct units_finding *f)
 	};
 	struct enabled e, files;
 	const char *where, *missing;
+	bool warned = false;
 	struct dirent *de;
 	char fix[512];
 	unsigned int i;
@@ -348,11 +349,10 @@ void units_check_system(struct units_finding *f)
 		return;
 	}
 	for (i = 0; i < files.nr; i++)
-		if (system_file_bad(files.names[i], f))
+		if (system_file_bad(files.names[i], f, &warned))
 			return;
-	for (i = 0; i < files.nr; i++)
-		if (system_user_unlingered(files.names[i], f))
-			return;
+	if (warned)
+		return;
 	set(f, UNITS_OK, NULL,
 	    UNITS_SYSTEM_TEMPLATE " is installed (%s); %u disk file%s "
 				  "in " DISK_SYSTEM_DIR " read well; enabled: "
