@@ -223,39 +223,22 @@ static int no_memory(struct uerr *err)
 	return uerr_set(err, ENOMEM, "out of memory editing config.json");
 }
 
-int ocicfg_add_device(json_object *cfg, const char *path, uint32_t major,
-		      uint32_t minor, uint32_t uid, uint32_t gid,
-		      struct uerr *err)
+int ocicfg_allow_device(json_object *cfg, uint32_t major, uint32_t minor,
+			struct uerr *err)
 {
-	json_object *linux_o, *devs, *res, *rules, *d, *r;
+	json_object *linux_o, *res, *rules, *r;
 
 	linux_o = child(cfg, "linux", json_type_object, true);
-	devs = linux_o ? child(linux_o, "devices", json_type_array, true) :
-			 NULL;
 	res = linux_o ? child(linux_o, "resources", json_type_object, true) :
 			NULL;
 	rules = res ? child(res, "devices", json_type_array, true) : NULL;
-	if (!linux_o || !devs || !res || !rules)
+	if (!linux_o || !res || !rules)
 		return uerr_set(err, EINVAL,
-				"config.json: linux, linux.devices, "
-				"linux.resources or linux.resources.devices "
-				"has the wrong type");
-	d = json_object_new_object();
+				"config.json: linux, linux.resources or "
+				"linux.resources.devices has the wrong type");
 	r = json_object_new_object();
-	if (!d || !r) {
-		json_object_put(d);
-		json_object_put(r);
+	if (!r)
 		return no_memory(err);
-	}
-	json_object_object_add(d, "path", json_object_new_string(path));
-	json_object_object_add(d, "type", json_object_new_string("b"));
-	json_object_object_add(d, "major", json_object_new_int64(major));
-	json_object_object_add(d, "minor", json_object_new_int64(minor));
-	json_object_object_add(d, "fileMode", json_object_new_int(0600));
-	json_object_object_add(d, "uid", json_object_new_int64(uid));
-	json_object_object_add(d, "gid", json_object_new_int64(gid));
-	json_object_array_add(devs, d);
-
 	json_object_object_add(r, "allow", json_object_new_boolean(1));
 	json_object_object_add(r, "type", json_object_new_string("b"));
 	json_object_object_add(r, "major", json_object_new_int64(major));

@@ -33,14 +33,10 @@ int ocicfg_user(json_object *cfg, struct oci_user *u, struct uerr *err);
 /* Is path already a device or a mount destination of the container? */
 bool ocicfg_path_taken(json_object *cfg, const char *path);
 
-/*
- * Rootful: a device node at path (owned by uid:gid in the container,
- * mode 0600) and a device cgroup rule allowing exactly b major:minor.
- */
-int ocicfg_add_device(json_object *cfg, const char *path, uint32_t major,
-		      uint32_t minor, uint32_t uid, uint32_t gid,
-		      struct uerr *err);
-/* Rootless: bind-mount the host's node (nosuid, noexec) at path. */
+/* Rootful: a device cgroup rule allowing exactly b major:minor, rw. */
+int ocicfg_allow_device(json_object *cfg, uint32_t major, uint32_t minor,
+			struct uerr *err);
+/* Bind-mount the host's node (nosuid, noexec) at path. */
 int ocicfg_add_bind(json_object *cfg, const char *path, const char *host_node,
 		    struct uerr *err);
 int ocicfg_set_annotation(json_object *cfg, const char *key, const char *value,

@@ -384,21 +384,29 @@ static int add_disk(const struct hook *h, const struct ctr_record *r,
 	return 0;
 }
 
+/*
+ * The host's node, bind-mounted, for rootful containers too (with a cgroup
+ * rule for its number): when the disk goes, the kernel takes that inode
+ * back (root, mode 0) before another device can get the number, where a
+ * node the runtime made would stay the owner's and open what comes next.
+ */
 static int put_disk(json_object *cfg, const struct owner *ow,
-		    const struct oci_user *u, const struct disk_spec *spec,
-		    const char *block, struct uerr *err)
+		    const struct disk_spec *spec, const char *block,
+		    struct uerr *err)
 {
 	struct stat st;
+	int ret;
 
 	if (stat(block, &st) < 0)
 		return uerr_sys(err, errno, "disk %s: %s", spec->name, block);
 	if (!S_ISBLK(st.st_mode))
 		return uerr_set(err, ENOTBLK, "disk %s: %s is not a block node",
 				spec->name, block);
-	if (ow->rootless)
-		return ocicfg_add_bind(cfg, spec->path, block, err);
-	return ocicfg_add_device(cfg, spec->path, major(st.st_rdev),
-				 minor(st.st_rdev), u->uid, u->gid, err);
+	ret = ocicfg_add_bind(cfg, spec->path, block, err);
+	if (ret == 0 && !ow->rootless)
+		ret = ocicfg_allow_device(cfg, major(st.st_rdev),
+					  minor(st.st_rdev), err);
+	return ret;
 }
 
 static int precreate_disks(const struct hook *h, json_object *cfg,
@@ -407,16 +415,13 @@ static int precreate_disks(const struct hook *h, json_object *cfg,
 			   struct uerr *err)
 {
 	struct owner ow;
-	struct oci_user u;
 	char base[PATH_MAX - CTRREC_KEY_LEN - 2], block[64];
 	char name[CTRREC_KEY_LEN + 1];
 	unsigned int i;
 	bool loop = false;
 	int ret;
 
-	ret = ocicfg_user(cfg, &u, err);
-	if (ret == 0)
-		ret = find_owner(cfg, &ow, err);
+	ret = find_owner(cfg, &ow, err);
 	if (ret < 0)
 		return ret;
 	for (i = 0; i < nr; i++) {
@@ -471,7 +476,7 @@ static int precreate_disks(const struct hook *h, json_object *cfg,
 		if (ret == 0)
 			ret = ctrrec_write(dir, r, err);
 		if (ret == 0)
-			ret = put_disk(cfg, &ow, &u, &disks[i], block, err);
+			ret = put_disk(cfg, &ow, &disks[i], block, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -482,7 +487,7 @@ static int precreate(const struct hook *h, const char *text, size_t len)
 {
 	struct disk_spec disks[ANNOT_MAX_DISKS];
 	struct ctr_record *r;
-	json_object *cfg;
+	json_object *cfg, *edited = NULL;
 	char dir[PATH_MAX], input[CTRREC_KEY_LEN + 2];
 	long deadline = mono_ms() + h->timeout_ms;
 	unsigned int nr;
@@ -533,10 +538,17 @@ static int precreate(const struct hook *h, const char *text, size_t len)
 	ret = ctrrec_new_key(r->key, &err);
 	r->creator_pid = getppid();
 	r->creator_start = proc_start_time(r->creator_pid);
+	/*
+	 * The disks go into a copy: a failure goes into the config as it
+	 * came, without the mounts of disks made before it (the runtime
+	 * would stop at those, gone by then, not at the failure).
+	 */
+	if (ret == 0 && json_object_deep_copy(cfg, &edited, NULL) != 0)
+		ret = uerr_sys(&err, ENOMEM, "config.json");
 	if (ret == 0)
-		ret = precreate_disks(h, cfg, disks, nr, r, dir, deadline,
+		ret = precreate_disks(h, edited, disks, nr, r, dir, deadline,
 				      &err);
-	if (ret == 0 && !print_json(cfg)) {
+	if (ret == 0 && !print_json(edited)) {
 		ret = uerr_sys(&err, errno ? errno : EPIPE,
 			       "cannot write the config to stdout");
 		stdout_lost = true;
@@ -562,6 +574,7 @@ static int precreate(const struct hook *h, const char *text, size_t len)
 	}
 	free(r);
 out:
+	json_object_put(edited);
 	json_object_put(cfg);
 	return ret;
 }

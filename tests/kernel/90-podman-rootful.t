@@ -118,6 +118,43 @@ nok "after stop, gc as bob removed it with the disk" test -e /tmp/ublk-user-2002
 no_disks_left "after bob's container"
 is "$(ls -A $records 2>/dev/null) $(ls -A $data 2>/dev/null)" " " "no record or file is left"
 
+# --- a disk's number, once its owner deleted it, is not the container's ---------
+# The owner can delete her disk while her container runs.  Block numbers
+# of ublk disks (259:N) are shared with other drivers' (partitions of
+# loop and NVMe disks) and the lowest free one is taken next: here root's
+# loop partition.  The container's node is the host's, bind-mounted, which
+# the kernel gives back to root with mode 0 when the disk goes; a node the
+# runtime made in the container would have stayed alice's and opened
+# root's partition (tested by hand before the change).
+pm root run -d "${run_opts[@]}" --user 2001:2001 \
+	--annotation "$(disk_ann io.ublk-user.disk=size=16M,target=mem)" "$IMAGE" sleep 600
+is "$RUN_RC" 0 "alice's container with a disk starts"
+c5=$RUN_OUT
+node=$(all_ublk_nodes alice | grep ublkb)
+devt=$(<"/sys/block/${node#/dev/}/dev")
+pm root exec "$c5" sh -c "$(rw /dev/ublk-disk)"
+like "$RUN_OUT" "verified /dev/ublk-disk" "alice's container uses its disk ($node, $devt)"
+uu alice del -n "${node#/dev/ublkb}"
+is "$RUN_RC" 0 "alice deletes her disk while the container runs"
+modprobe loop
+truncate -s 16M /tmp/root-secret.img
+printf 'label: dos\n,\n' | sfdisk -q /tmp/root-secret.img
+loopdev=$(losetup -P -f --show /tmp/root-secret.img)
+at_exit sh -c "losetup -d $loopdev 2>/dev/null; rm -f /tmp/root-secret.img"
+udev_settle
+is "$(<"/sys/class/block/${loopdev#/dev/}p1/dev")" "$devt" \
+	"root's loop partition took the disk's number"
+echo "root's secret" | dd of="${loopdev}p1" conv=fsync status=none
+pm root exec "$c5" sh -c 'stat -c "%u %a" /dev/ublk-disk; head -c 13 /dev/ublk-disk'
+unlike "$RUN_OUT" "root's secret" "alice's container cannot read what now has the number"
+is "$RUN_OUT" "0 0" "  its node went back to root with mode 0"
+like "$RUN_ERR" "Permission denied" "  and opening it is refused"
+pm root stop -t 0 "$c5"
+pm root rm "$c5"
+losetup -d "$loopdev"
+rm -f /tmp/root-secret.img
+no_disks_left "after alice deleted the disk of her running container"
+
 # --- bad annotations and the policy fail the start, saying why -------------------
 pm root run --rm "${run_opts[@]}" --annotation "$(disk_ann io.ublk-user.disk=size=1G,target=floppy)" "$IMAGE" true
 isnt "$RUN_RC" 0 "a bad annotation fails the start"

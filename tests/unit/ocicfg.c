@@ -123,16 +123,21 @@ static void test_edit(void)
 		  "\"/proc\"}]}");
 	ok(!ocicfg_path_taken(c, "/dev/xvda"), "a free path");
 	ok(ocicfg_path_taken(c, "/proc"), "a mount destination is taken");
-	ok(ocicfg_add_device(c, "/dev/xvda", 259, 3, 2001, 2002, &err) == 0,
-	   "add a device (rootful)");
+	ok(ocicfg_allow_device(c, 259, 3, &err) == 0, "allow a device "
+						      "(rootful)");
 	is_str(str(c),
 	       "{\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,"
 	       "\"access\":\"rwm\"},{\"allow\":true,\"type\":\"b\",\"major\":"
-	       "259,\"minor\":3,\"access\":\"rw\"}]},\"devices\":[{\"path\":"
-	       "\"/dev/xvda\",\"type\":\"b\",\"major\":259,\"minor\":3,"
-	       "\"fileMode\":384,\"uid\":2001,\"gid\":2002}]},\"mounts\":[{"
+	       "259,\"minor\":3,\"access\":\"rw\"}]}},\"mounts\":[{"
 	       "\"destination\":\"/proc\"}]}",
-	       "  the node, and an allow rule for exactly b 259:3");
+	       "  an allow rule for exactly b 259:3, and no node of its own");
+	ok(!ocicfg_path_taken(c, "/dev/xvda"), "a rule takes no path");
+	ok(ocicfg_add_bind(c, "/dev/xvda", "/dev/ublkb3", &err) == 0, "  the "
+								      "host's "
+								      "node is "
+								      "bind-"
+								      "mounte"
+								      "d");
 	ok(ocicfg_path_taken(c, "/dev/xvda"), "the device's path is taken now");
 	json_object_put(c);
 
@@ -159,9 +164,9 @@ static void test_edit(void)
 	contains(err.msg, "mounts is not an array", "  says so");
 	json_object_put(c);
 	c = parse("{\"linux\":[]}");
-	ok(ocicfg_add_device(c, "/dev/x", 1, 2, 0, 0, &err) < 0, "linux that "
-								 "is not an "
-								 "object");
+	ok(ocicfg_allow_device(c, 1, 2, &err) < 0, "linux that "
+						   "is not an "
+						   "object");
 	json_object_put(c);
 
 	c = parse("{}");
