@@ -220,7 +220,7 @@ static int leave_session_keyring(struct uerr *err)
 	return 0;
 }
 
-int caps_become_user(const char *user, struct uerr *err)
+int caps_become_user(const char *user, const char *groups_of, struct uerr *err)
 {
 	char name[64], run[PATH_MAX];
 	struct passwd *pw = NULL;
@@ -271,7 +271,14 @@ int caps_become_user(const char *user, struct uerr *err)
 		if (capng_apply(CAPNG_SELECT_BOUNDS) < 0)
 			return uerr_set(err, EPERM, "cannot drop capabilities");
 		flags = CAPNG_CLEAR_AMBIENT;
-		flags |= pw ? CAPNG_INIT_SUPP_GRP : CAPNG_DROP_SUPP_GRP;
+		if (pw)
+			flags |= CAPNG_INIT_SUPP_GRP;
+		else if (!groups_of || !*groups_of)
+			flags |= CAPNG_DROP_SUPP_GRP;
+		else if (initgroups(groups_of, gid) < 0)
+			return uerr_sys(err, errno,
+					"cannot give %s the groups of %s", name,
+					groups_of);
 		if (capng_change_id(uid, gid, flags) < 0)
 			return uerr_set(err, EPERM,
 					"cannot become user %s (%u:%u)", name,

@@ -29,7 +29,8 @@ bool caps_is_root(void);
 
 /*
  * Root only: become USER (name or uid, with its groups; or "UID:GID",
- * numeric, with the groups of UID's passwd entry or none), keeping only
+ * numeric, with the groups of UID's passwd entry, else those of the
+ * account groups_of names, else none), keeping only
  * CAP_IPC_LOCK, so that the kernel records the devices as that user's,
  * and leaving root's session keyring.  Also works for uid 0 (root without
  * CAP_SYS_ADMIN makes unprivileged devices) and for the ids a process
@@ -39,7 +40,7 @@ bool caps_is_root(void);
  * root.  A caller that is not root and already has USER's ids gets 0 and
  * nothing changes.  Returns 1 when the ids changed.
  */
-int caps_become_user(const char *user, struct uerr *err);
+int caps_become_user(const char *user, const char *groups_of, struct uerr *err);
 
 /*
  * After caps_become_user() returned 1: run this program again from the

@@ -155,6 +155,31 @@ losetup -d "$loopdev"
 rm -f /tmp/root-secret.img
 no_disks_left "after alice deleted the disk of her running container"
 
+# --- a container in a user namespace of its own (--userns=auto) ------------------
+# Its uids are subordinate uids of the user `containers`, which has no
+# passwd entry of theirs: add and gc, as such a uid, get the supplementary
+# groups of `containers` (ublk, for /dev/ublk-control), as the uid's
+# processes in a namespace of that user would have.
+useradd --system --no-create-home --groups ublk containers
+at_exit userdel containers
+cp -p /etc/subuid /etc/subuid.before-test
+cp -p /etc/subgid /etc/subgid.before-test
+at_exit mv /etc/subuid.before-test /etc/subuid
+at_exit mv /etc/subgid.before-test /etc/subgid
+echo "containers:300000:200000" >>/etc/subuid
+echo "containers:300000:200000" >>/etc/subgid
+mkdir -p /etc/ublk-user/policy.d
+printf '[user:containers]\ncontainers = yes\n' >/etc/ublk-user/policy.d/50-userns.conf
+pm root run --rm "${run_opts[@]}" --userns=auto \
+	--annotation "$(disk_ann io.ublk-user.disk=size=16M,target=mem)" \
+	"$IMAGE" sh -c "id -u; stat -c '%u %a' /dev/ublk-disk; $(rw /dev/ublk-disk)"
+is "$RUN_RC" 0 "a container with --userns=auto gets a disk"
+[[ $RUN_RC == 0 ]] || diag "$RUN_ERR"
+like "$RUN_OUT" $'^0\n0 600\n' "  its root owns the node (a subordinate uid of containers outside)"
+like "$RUN_OUT" "verified /dev/ublk-disk" "  and uses the disk"
+no_disks_left "after the --userns=auto container"
+rm /etc/ublk-user/policy.d/50-userns.conf
+
 # --- bad annotations and the policy fail the start, saying why -------------------
 pm root run --rm "${run_opts[@]}" --annotation "$(disk_ann io.ublk-user.disk=size=1G,target=floppy)" "$IMAGE" true
 isnt "$RUN_RC" 0 "a bad annotation fails the start"
