@@ -307,8 +307,13 @@ static int gc_cdi(void)
 	for (i = 0; i < nr; i++) {
 		ublk_dev_ref_init(&ref, specs[i].dev_id, true);
 		r = ublk_ctrl_get_info(&ctrl, &ref, &info, &err);
+		/*
+		 * Specs are root's, for root's disks: a user's device with
+		 * that id, however tagged (the spec is world-readable), is
+		 * not its disk.
+		 */
 		if (r == 0 && uuid_tag(specs[i].uuid, &tag) &&
-		    info.ublksrv_flags == tag)
+		    info.ublksrv_flags == tag && info.owner_uid == 0)
 			continue;
 		if (r < 0 && r != -ENODEV)
 			continue;
@@ -316,7 +321,8 @@ static int gc_cdi(void)
 			cli_error(&err);
 			ret = -1;
 		} else {
-			printf("CDI spec %s: removed (device %u is gone)\n",
+			printf("CDI spec %s: removed (device %u is gone "
+			       "or not its disk)\n",
 			       specs[i].name, specs[i].dev_id);
 		}
 	}

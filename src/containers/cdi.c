@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "base/privdir.h"
@@ -48,8 +47,7 @@ static void env_name(char *buf, size_t len, const char *name)
 }
 
 json_object *cdi_spec_json(const char *name, uint32_t dev_id, const char *uuid,
-			   uint32_t major, uint32_t minor, uint32_t uid,
-			   uint32_t gid)
+			   uint32_t uid, uint32_t gid)
 {
 	json_object *spec = json_object_new_object();
 	json_object *devs = json_object_new_array();
@@ -63,8 +61,6 @@ json_object *cdi_spec_json(const char *name, uint32_t dev_id, const char *uuid,
 	snprintf(path, sizeof(path), "/dev/ublkb%u", dev_id);
 	json_object_object_add(node, "path", json_object_new_string(path));
 	json_object_object_add(node, "type", json_object_new_string("b"));
-	json_object_object_add(node, "major", json_object_new_int64(major));
-	json_object_object_add(node, "minor", json_object_new_int64(minor));
 	json_object_object_add(node, "fileMode", json_object_new_int(0600));
 	json_object_object_add(node, "permissions",
 			       json_object_new_string("rw"));
@@ -195,8 +191,7 @@ int cdi_write(const char *dir, const char *name, uint32_t dev_id,
 	snprintf(path, sizeof(path), "%s/" CDI_PREFIX "%s.json", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/.%s%s.%d", dir, CDI_PREFIX, name,
 		 (int)getpid());
-	o = cdi_spec_json(name, dev_id, uuid, major(st.st_rdev),
-			  minor(st.st_rdev), st.st_uid, st.st_gid);
+	o = cdi_spec_json(name, dev_id, uuid, st.st_uid, st.st_gid);
 	text = json_object_to_json_string_ext(
 		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = strlen(text);

@@ -30,10 +30,15 @@ struct cdi_spec {
 
 /* 1-32 of [a-z0-9_-], starting with a letter or digit */
 bool cdi_name_ok(const char *name);
-/* The spec's JSON for a block node (pure; for the tests too) */
+/*
+ * The spec's JSON for a block node (pure; for the tests too).  No major
+ * or minor: podman takes them from the host's /dev/ublkbN when a container
+ * is made, so a spec left behind never names a number that another
+ * driver's disk took since (a loop or NVMe partition, which no owner
+ * check guards); a ublk disk of another owner refuses the open.
+ */
 json_object *cdi_spec_json(const char *name, uint32_t dev_id, const char *uuid,
-			   uint32_t major, uint32_t minor, uint32_t uid,
-			   uint32_t gid);
+			   uint32_t uid, uint32_t gid);
 /* Parse a spec of ours; -EINVAL when it is not one */
 int cdi_spec_parse(json_object *o, struct cdi_spec *s, struct uerr *err);
 /* May we write specs in dir?  Said before a device exists. */

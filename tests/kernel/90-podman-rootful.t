@@ -248,6 +248,7 @@ is "$RUN_OUT" "" "a second gc has nothing to do"
 run ublk-user add --user 0:0 -t mem -s 16M --cdi data --json
 is "$RUN_RC" 0 "add --cdi data (root's uid, unprivileged)"
 cid=$(jget "$RUN_OUT" .dev_id)
+cpid=$(jget "$RUN_OUT" .server_pid)
 ok "the CDI spec is written" test -f /var/run/cdi/ublk-user-data.json
 is "$(jq -r '.devices[0].containerEdits.deviceNodes[0].path' /var/run/cdi/ublk-user-data.json)" \
 	"/dev/ublkb$cid" "it names the disk's node"
@@ -260,6 +261,43 @@ is "$(all_ublk_nodes | grep -c ublkb)" 1 "and its device is gone again"
 run ublk-user del -n "$cid"
 is "$RUN_RC" 0 "del of the CDI disk"
 nok "del removed the CDI spec" test -e /var/run/cdi/ublk-user-data.json
+
+# --- a CDI spec left behind names no number, and no user's disk keeps it --------
+# The disk goes without del (its server ends), so its spec stays.  Root's
+# loop partition takes the disk's number: a container given the spec must
+# not get that.  Alice makes a disk with the spec's id and uuid (the spec
+# is world-readable): gc must not take it for the spec's disk.
+spec=/var/run/cdi/ublk-user-data.json
+run ublk-user add --user 0:0 -t mem -s 16M --cdi data --json
+cid=$(jget "$RUN_OUT" .dev_id)
+cpid=$(jget "$RUN_OUT" .server_pid)
+cdevt=$(<"/sys/block/ublkb$cid/dev")
+is "$(jq -c '.devices[0].containerEdits.deviceNodes[0] | [.major, .minor]' $spec)" "[null,null]" \
+	"the spec names no major:minor (podman reads the host's node)"
+kill -TERM "$cpid"
+for ((i = 0; i < 100; i++)); do [[ -e /dev/ublkb$cid ]] || break; sleep 0.1; done
+nok "the CDI disk is gone, its server ended" test -e "/dev/ublkb$cid"
+ok "its spec is left behind" test -e $spec
+truncate -s 16M /tmp/root-cdi.img
+printf 'label: dos\n,\n' | sfdisk -q /tmp/root-cdi.img
+loopdev=$(losetup -P -f --show /tmp/root-cdi.img)
+at_exit sh -c "losetup -d $loopdev 2>/dev/null; rm -f /tmp/root-cdi.img"
+udev_settle
+is "$(<"/sys/class/block/${loopdev#/dev/}p1/dev")" "$cdevt" "root's loop partition took the disk's number"
+echo "root's secret" | dd of="${loopdev}p1" conv=fsync status=none
+pm root run --rm "${run_opts[@]}" --device ublk-user.io/disk=data "$IMAGE" sh -c "head -c 13 /dev/ublkb$cid"
+isnt "$RUN_RC" 0 "a container given the stale spec does not start"
+unlike "$RUN_OUT" "root's secret" "  and reads nothing of what took the number"
+losetup -d "$loopdev"
+uuid=$(jq -r '.devices[0].containerEdits.env[0]' $spec)
+uuid=${uuid#*=}
+run run_as alice sh -c "echo '{\"uuid\":\"$uuid\"}' | ublk-user add --container -t mem -s 16M -n $cid --json"
+is "$RUN_RC" 0 "alice makes a disk with the spec's id and uuid"
+run ublk-user gc
+is "$RUN_RC" 0 "gc as root"
+like "$RUN_OUT" "CDI spec data: removed" "  removes the spec: alice's disk is not its disk"
+nok "  the spec is gone" test -e $spec
+uu alice del -n "$cid"
 uu alice add -t null --cdi mine
 is "$RUN_RC" 1 "alice cannot write a CDI spec"
 like "$RUN_ERR" "cannot write CDI specs into /var/run/cdi" "and is told why"

@@ -287,7 +287,7 @@ static void write_spec(const char *name, const char *spec_name, uint32_t id,
 		       const char *uuid)
 {
 	char path[256];
-	json_object *o = cdi_spec_json(spec_name, id, uuid, 259, id, 0, 0);
+	json_object *o = cdi_spec_json(spec_name, id, uuid, 0, 0);
 
 	snprintf(path, sizeof(path), "%s/cdi/%s", dir, name);
 	write_file(path, json_object_to_json_string(o));
