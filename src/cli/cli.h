@@ -165,6 +165,11 @@ int dev_ids_in_dev(uint32_t **ids, unsigned int *nr, struct uerr *err);
  */
 int dev_remove(struct ublk_ctrl *ctrl, uint32_t dev_id, pid_t server_pid,
 	       bool keep_log, struct uerr *err);
+/*
+ * As root: remove the CDI specs that name device dev_id, which is gone or
+ * new (a spec names a node, /dev/ublkbN: it must not reach another disk).
+ */
+void dev_forget_cdi(uint32_t dev_id);
 /* Wait a while for a server (pidfd from srvproc_open, or -1) to exit,
  * SIGKILL it if it does not; closes pidfd. */
 void dev_end_server(int pidfd);

@@ -803,6 +803,9 @@ static int add_describe(struct add *c, struct uerr *err)
 	ret = ublk_ctrl_open(&ctrl, err);
 	if (ret == 0)
 		ret = dev_view_get(&ctrl, c->info.dev_id, &c->view, err);
+	/* A spec left for an earlier device of this id is not ours. */
+	if (ret == 0)
+		dev_forget_cdi(c->view.info.dev_id);
 	if (ret == 0 && c->req.cdi)
 		ret = cdi_write(CDI_DIR, c->req.cdi, c->view.info.dev_id,
 				c->view.rec.uuid, err);

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "containers/cdi.h"
 #include "base/size.h"
 
 static const char del_usage[] = "Usage: ublk-user del -n ID | -a\n"
@@ -31,23 +30,6 @@ const struct cli_opts del_opts = {
 	.longopts = del_longopts,
 };
 
-/* CDI specs (add --cdi) that name device id go with it. */
-static void del_cdi_specs(uint32_t id)
-{
-	struct cdi_spec *specs;
-	unsigned int nr, i;
-	struct uerr err;
-
-	if (cdi_list(CDI_DIR, &specs, &nr, &err) < 0)
-		return;
-	for (i = 0; i < nr; i++)
-		if (specs[i].dev_id == id &&
-		    cdi_remove(CDI_DIR, specs[i].name, &err) < 0)
-			fprintf(stderr, "%s: %s (gc as root removes it)\n",
-				prog_name, err.msg);
-	free(specs);
-}
-
 /* Delete one device by id; a stale record alone is removed too. */
 static int del_one(struct ublk_ctrl *ctrl, uint32_t id, struct uerr *err)
 {
@@ -66,10 +48,7 @@ static int del_one(struct ublk_ctrl *ctrl, uint32_t id, struct uerr *err)
 	}
 	if (ret < 0)
 		return ret;
-	ret = dev_remove(ctrl, id, v.server_pid, false, err);
-	if (ret == 0)
-		del_cdi_specs(id);
-	return ret;
+	return dev_remove(ctrl, id, v.server_pid, false, err);
 }
 
 static int del_all(struct ublk_ctrl *ctrl, struct uerr *err)
@@ -91,8 +70,6 @@ static int del_all(struct ublk_ctrl *ctrl, struct uerr *err)
 			cli_error(&e);
 			*err = e;
 			ret = -1;
-		} else {
-			del_cdi_specs(kids[i]);
 		}
 	}
 	if (record_ids(&rids, &nr, &e) == 0)

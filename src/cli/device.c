@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "containers/cdi.h"
 #include "cli.h"
 #include "kernel/devnode.h"
 #include "base/dirids.h"
@@ -236,6 +237,23 @@ void dev_end_server(int pidfd)
 	close(pidfd);
 }
 
+void dev_forget_cdi(uint32_t dev_id)
+{
+	struct cdi_spec *specs;
+	unsigned int nr, i;
+	struct uerr err;
+
+	/* Only root writes specs (cdi_check_dir). */
+	if (geteuid() != 0 || cdi_list(CDI_DIR, &specs, &nr, &err) < 0)
+		return;
+	for (i = 0; i < nr; i++)
+		if (specs[i].dev_id == dev_id &&
+		    cdi_remove(CDI_DIR, specs[i].name, &err) < 0)
+			fprintf(stderr, "%s: %s (gc as root removes it)\n",
+				prog_name, err.msg);
+	free(specs);
+}
+
 int dev_remove(struct ublk_ctrl *ctrl, uint32_t dev_id, pid_t server_pid,
 	       bool keep_log, struct uerr *err)
 {
@@ -276,6 +294,7 @@ int dev_remove(struct ublk_ctrl *ctrl, uint32_t dev_id, pid_t server_pid,
 		record_remove_json(dev_id);
 	else
 		record_remove(dev_id);
+	dev_forget_cdi(dev_id);
 	uerr_clear(err);
 	ret = 0;
 out:

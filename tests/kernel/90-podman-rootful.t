@@ -298,6 +298,16 @@ is "$RUN_RC" 0 "gc as root"
 like "$RUN_OUT" "CDI spec data: removed" "  removes the spec: alice's disk is not its disk"
 nok "  the spec is gone" test -e $spec
 uu alice del -n "$cid"
+# Root's next disk with that id: the spec left for the old one goes.
+run ublk-user add --user 0:0 -t mem -s 16M --cdi data --json
+cid=$(jget "$RUN_OUT" .dev_id)
+kill -TERM "$(jget "$RUN_OUT" .server_pid)"
+for ((i = 0; i < 100; i++)); do [[ -e /dev/ublkb$cid ]] || break; sleep 0.1; done
+ok "a spec is left behind again" test -e $spec
+run ublk-user add -t mem -s 16M -n "$cid" --json
+is "$RUN_RC" 0 "root adds a disk with the same id, without --cdi"
+nok "  the spec left for the old disk is gone" test -e $spec
+run ublk-user del -n "$cid"
 uu alice add -t null --cdi mine
 is "$RUN_RC" 1 "alice cannot write a CDI spec"
 like "$RUN_ERR" "cannot write CDI specs into /var/run/cdi" "and is told why"
