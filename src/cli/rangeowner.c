@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* Whose groups a subordinate uid gets when root becomes it (cli.h) */
-#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "cli/cli.h"
+#include "host/caps.h"
 #include "policy/account.h"
 
 void cli_range_owner(const char *ids, char *buf, size_t len)
@@ -13,20 +12,16 @@ void cli_range_owner(const char *ids, char *buf, size_t len)
 	struct accounts a;
 	struct passwd *pw;
 	struct uerr err;
-	unsigned long n;
-	uid_t acct;
-	char *end;
+	uid_t uid, acct;
+	gid_t gid;
 
 	buf[0] = '\0';
-	if (*ids < '0' || *ids > '9')
-		return; /* a name: its own groups */
-	errno = 0;
-	n = strtoul(ids, &end, 10);
-	if (errno || *end != ':' || n >= (uid_t)-1 || getpwuid((uid_t)n))
+	/* A name has its own groups, and so has a uid with a passwd entry. */
+	if (!caps_parse_ids(ids, &uid, &gid) || getpwuid(uid))
 		return;
 	/* No trusted, unambiguous range: no groups (the policy says why). */
 	accounts_load(&a, SUBUID_FILE, SUBGID_FILE);
-	if (account_uid(&a, (uid_t)n, &acct, &err) == 0 && acct != (uid_t)n) {
+	if (account_uid(&a, uid, &acct, &err) == 0 && acct != uid) {
 		pw = getpwuid(acct);
 		if (pw)
 			snprintf(buf, len, "%s", pw->pw_name);

@@ -176,7 +176,7 @@ static int lookup_user(const char *user, struct passwd **pw, struct uerr *err)
 }
 
 /* "UID:GID", both decimal ids below (uid_t)-1 */
-static bool parse_ids(const char *s, uid_t *uid, gid_t *gid)
+bool caps_parse_ids(const char *s, uid_t *uid, gid_t *gid)
 {
 	unsigned long u, g;
 	char *end;
@@ -230,7 +230,7 @@ int caps_become_user(const char *user, const char *groups_of, struct uerr *err)
 	gid_t gid;
 	int flags, ret;
 
-	if (parse_ids(user, &uid, &gid)) {
+	if (caps_parse_ids(user, &uid, &gid)) {
 		errno = 0;
 		pw = getpwuid(uid);
 	} else {

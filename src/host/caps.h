@@ -27,6 +27,9 @@ bool caps_have_sys_admin(void);
 bool caps_have_ipc_lock(void);
 bool caps_is_root(void);
 
+/* "UID:GID", both numeric: true and the ids */
+bool caps_parse_ids(const char *s, uid_t *uid, gid_t *gid);
+
 /*
  * Root only: become USER (name or uid, with its groups; or "UID:GID",
  * numeric, with the groups of UID's passwd entry, else those of the
