@@ -24,6 +24,27 @@ dd if=$1 of=/tmp/y bs=4k count=16 iflag=direct 2>/dev/null &&
 cmp /tmp/x /tmp/y && echo verified $1"
 }
 
+# loop_taking DEVT IMG: a loop device of root's whose first partition has
+# block number DEVT (a ublk disk's, just deleted), in $loopdev.  The
+# number is free once the disk's last reference is gone, which older
+# kernels take a moment longer for: a partition made earlier gets the
+# next number, and is made again.
+loop_taking() {
+	local want=$1 img=$2 i
+	modprobe loop
+	truncate -s 16M "$img"
+	printf 'label: dos\n,\n' | sfdisk -q "$img"
+	at_exit rm -f "$img"
+	for ((i = 0; i < 50; i++)); do
+		loopdev=$(losetup -P -f --show "$img")
+		udev_settle
+		[[ $(<"/sys/class/block/${loopdev#/dev/}p1/dev") != "$want" ]] || break
+		losetup -d "$loopdev"
+		sleep 0.2
+	done
+	at_exit sh -c "losetup -d $loopdev 2>/dev/null || :"
+}
+
 # --- a root container with a loop and a mem disk ---------------------------
 pm root run --rm "${run_opts[@]}" \
 	--annotation "$(disk_ann io.ublk-user.disk=size=64M,path=/dev/xvda)" \
@@ -136,12 +157,7 @@ pm root exec "$c5" sh -c "$(rw /dev/ublk-disk)"
 like "$RUN_OUT" "verified /dev/ublk-disk" "alice's container uses its disk ($node, $devt)"
 uu alice del -n "${node#/dev/ublkb}"
 is "$RUN_RC" 0 "alice deletes her disk while the container runs"
-modprobe loop
-truncate -s 16M /tmp/root-secret.img
-printf 'label: dos\n,\n' | sfdisk -q /tmp/root-secret.img
-loopdev=$(losetup -P -f --show /tmp/root-secret.img)
-at_exit sh -c "losetup -d $loopdev 2>/dev/null; rm -f /tmp/root-secret.img"
-udev_settle
+loop_taking "$devt" /tmp/root-secret.img
 is "$(<"/sys/class/block/${loopdev#/dev/}p1/dev")" "$devt" \
 	"root's loop partition took the disk's number"
 echo "root's secret" | dd of="${loopdev}p1" conv=fsync status=none
@@ -152,7 +168,6 @@ like "$RUN_ERR" "Permission denied" "  and opening it is refused"
 pm root stop -t 0 "$c5"
 pm root rm "$c5"
 losetup -d "$loopdev"
-rm -f /tmp/root-secret.img
 no_disks_left "after alice deleted the disk of her running container"
 
 # --- a container in a user namespace of its own (--userns=auto) ------------------
@@ -278,11 +293,7 @@ kill -TERM "$cpid"
 for ((i = 0; i < 100; i++)); do [[ -e /dev/ublkb$cid ]] || break; sleep 0.1; done
 nok "the CDI disk is gone, its server ended" test -e "/dev/ublkb$cid"
 ok "its spec is left behind" test -e $spec
-truncate -s 16M /tmp/root-cdi.img
-printf 'label: dos\n,\n' | sfdisk -q /tmp/root-cdi.img
-loopdev=$(losetup -P -f --show /tmp/root-cdi.img)
-at_exit sh -c "losetup -d $loopdev 2>/dev/null; rm -f /tmp/root-cdi.img"
-udev_settle
+loop_taking "$cdevt" /tmp/root-cdi.img
 is "$(<"/sys/class/block/${loopdev#/dev/}p1/dev")" "$cdevt" "root's loop partition took the disk's number"
 echo "root's secret" | dd of="${loopdev}p1" conv=fsync status=none
 pm root run --rm "${run_opts[@]}" --device ublk-user.io/disk=data "$IMAGE" sh -c "head -c 13 /dev/ublkb$cid"
