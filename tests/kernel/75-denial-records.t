@@ -67,8 +67,10 @@ is "$RUN_OUT" 250 "uids 3000-3249, without passwd entries, send an ADD_DEV each"
 settle
 note "250 more refusals took $(($(date +%s) - t)) s"
 is "$(nr_records)" 256 "250 uids without passwd entry: 256 records are kept in all"
-run cat "$records/$(ls -t "$records" | head -1)"
-like "$RUN_OUT" $'\nuid=3249\n' "  the newest is there"
+# (udev may hand the helpers the last few events out of order: the newest
+# record is not always the last file written, but it is kept)
+run grep -l -x uid=3249 -r "$records"
+is "$RUN_RC" 0 "  the newest is kept"
 denial bob "$b"
 is "$RUN_RC" 1 "  bob's, the oldest, went first"
 du=$(du -sk "$records" | cut -f1)
