@@ -195,6 +195,7 @@ void named_link_remove(const char *name);
 int devctl_find(struct ublk_ctrl *ctrl, const char *name, uint32_t id,
 		struct dev_view *v, struct uerr *err);
 int devctl_require(struct ublk_ctrl *ctrl, uint64_t feature, struct uerr *err);
+int devctl_connect(const struct dev_view *v, struct uerr *err);
 
 /*
  * Root becomes ids ("UID:GID") for add --user and gc: the supplementary
@@ -203,7 +204,6 @@ int devctl_require(struct ublk_ctrl *ctrl, uint64_t feature, struct uerr *err);
  * user's namespaces have too; /dev/ublk-control is group ublk's.
  */
 void cli_range_owner(const char *ids, char *buf, size_t len);
-int devctl_connect(const struct dev_view *v, struct uerr *err);
 
 struct disk_file;
 /*
