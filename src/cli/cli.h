@@ -198,12 +198,12 @@ int devctl_require(struct ublk_ctrl *ctrl, uint64_t feature, struct uerr *err);
 int devctl_connect(const struct dev_view *v, struct uerr *err);
 
 /*
- * Root becomes ids ("UID:GID") for add --user and gc: the supplementary
- * groups of the account whose /etc/subuid range holds a uid without a
- * passwd entry (in buf, "" when none), which its processes in that
- * user's namespaces have too; /dev/ublk-control is group ublk's.
+ * caps_become_user() for add --user and gc: a uid without a passwd entry
+ * gets the supplementary groups of the account whose /etc/subuid range
+ * holds it, which its processes in that user's namespaces have too
+ * (/dev/ublk-control is group ublk's); one in no range gets none.
  */
-void cli_range_owner(const char *ids, char *buf, size_t len);
+int cli_become_user(const char *user, struct uerr *err);
 
 struct disk_file;
 /*

@@ -381,12 +381,10 @@ static bool add_parse(struct cli_args *a, struct add_req *r)
 static int add_become_user(struct add *c, struct uerr *err)
 {
 	struct add_req *r = &c->req;
-	char owner[256];
 	int ret;
 
 	if (c->req.user) {
-		cli_range_owner(c->req.user, owner, sizeof(owner));
-		ret = caps_become_user(c->req.user, owner, err);
+		ret = cli_become_user(c->req.user, err);
 		if (ret > 0)
 			ret = caps_reexec(err);
 		if (ret < 0)

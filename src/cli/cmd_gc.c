@@ -104,7 +104,7 @@ static int remove_as_owner(const struct ctr_record *r, const struct ctr_disk *d,
 	uint32_t uid, gid;
 	int64_t dev_id = d->dev_id;
 	uint64_t tag;
-	char ids[32], owner[256];
+	char ids[32];
 	struct uerr err;
 	int ret;
 
@@ -124,8 +124,7 @@ static int remove_as_owner(const struct ctr_record *r, const struct ctr_disk *d,
 		unsetenv("XDG_RUNTIME_DIR");
 	if (uid != geteuid() || gid != getegid() || caps_is_root()) {
 		snprintf(ids, sizeof(ids), "%u:%u", uid, gid);
-		cli_range_owner(ids, owner, sizeof(owner));
-		if (caps_become_user(ids, owner, &err) < 0)
+		if (cli_become_user(ids, &err) < 0)
 			goto fail;
 	}
 	/* Killed with the parent: gc that is out of time takes us along. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Whose groups a subordinate uid gets when root becomes it (cli.h) */
+/* Root becomes a user, a subordinate uid with its range owner's groups (cli.h) */
 #include <pwd.h>
 #include <stdio.h>
 
@@ -7,7 +7,7 @@
 #include "host/caps.h"
 #include "policy/account.h"
 
-void cli_range_owner(const char *ids, char *buf, size_t len)
+static void range_owner(const char *ids, char *buf, size_t len)
 {
 	struct accounts a;
 	struct passwd *pw;
@@ -27,4 +27,12 @@ void cli_range_owner(const char *ids, char *buf, size_t len)
 			snprintf(buf, len, "%s", pw->pw_name);
 	}
 	accounts_free(&a);
+}
+
+int cli_become_user(const char *user, struct uerr *err)
+{
+	char owner[256];
+
+	range_owner(user, owner, sizeof(owner));
+	return caps_become_user(user, owner, err);
 }
