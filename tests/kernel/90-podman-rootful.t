@@ -24,6 +24,14 @@ dd if=$1 of=/tmp/y bs=4k count=16 iflag=direct 2>/dev/null &&
 cmp /tmp/x /tmp/y && echo verified $1"
 }
 
+# end_server PID ID: SIGTERM to disk ID's server, which deletes the disk
+# itself (no del, so nothing of ours removes its CDI spec); 10 s for it
+end_server() {
+	local i
+	kill -TERM "$1"
+	for ((i = 0; i < 100; i++)); do [[ -e /dev/ublkb$2 ]] || break; sleep 0.1; done
+}
+
 # loop_taking DEVT IMG: a loop device of root's whose first partition has
 # block number DEVT (a ublk disk's, just deleted), in $loopdev.  The
 # number is free once the disk's last reference is gone, which older
@@ -146,7 +154,7 @@ is "$(ls -A $records 2>/dev/null) $(ls -A $data 2>/dev/null)" " " "no record or 
 # loop partition.  The container's node is the host's, bind-mounted, which
 # the kernel gives back to root with mode 0 when the disk goes; a node the
 # runtime made in the container would have stayed alice's and opened
-# root's partition (tested by hand before the change).
+# root's partition (with the old hook this container read root's secret).
 pm root run -d "${run_opts[@]}" --user 2001:2001 \
 	--annotation "$(disk_ann io.ublk-user.disk=size=16M,target=mem)" "$IMAGE" sleep 600
 is "$RUN_RC" 0 "alice's container with a disk starts"
@@ -263,7 +271,6 @@ is "$RUN_OUT" "" "a second gc has nothing to do"
 run ublk-user add --user 0:0 -t mem -s 16M --cdi data --json
 is "$RUN_RC" 0 "add --cdi data (root's uid, unprivileged)"
 cid=$(jget "$RUN_OUT" .dev_id)
-cpid=$(jget "$RUN_OUT" .server_pid)
 ok "the CDI spec is written" test -f /var/run/cdi/ublk-user-data.json
 is "$(jq -r '.devices[0].containerEdits.deviceNodes[0].path' /var/run/cdi/ublk-user-data.json)" \
 	"/dev/ublkb$cid" "it names the disk's node"
@@ -289,8 +296,7 @@ cpid=$(jget "$RUN_OUT" .server_pid)
 cdevt=$(<"/sys/block/ublkb$cid/dev")
 is "$(jq -c '.devices[0].containerEdits.deviceNodes[0] | [.major, .minor]' $spec)" "[null,null]" \
 	"the spec names no major:minor (podman reads the host's node)"
-kill -TERM "$cpid"
-for ((i = 0; i < 100; i++)); do [[ -e /dev/ublkb$cid ]] || break; sleep 0.1; done
+end_server "$cpid" "$cid"
 nok "the CDI disk is gone, its server ended" test -e "/dev/ublkb$cid"
 ok "its spec is left behind" test -e $spec
 loop_taking "$cdevt" /tmp/root-cdi.img
@@ -312,8 +318,7 @@ uu alice del -n "$cid"
 # Root's next disk with that id: the spec left for the old one goes.
 run ublk-user add --user 0:0 -t mem -s 16M --cdi data --json
 cid=$(jget "$RUN_OUT" .dev_id)
-kill -TERM "$(jget "$RUN_OUT" .server_pid)"
-for ((i = 0; i < 100; i++)); do [[ -e /dev/ublkb$cid ]] || break; sleep 0.1; done
+end_server "$(jget "$RUN_OUT" .server_pid)" "$cid"
 ok "a spec is left behind again" test -e $spec
 run ublk-user add -t mem -s 16M -n "$cid" --json
 is "$RUN_RC" 0 "root adds a disk with the same id, without --cdi"
