@@ -48,6 +48,9 @@
 _Static_assert(ADD_MAX_QUEUES == DISK_MAX_QUEUES, "a disk file takes as many "
 						  "queues as add --queues");
 #define ADD_IO_BUF_BYTES (512U << 10)
+#define ADD_MAX_POLL_US 100000
+_Static_assert(ADD_MAX_POLL_US == DISK_MAX_POLL_US, "a disk file takes what "
+						    "add --poll-us takes");
 #define UBLK_MAX_DEV_ID ((1U << 20) - 1)
 
 static const char add_usage[] =
@@ -79,6 +82,9 @@ static const char add_usage[] =
 	"      --mlock          lock the server's I/O buffers in memory\n"
 	"      --batch          batch the server's ublk commands\n"
 	"                       (UBLK_F_BATCH_IO, Linux >= 7.0, depth >= 2)\n"
+	"      --poll-us US     each queue spins up to US microseconds\n"
+	"                       (0-100000, default 0) for the next request\n"
+	"                       before it sleeps: less latency, more CPU\n"
 	"      --shmem-zc       zero copy with clients' shared memory\n"
 	"                       (UBLK_F_SHMEM_ZC; memfds over dev-N.sock)\n"
 	"      --shmem FILE     also share FILE (hugetlbfs or tmpfs) with\n"
@@ -111,6 +117,7 @@ static const struct option add_longopts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "mlock", no_argument, NULL, 'l' },
 	{ "batch", no_argument, NULL, 'B' },
+	{ "poll-us", required_argument, NULL, 'p' },
 	{ "shmem-zc", no_argument, NULL, 'z' },
 	{ "shmem", required_argument, NULL, 'm' },
 	{ "user", required_argument, NULL, 'u' },
@@ -137,6 +144,7 @@ struct add_req {
 	bool json;
 	bool mlock;
 	bool batch; /* --batch: UBLK_F_BATCH_IO */
+	unsigned long poll_us;
 	const char *user;
 	bool container; /* a disk of the OCI hook: hookin on stdin */
 	struct hookin_add hookin;
@@ -261,6 +269,11 @@ static int add_option(struct cli_args *a, struct add_req *r, int c)
 		return 0;
 	case 'B':
 		r->batch = true;
+		return 0;
+	case 'p':
+		if (parse_uint(optarg, "--poll-us", 0, ADD_MAX_POLL_US,
+			       &r->poll_us, &err))
+			return cli_usage_error(a, "%s", err.msg);
 		return 0;
 	case 'z':
 		r->shmem_zc = true;
@@ -748,6 +761,7 @@ static int add_write_record(struct add *c, struct uerr *err)
 	rec->offset = c->req.topts.offset;
 	rec->partition = c->req.partition;
 	rec->read_only = c->req.topts.read_only;
+	rec->poll_us = c->req.poll_us;
 	rec->nr_queues = c->info.nr_hw_queues;
 	rec->queue_depth = c->info.queue_depth;
 	if (c->req.cdi)
@@ -766,6 +780,7 @@ static int add_start_server(struct add *c, struct uerr *err)
 	cfg.tgt = &c->tgt;
 	cfg.rec = &c->rec;
 	cfg.qopts.mlock = c->req.mlock;
+	cfg.qopts.poll_us = c->req.poll_us;
 	cfg.shmem_budget = shmem_budget(c);
 	cfg.shmem_file_fd = c->shmem_fd;
 	cfg.foreground = c->req.foreground;
@@ -1006,6 +1021,7 @@ int add_disk(const struct disk_file *d, bool json, bool foreground)
 	r->mlock = d->mlock;
 	r->shmem_zc = d->shmem_zc;
 	r->batch = d->batch;
+	r->poll_us = d->poll_us;
 	r->name = d->name;
 	r->json = json;
 	r->user = d->user[0] ? d->user : NULL; /* an administrator's disk */

@@ -192,6 +192,9 @@ json_object *dev_view_json(const struct dev_view *v)
 			       v->has_record && v->in_kernel ?
 				       json_object_new_boolean(v->rec.mlock) :
 				       NULL);
+	json_object_object_add(
+		o, "poll_us",
+		v->has_record ? json_object_new_int64(v->rec.poll_us) : NULL);
 	dev_view_add_runtime(o, v);
 	json_object_object_add(
 		o, "uuid",

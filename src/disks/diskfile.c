@@ -26,6 +26,7 @@ enum disk_key {
 	DK_SHMEM_ZC,
 	DK_BATCH,
 	DK_READ_ONLY,
+	DK_POLL_US,
 	DK_USER,
 	DK_NR
 };
@@ -43,13 +44,14 @@ static const char *const key_names[DK_NR] = {
 	[DK_SHMEM_ZC] = "shmem_zc",
 	[DK_BATCH] = "batch",
 	[DK_READ_ONLY] = "read_only",
+	[DK_POLL_US] = "poll_us",
 	[DK_USER] = "user",
 };
 // clang-format on
 
 #define KNOWN_KEYS                                                         \
 	"target, file, uri, size, queues, depth, mlock, shmem_zc, batch, " \
-	"read_only, user"
+	"read_only, poll_us, user"
 
 static bool is_name_char(int c)
 {
@@ -163,6 +165,9 @@ static int parse_one(struct disk_file *d, enum disk_key k, const char *v,
 		return parse_bool(key, v, &d->batch, err);
 	case DK_READ_ONLY:
 		return parse_bool(key, v, &d->read_only, err);
+	case DK_POLL_US:
+		return parse_uint(v, key, 0, DISK_MAX_POLL_US, &d->poll_us,
+				  err);
 	case DK_USER:
 		if (!system)
 			return uerr_set(err, EINVAL,

@@ -30,6 +30,7 @@
 #define DISK_NAME_MAX 64	 /* bytes of a disk name, without the NUL */
 #define DISK_FILE_MAX (64 << 10) /* bytes of one disk file */
 #define DISK_SUFFIX ".disk"
+#define DISK_MAX_POLL_US 100000 /* as add --poll-us */
 
 /* One disk, as its file says; unset numbers are 0 (the add defaults) */
 struct disk_file {
@@ -45,6 +46,7 @@ struct disk_file {
 	bool shmem_zc;
 	bool batch; /* add --batch */
 	bool read_only;
+	unsigned long poll_us; /* add --poll-us, or 0 */
 };
 
 /*

@@ -256,6 +256,7 @@ static const struct ujson_field record_fields[] = {
 	UJSON_F_UINT(R, offset, "offset", UJSON_OMITEMPTY, UINT64_MAX),
 	UJSON_F_UINT(R, partition, "partition", UJSON_OMITEMPTY, UINT32_MAX),
 	UJSON_F_BOOL(R, read_only, "read_only", UJSON_OMITEMPTY),
+	UJSON_F_UINT(R, poll_us, "poll_us", UJSON_OMITEMPTY, UINT32_MAX),
 };
 #undef R
 

@@ -55,6 +55,7 @@ struct dev_record {
 	uint64_t offset;    /* where the disk starts in backing (bytes) */
 	unsigned int partition; /* the number of that partition, or 0 */
 	bool read_only;		/* add --read-only */
+	unsigned int poll_us;	/* add --poll-us, or 0 */
 };
 
 /*

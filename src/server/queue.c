@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host/caps.h"
@@ -397,6 +398,9 @@ static int queue_ring_init(struct ublk_queue *q)
 	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 		memset(&p, 0, sizeof(p));
 		p.flags = flags[i] | IORING_SETUP_R_DISABLED;
+		/* A polling queue sees pending task work (COOP or DEFER) */
+		if (q->poll_ns && flags[i])
+			p.flags |= IORING_SETUP_TASKRUN_FLAG;
 		ret = io_uring_queue_init_params(2 * q->depth, &q->ring, &p);
 		if (ret != -EINVAL)
 			break;
@@ -568,6 +572,65 @@ static int queue_confine(struct ublk_queue *q)
 	return 0;
 }
 
+static uint64_t queue_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/*
+ * --poll-us: spin up to poll_ns for a CQE rather than sleep in the
+ * kernel, which costs a wake-up (often an idle CPU's too) per request.
+ * The ring's pending task work (a new request) is run as soon as
+ * IORING_SQ_TASKRUN shows it.  True when there are CQEs.
+ */
+static bool queue_poll(struct ublk_queue *q)
+{
+	uint64_t end = 0, now;
+	unsigned int spins;
+
+	for (spins = 0;; spins++) {
+		if (IO_URING_READ_ONCE(*q->ring.sq.kflags) & IORING_SQ_TASKRUN)
+			io_uring_get_events(&q->ring);
+		if (io_uring_cq_ready(&q->ring))
+			return true;
+		if (spins % 32 == 0) { /* a clock read costs more than a spin */
+			now = queue_now_ns();
+			if (!end)
+				end = now + q->poll_ns;
+			else if (now >= end)
+				return false;
+		}
+		cpu_relax();
+	}
+}
+
+/* Submit what is queued, and wait for at least one CQE: 0 or -errno */
+static int queue_submit_and_wait(struct ublk_queue *q)
+{
+	unsigned int wait_nr = 1 + (q->batch ? batch_wait_extra(q) : 0);
+	int ret;
+
+	if (q->poll_ns) {
+		ret = io_uring_submit(&q->ring);
+		if (ret >= 0 && queue_poll(q))
+			return 0;
+	}
+	ret = io_uring_submit_and_wait(&q->ring, wait_nr);
+	return ret < 0 ? ret : 0;
+}
+
 static void *queue_thread(void *arg)
 {
 	struct ublk_queue *q = arg;
@@ -584,8 +647,7 @@ static void *queue_thread(void *arg)
 	while (q->cmd_inflight || q->tgt_inflight || q->tgt_owned ||
 	       q->nr_held || batch_pending(q->batch)) {
 		queue_sqes_ready(q);
-		ret = io_uring_submit_and_wait(
-			&q->ring, 1 + (q->batch ? batch_wait_extra(q) : 0));
+		ret = queue_submit_and_wait(q);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY) {
 			fprintf(stderr, "queue %u: io_uring_enter: %s\n",
 				q->q_id, strerror(-ret));
@@ -612,6 +674,7 @@ int queue_init(struct ublk_queue *q, unsigned int q_id, unsigned int depth,
 	q->tgt = tgt;
 	q->read_only = tgt->attrs & UBLK_ATTR_READ_ONLY;
 	q->shmem = opts->shmem;
+	q->poll_ns = (uint64_t)opts->poll_us * 1000;
 	q->setup_status = -EINPROGRESS;
 	q->tgt_file = -1;
 	q->stats = &q->own_stats;

@@ -58,6 +58,7 @@ struct queue_opts {
 	bool mlock;		   /* lock the I/O buffers in memory */
 	struct shmem_table *shmem; /* zero-copy buffers, or NULL */
 	bool batch;		   /* the device has UBLK_F_BATCH_IO */
+	unsigned int poll_us;	   /* --poll-us: spin before sleeping */
 };
 
 struct ublk_queue {
@@ -87,6 +88,7 @@ struct ublk_queue {
 	/* the last SQE queue_tgt_sqe() gave, finished on the next call */
 	struct io_uring_sqe *tgt_sqe;
 	uint64_t tgt_sqe_ud;
+	uint64_t poll_ns; /* spin this long for a CQE before sleeping */
 	bool aborting;
 	bool read_only; /* the disk is: no write reaches the target */
 	/*

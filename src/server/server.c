@@ -349,6 +349,9 @@ static int server_setup(struct server *s, struct uerr *err)
 	fprintf(stderr, "ublk commands: %s\n",
 		s->cfg->qopts.batch ? "batched (UBLK_F_BATCH_IO)" :
 				      "one per request");
+	if (s->cfg->qopts.poll_us)
+		fprintf(stderr, "queues poll for up to %u us before sleeping\n",
+			s->cfg->qopts.poll_us);
 
 	s->queues = calloc(info->nr_hw_queues, sizeof(*s->queues));
 	if (!s->queues)

@@ -261,6 +261,8 @@ usage_error add "-t nbd --uri bogus" "--uri: not a URI"
 usage_error add "-t nbd --uri nbds://h/x" "--uri: TLS (nbds://) is not supported"
 usage_error add "-t loop -f /x --uri nbd://h/x" "--uri and --nbd-timeout are for the nbd target"
 usage_error add "-t null -d 4097" "out of range (1..4096)"
+usage_error add "-t null --poll-us 100001" "--poll-us: 100001 is out of range (0..100000)"
+usage_error add "-t null --poll-us=1ms" "--poll-us: '1ms' is not a number"
 
 # --- del and list -------------------------------------------------------
 note "del: -n or -a"

@@ -75,7 +75,8 @@ static void good(void)
 		     "mlock = yes\n"
 		     "shmem_zc = true\n"
 		     "batch = yes\n"
-		     "read_only = no\n",
+		     "read_only = no\n"
+		     "poll_us = 250\n",
 		     false),
 	       0, "a full loop disk parses");
 	is_str(d.name, "data", "name");
@@ -86,13 +87,14 @@ static void good(void)
 	is_int(d.queue_depth, 64, "depth");
 	ok(d.mlock && d.shmem_zc, "mlock and shmem_zc");
 	ok(d.batch, "batch");
+	is_int(d.poll_us, 250, "poll_us");
 	is_str(d.user, "", "no user in a user's own file");
 
 	is_int(parse("target = null\nsize = 64M", false), 0,
 	       "null with a size, no final newline");
 	is_u64(d.size, 64ULL << 20, "size");
 	ok(!d.mlock && !d.shmem_zc && !d.batch && !d.nr_queues &&
-		   !d.queue_depth,
+		   !d.queue_depth && !d.poll_us,
 	   "unset keys are 0/no (the add defaults)");
 	is_int(parse("target = loop\r\nfile = /srv/x\r\n", false), 0,
 	       "CRLF lines");
@@ -109,7 +111,11 @@ static void bad(void)
 	refused("target = loop\nfile = /x\nsize = 1G\nsizes = 2G\n", false,
 		"data.disk:4: unknown key 'sizes' (known: target, file, uri, "
 		"size, queues, depth, mlock, shmem_zc, batch, read_only, "
-		"user)");
+		"poll_us, user)");
+	refused("target = mem\nsize = 1M\npoll_us = 100001\n", false,
+		"data.disk:3: poll_us: 100001 is out of range (0..100000)");
+	refused("target = mem\nsize = 1M\npoll_us = -1\n", false,
+		"data.disk:3: poll_us: '-1' is not a number");
 	refused("target = loop\n\nfile = /x\nfile = /y\n", false,
 		"data.disk:4: duplicate key 'file' (first at line 3)");
 	refused("[disk]\ntarget = null\n", false,

@@ -480,6 +480,14 @@ static void test_record_format(void)
 	ok(strstr(text, "\"offset\":1048576,\n  \"partition\":2,\n  "
 			"\"read_only\":true") != NULL,
 	   "  with them in the file");
+	ok(read_with("\"poll_us\":500", &r, &err) == 0 && r.poll_us == 500,
+	   "poll_us reads (add --poll-us)");
+	w = r;
+	is_int(record_write(&w, &err), 0, "  written again");
+	read_text(path, text, sizeof(text));
+	ok(strstr(text, "\"poll_us\":500") != NULL, "  with it in the file");
+	ok(read_with("\"poll_us\":-1", &r, &err) == -EINVAL, "poll_us must not "
+							     "be negative");
 	ok(read_with("\"read_only\":1", &r, &err) == -EINVAL, "read_only must "
 							      "be true or "
 							      "false");
