@@ -37,7 +37,8 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
 	"ublk-user-base/null", "ublk-user-base/loop-tmpfs", "ublk-user-base/nbd",
 	"ublk-user-nosandbox/null", "ublk-user-nosandbox/loop-tmpfs",
 	"ublk-user-nosandbox-batch/null", "ublk-user-nosandbox-batch/loop-tmpfs",
-	"ublk-user-batch/null", "kublk-batch/null", "ublk-user-batch/loop-tmpfs", "kublk-batch/loop-tmpfs"] as $o
+	"ublk-user-batch/null", "kublk-batch/null", "ublk-user-batch/loop-tmpfs", "kublk-batch/loop-tmpfs",
+	"ublk-user-poll/null", "ublk-user-poll/loop-tmpfs"] as $o
 	| (. as $l | $o | index($l)) // 99;
 
 . as $raw
@@ -110,6 +111,7 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
     | iops("ublk-user-batch/" + $t; $q; $w) as $batch
     | iops("kublk-batch/" + $t; $q; $w) as $kbatch
     | iops("ublk-user-nosandbox-batch/" + $t; $q; $w) as $nsbatch
+    | iops("ublk-user-poll/" + $t; $q; $w) as $poll
     | [peers($t)[] | {name: .[0], label: .[1], iops: iops(.[1]; $q; $w),
         lat: lat(.[1]; $q; $w)} | select(.iops != null)] as $ps
     | ($ps | max_by(.iops)) as $best
@@ -133,6 +135,8 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
        kublk_batch: $kbatch, batch_vs_kublk_batch: ratio($batch; $kbatch),
        nosandbox_batch: $nsbatch, batch_vs_nosandbox_batch: ratio($batch; $nsbatch),
        floor: $fl, vs_floor: ratio($uu; $fl),
+       poll: $poll, poll_vs_single: ratio($poll; $uu), poll_vs_best: ratio($poll; $best.iops),
+       poll_lat: lat("ublk-user-poll/" + $t; $q; $w),
        peers_vs_floor: ($ps | map({name, ratio: ratio(.iops; $fl)}))} ] as $ratios
 | def r($q; $w; $t): first($ratios[] | select(.queues == $q and .workload == $w and .target == $t)) // {};
   def target($what; $want; $got; $detail):
@@ -194,6 +198,13 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
     # ublk-user's best run is worse than a peer's worst run.
     ({what: "ublk-user QD1 p50 and p99 latency not above any peer's beyond the spread of single runs", want: 1} +
 	($qd1 | map(. as $r | .ok = ($r.lat | lat_within([$r.peers[].lat]))) | tally)),
+    # The same with add --poll-us (the ublk-user-poll rows)
+    count("ublk-user --poll-us >= the best peer, every null and loop-tmpfs point"; 1;
+	$ratios | map(select(.poll != null) | .vs_best = .poll_vs_best)),
+    count("ublk-user --poll-us >= 1.2x the best peer on null and loop, 4k QD64, 1 and 2 queues"; 1.2;
+	$ratios | map(select(.poll != null and (.workload | test("-4k-qd64$"))) | .vs_best = .poll_vs_best)),
+    ({what: "ublk-user --poll-us QD1 p50 and p99 latency <= the best peer's", want: 1} +
+	($qd1 | map(select(.poll_lat != null) | . as $r | .ok = ($r.poll_lat | lat_le([$r.peers[].lat]))) | tally)),
     # A/A control when the base is this revision: one build as two
     # devices, whose differences are the bench's own.
     (if ($info.base // "") != "" and $info.base == $info.source then
@@ -227,6 +238,7 @@ def dev_rank: ["null_blk/null", "floor/null", "ublk-user/null", "ublksrv/null", 
 			+ (if .nosandbox != null then ", \(x(.vs_nosandbox)) no-sandbox build (\(.nosandbox))" else "" end)
 			+ (if .base != null then ", \(x(.vs_base)) base revision (\(.base))" else "" end)
 			+ (if .batch != null then "; --batch \(.batch) = \(x(.batch_vs_single)) ublk-user, \(x(.batch_vs_kublk_batch)) kublk -b (\(n(.kublk_batch)))" else "" end)
+			+ (if .poll != null then "; --poll-us \(.poll) = \(x(.poll_vs_single)) ublk-user, \(x(.poll_vs_best)) best peer" else "" end)
 			+ (if .nosandbox_batch != null then ", \(x(.batch_vs_nosandbox_batch)) no-sandbox --batch (\(.nosandbox_batch))" else "" end)
 			+ (if .floor != null then ", \(x(.vs_floor)) floor (\(.floor); peers" + (.peers_vs_floor | map(" \(.name) \(x(.ratio))") | join(",")) + ")" else "" end)))
 		+ ["targets (issue 7):"]

@@ -27,20 +27,23 @@ def x: if . == null then "–" else tostring + "×" end;
 "",
 "## Side by side",
 "",
-"Median IOPS (min–max) of ublk-user and its peers on the same target, and ublk-user's ratio to the best peer. `mem` has no peer of its own: its nearest is a loop device on a file in memory (`loop-tmpfs`).",
+"Median IOPS (min–max) of ublk-user and its peers on the same target, and ublk-user's ratio to the best peer (with `BENCH_POLL_US`, also ublk-user with `add --poll-us`: its queues spin for the next request before they sleep). `mem` has no peer of its own: its nearest is a loop device on a file in memory (`loop-tmpfs`).",
 "",
 ($r.ratios | group_by(.target) | sort_by(.[0].target as $tt | ["null", "loop-tmpfs", "loop-sparse", "mem", "nbd"] | index($tt) // 9) | .[]
  | .[0].target as $t
  | ([.[].peers[].name] | unique | sort_by(. as $nn | ["kublk", "ublksrv", "kernel nbd"] | index($nn) // 9)) as $pn
  | "### \($t)",
    "",
-   (["queues", "workload", "ublk-user"] + ($pn | map(. + (if $t == "mem" then " loop-tmpfs" else "" end))) + ["ublk-user / best peer"] | row),
-   sep(4 + ($pn | length)),
+   (map(.poll != null) | any) as $hp
+ | (["queues", "workload", "ublk-user"] + ($pn | map(. + (if $t == "mem" then " loop-tmpfs" else "" end))) + ["ublk-user / best peer"]
+    + (if $hp then ["ublk-user --poll-us \($i.poll_us)", "--poll-us / best peer"] else [] end) | row),
+   sep(4 + ($pn | length) + (if $hp then 2 else 0 end)),
    (.[] | . as $x
     | [(.queues | tostring), .workload, (pt("ublk-user/" + $t; .queues; .workload; "main").iops | cell)]
       + ($pn | map(. as $name | ($x.peers | map(select(.name == $name)) | first) as $p
           | if $p == null then "–" else (pt($p.label; $x.queues; $x.workload; "main").iops | cell) end))
-      + ["\(.vs_best | x)\(if .best_peer != null then " (\(.best_peer))" else "" end)"] | row),
+      + ["\(.vs_best | x)\(if .best_peer != null then " (\(.best_peer))" else "" end)"]
+      + (if $hp then [(pt("ublk-user-poll/" + $t; .queues; .workload; "main").iops | cell), (.poll_vs_best | x)] else [] end) | row),
    ""),
 "## Ratios and targets",
 "",
@@ -84,7 +87,7 @@ sep(6),
 sep(15),
 ($r.queues[] as $q | ("randread-4k-qd1", "randread-4k-qd64") as $w
  | $r.devices[] as $d
- | select($d | test("^(null_blk|floor|ublk-user(-base|-batch)?|ublksrv|kublk(-batch)?|kernel-nbd)/(null|loop-tmpfs|nbd)$"))
+ | select($d | test("^(null_blk|floor|ublk-user(-base|-batch|-poll)?|ublksrv|kublk(-batch)?|kernel-nbd)/(null|loop-tmpfs|nbd)$"))
  | pt($d; $q; $w; "main") as $m | pt($d; $q; $w; "cost") as $c
  | select($m != null)
  | ["`\($d)`", ($q | tostring), $w, ($m.iops.median | n), ($m.per_io.guest_cpu_us | n),
