@@ -43,7 +43,7 @@ is "$(point ublk-user .clat_p50_us <<<"$old")" 400 "and of each run's p50"
 
 # The target: ublk-user's p50 and p99 against the best peer's, each
 target() {
-	jq -s -f "$AGG" | jq -c '.targets[] | select(.what | test("QD1 p50 and p99 latency <= the best")) | [.points, .met_points, .met]'
+	jq -s -f "$AGG" | jq -c '.targets[] | select(.what | test("^ublk-user QD1 p50 and p99 latency <= the best")) | [.points, .met_points, .met]'
 }
 peer=$(run kublk 0 0 '{"2000000":98,"4000000":2}')
 is "$(target <<<"$two$(printf '\n')$peer")" '[1,1,true]' \
@@ -51,6 +51,20 @@ is "$(target <<<"$two$(printf '\n')$peer")" '[1,1,true]' \
 worse=$(run ublk-user 0 0 '{"2000000":98,"5000000":2}')
 is "$(target <<<"$worse$(printf '\n')$peer")" '[1,0,false]' \
 	"ublk-user p99 5 ms against kublk's 4 ms: missed"
+
+# The same for ublk-user with add --poll-us (the ublk-user-poll rows)
+poll_target() {
+	jq -s -f "$AGG" | jq -c '.targets[] | select(.what | test("^ublk-user --poll-us QD1 p50 and p99 latency")) | [.points, .met_points, .met]'
+}
+polled=$(sed 's/"server":"ublk-user"/"server":"ublk-user-poll"/' <<<"$two")
+is "$(poll_target <<<"$worse$(printf '\n')$peer$(printf '\n')$polled")" '[1,1,true]' \
+	"--poll-us: its own p50 2 ms and p99 3 ms against kublk's 2 and 4 ms: met"
+is "$(target <<<"$worse$(printf '\n')$peer$(printf '\n')$polled")" '[1,0,false]' \
+	"  while ublk-user without it still misses"
+is "$(poll_target <<<"$two$(printf '\n')$peer$(printf '\n')$(sed 's/"server":"ublk-user"/"server":"ublk-user-poll"/' <<<"$worse")")" '[1,0,false]' \
+	"--poll-us: p99 5 ms against kublk's 4 ms: missed"
+is "$(poll_target <<<"$two$(printf '\n')$peer")" '[0,0,null]' \
+	"--poll-us: not measured without ublk-user-poll rows"
 
 # The same where the runs tell them apart: each run's own p50 and p99
 # (the fields run() sets) as a range against each peer's.
