@@ -85,7 +85,7 @@ put() {
 read_marker() {
 	run_as "$1" dd if="$2" bs=4096 count=1 iflag=direct status=none
 }
-fio_verify() { # fio_verify NAME USER PATH
+fio_verify_path() { # fio_verify_path NAME USER PATH
 	run run_as "$2" fio --name="$1" --filename="$3" --ioengine=io_uring \
 		--direct=1 --rw=randwrite --bs=4k --offset=8M --size=16M \
 		--iodepth=16 --verify=crc32c --verify_fatal=1 --do_verify=1 \
@@ -173,7 +173,7 @@ uu alice doctor --json
 is "$(jget "$RUN_OUT" '.checks[] | select(.name == "units") | "\(.status)|\(.message)"')" \
 	"ok|your disks data are enabled, your user manager runs and lingering is on: they stay up after you log out and come up at boot" \
 	"doctor: units ok, lingering on"
-fio_verify data-first alice "$link"
+fio_verify_path data-first alice "$link"
 head -c 4096 /dev/urandom >/tmp/marker
 chmod 0644 /tmp/marker
 ok "an fsync'd marker written through the stable path" run_as alice dd \
@@ -226,7 +226,7 @@ is "$(find /dev -maxdepth 1 -name 'ublkb*' -user alice | wc -l)" 1 \
 pat="its server \\(pid $pid\\) was killed by signal 9"
 like "$(journal_until "$pat" journalctl -b -q --no-pager _SYSTEMD_USER_UNIT=ublk-user@data.service)" \
 	"$pat" "the journal says what happened"
-fio_verify data-again alice "$link"
+fio_verify_path data-again alice "$link"
 ok "the marker is still there" usable
 
 ok "systemctl --user stop ublk-user@data" run_as alice systemctl --user stop ublk-user@data

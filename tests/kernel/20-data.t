@@ -15,16 +15,6 @@ add_dev() { # add_dev ARGS... -> DEV (id)
 	DEV=$(jget "$RUN_OUT" .dev_id)
 }
 
-fio_verify() { # fio_verify NAME DEV EXTRA...: random writes, then verify
-	local name=$1 dev=$2
-	shift 2
-	run run_as alice fio --name="$name" --filename="/dev/ublkb$dev" \
-		--ioengine=io_uring --direct=1 --rw=randwrite --bs=4k \
-		--size=16M --iodepth=16 --verify=crc32c --verify_fatal=1 \
-		--do_verify=1 --output-format=terse "$@"
-	is "$RUN_RC" 0 "$name: fio writes and verifies with crc32c"
-	[[ $RUN_RC == 0 ]] || diag "$RUN_OUT" "$RUN_ERR"
-}
 
 # queue_threads PID: the server's queue threads, in queue order (they are
 # started in that order, after the main thread).

@@ -42,16 +42,6 @@ commands_are() {
 	fi
 }
 
-fio_verify() { # fio_verify NAME DEV EXTRA...: random writes, then verify
-	local name=$1 dev=$2
-	shift 2
-	run run_as alice fio --name="$name" --filename="/dev/ublkb$dev" \
-		--ioengine=io_uring --direct=1 --rw=randwrite --bs=4k \
-		--size=16M --verify=crc32c --verify_fatal=1 --do_verify=1 \
-		--output-format=terse "$@"
-	is "$RUN_RC" 0 "$name: fio writes and verifies with crc32c"
-	[[ $RUN_RC == 0 ]] || diag "$RUN_OUT" "$RUN_ERR"
-}
 
 # --- the default: a command per request --------------------------------------------------
 add_dev -t mem -s 64M -q 2
@@ -133,20 +123,8 @@ for d in "$single" "$two" "$deep" "$nbd"; do
 done
 
 # --- del while requests are in flight ----------------------------------------------------
-run_as alice fio --name=busy --filename="/dev/ublkb$loop" --ioengine=io_uring \
-	--direct=1 --rw=randrw --bs=4k --iodepth=64 --numjobs=2 --time_based \
-	--runtime=60 --output=/tmp/batch-busy.out >/dev/null 2>&1 &
-fio_pid=$!
-ok "fio's requests flow" timeout 30 sh -c \
-	"until [ \"\$(awk '{print \$1 + \$5}' /sys/block/ublkb$loop/stat)\" -gt 256 ]; do sleep 0.2; done"
-uu alice del -n "$loop"
-is "$RUN_RC" 0 "del while fio has 128 requests in flight"
-fio_rc=0
-timeout 30 tail --pid="$fio_pid" -f /dev/null || fio_rc=timeout
-wait "$fio_pid" || fio_rc=$?
-isnt "$fio_rc" timeout "  fio ends (its device is gone)"
-isnt "$fio_rc" 0 "  with errors"
+del_while_busy "$loop" 64
 no_leftovers alice "at the end"
-rm -f "$img" /tmp/batch.pat /tmp/batch-busy.out
+rm -f "$img" /tmp/batch.pat
 
 done_testing

@@ -44,16 +44,6 @@ reads_one_at_a_time() {
 	SLEPT=$(($(sleeps "$2") - before))
 }
 
-fio_verify() { # fio_verify NAME DEV EXTRA...: random writes, then verify
-	local name=$1 dev=$2
-	shift 2
-	run run_as alice fio --name="$name" --filename="/dev/ublkb$dev" \
-		--ioengine=io_uring --direct=1 --rw=randwrite --bs=4k \
-		--size=16M --verify=crc32c --verify_fatal=1 --do_verify=1 \
-		--output-format=terse "$@"
-	is "$RUN_RC" 0 "$name: fio writes and verifies with crc32c"
-	[[ $RUN_RC == 0 ]] || diag "$RUN_OUT" "$RUN_ERR"
-}
 
 # --- the default: the queue sleeps between requests ------------------------------------------
 add_dev -t mem -s 16M -d 16
@@ -129,20 +119,8 @@ like "$RUN_ERR" "quick.disk:3: poll_us: '1s' is not a number" "  naming the line
 rm -f /home/alice/.config/ublk-user/disks/quick.disk
 
 # --- del while a spinning queue has requests in flight ------------------------------------------
-run_as alice fio --name=busy --filename="/dev/ublkb$loop" --ioengine=io_uring \
-	--direct=1 --rw=randrw --bs=4k --iodepth=16 --numjobs=2 --time_based \
-	--runtime=60 --output=/tmp/poll-busy.out >/dev/null 2>&1 &
-fio_pid=$!
-ok "fio's requests flow" timeout 30 sh -c \
-	"until [ \"\$(awk '{print \$1 + \$5}' /sys/block/ublkb$loop/stat)\" -gt 256 ]; do sleep 0.2; done"
-uu alice del -n "$loop"
-is "$RUN_RC" 0 "del while fio has requests in flight"
-fio_rc=0
-timeout 30 tail --pid="$fio_pid" -f /dev/null || fio_rc=timeout
-wait "$fio_pid" || fio_rc=$?
-isnt "$fio_rc" timeout "  fio ends (its device is gone)"
-isnt "$fio_rc" 0 "  with errors"
+del_while_busy "$loop" 16
 no_leftovers alice "at the end"
-rm -f "$img" /tmp/poll.pat /tmp/poll-busy.out
+rm -f "$img" /tmp/poll.pat
 
 done_testing

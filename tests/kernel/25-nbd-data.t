@@ -22,17 +22,6 @@ add_nbd() { # add_nbd URI [ARGS...] -> DEV
 	DEV=$(jget "$RUN_OUT" .dev_id)
 }
 
-fio_verify() { # fio_verify NAME DEV EXTRA...
-	local name=$1 dev=$2
-	shift 2
-	run run_as alice fio --name="$name" --filename="/dev/ublkb$dev" \
-		--ioengine=io_uring --direct=1 --rw=randwrite --bs=4k \
-		--size=16M --iodepth=16 --verify=crc32c --verify_fatal=1 \
-		--do_verify=1 --output-format=terse "$@"
-	is "$RUN_RC" 0 "$name: fio writes and verifies with crc32c"
-	[[ $RUN_RC == 0 ]] || diag "$RUN_OUT" "$RUN_ERR" \
-		"$(cat "/run/user/$(uid_of alice)/ublk-user/dev-$dev.log")"
-}
 
 q() { cat "/sys/block/ublkb$1/queue/$2"; }
 

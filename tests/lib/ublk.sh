@@ -218,3 +218,43 @@ rings_charged() {
 	fi
 	[[ $RINGS_CHARGED == yes ]]
 }
+
+# fio_verify NAME DEV EXTRA...: alice's fio writes 16 MiB of /dev/ublkbDEV
+# at random (4 KiB, depth 16 unless EXTRA says otherwise), reads it back
+# and checks every block's crc32c; on failure the server's log too
+fio_verify() {
+	local name=$1 dev=$2
+	shift 2
+	run run_as alice fio --name="$name" --filename="/dev/ublkb$dev" \
+		--ioengine=io_uring --direct=1 --rw=randwrite --bs=4k \
+		--size=16M --iodepth=16 --verify=crc32c --verify_fatal=1 \
+		--do_verify=1 --output-format=terse "$@"
+	is "$RUN_RC" 0 "$name: fio writes and verifies with crc32c"
+	[[ $RUN_RC == 0 ]] || diag "$RUN_OUT" "$RUN_ERR" \
+		"$(cat "/run/user/$(uid_of alice)/ublk-user/dev-$dev.log" 2>&1)"
+}
+
+# del_while_busy DEV DEPTH: alice's fio keeps 2 x DEPTH requests in flight
+# on her device DEV while she deletes it: del succeeds, and fio ends, with
+# errors
+del_while_busy() {
+	local dev=$1 depth=$2 fio_pid fio_rc=0
+	run_as alice fio --name=busy --filename="/dev/ublkb$dev" --ioengine=io_uring \
+		--direct=1 --rw=randrw --bs=4k --iodepth="$depth" --numjobs=2 --time_based \
+		--runtime=60 --output=/tmp/del-busy.out >/dev/null 2>&1 &
+	fio_pid=$!
+	ok "fio's requests flow" timeout 30 sh -c \
+		"until [ \"\$(awk '{print \$1 + \$5}' /sys/block/ublkb$dev/stat)\" -gt 256 ]; do sleep 0.2; done"
+	uu alice del -n "$dev"
+	is "$RUN_RC" 0 "del while fio has $((2 * depth)) requests in flight"
+	if timeout 30 tail --pid="$fio_pid" -f /dev/null; then
+		wait "$fio_pid" || fio_rc=$?
+	else
+		fio_rc=timeout
+		kill "$fio_pid" 2>/dev/null || :
+		wait "$fio_pid" || :
+	fi
+	isnt "$fio_rc" timeout "  fio ends (its device is gone)"
+	isnt "$fio_rc" 0 "  with errors"
+	rm -f /tmp/del-busy.out
+}
