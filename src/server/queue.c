@@ -622,7 +622,12 @@ static int queue_submit_and_wait(struct ublk_queue *q)
 	unsigned int wait_nr = 1 + (q->batch ? batch_wait_extra(q) : 0);
 	int ret;
 
-	if (q->poll_ns) {
+	/*
+	 * Only for the next request: the target's own I/O may need a
+	 * worker thread on this very CPU (io-wq), which a spin would keep
+	 * waiting.
+	 */
+	if (q->poll_ns && !q->tgt_inflight) {
 		ret = io_uring_submit(&q->ring);
 		if (ret >= 0 && queue_poll(q))
 			return 0;
