@@ -82,13 +82,7 @@ loop=$DEV
 fio_verify loop-qd1 "$loop" --iodepth=1 --size=8M
 fio_verify loop-2q "$loop" --iodepth=32 --numjobs=2 --offset_increment=32M --size=32M \
 	--cpus_allowed_policy=split --cpus_allowed=0-1
-# What the kernel was told is complete (and flushed) is in the file.
-run_as alice head -c 4M /dev/urandom >/tmp/poll.pat
-chmod 644 /tmp/poll.pat
-run run_as alice dd if=/tmp/poll.pat of="/dev/ublkb$loop" bs=64k seek=160 \
-	oflag=direct conv=fsync status=none
-is "$RUN_RC" 0 "dd 4 MiB through the device, fsync"
-ok "  the backing file holds them" cmp -s /tmp/poll.pat <(dd if="$img" bs=64k skip=160 count=64 status=none)
+written_lands "$loop" "$img"
 
 # --- with batched ublk commands ----------------------------------------------------------------
 if lacks UBLK_F_BATCH_IO; then
@@ -121,6 +115,6 @@ rm -f /home/alice/.config/ublk-user/disks/quick.disk
 # --- del while a spinning queue has requests in flight ------------------------------------------
 del_while_busy "$loop" 16
 no_leftovers alice "at the end"
-rm -f "$img" /tmp/poll.pat
+rm -f "$img"
 
 done_testing

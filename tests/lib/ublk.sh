@@ -258,3 +258,18 @@ del_while_busy() {
 	isnt "$fio_rc" 0 "  with errors"
 	rm -f /tmp/del-busy.out
 }
+
+# written_lands DEV FILE: alice writes 4 MiB of random data through her
+# device DEV at 10 MiB with fsync; then FILE, its backing, holds them
+# there (what the kernel was told is complete and flushed is on disk)
+written_lands() {
+	local dev=$1 file=$2
+	run_as alice head -c 4M /dev/urandom >/tmp/lands.pat
+	chmod 644 /tmp/lands.pat
+	run run_as alice dd if=/tmp/lands.pat of="/dev/ublkb$dev" bs=64k seek=160 \
+		oflag=direct conv=fsync status=none
+	is "$RUN_RC" 0 "dd 4 MiB through the device, fsync"
+	ok "  the backing file holds them" \
+		cmp -s /tmp/lands.pat <(dd if="$file" bs=64k skip=160 count=64 status=none)
+	rm -f /tmp/lands.pat
+}
