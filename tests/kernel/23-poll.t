@@ -86,7 +86,7 @@ written_lands "$loop" "$img"
 
 # --- with batched ublk commands ----------------------------------------------------------------
 if lacks UBLK_F_BATCH_IO; then
-	skip "--poll-us with --batch: $LACKS"
+	skip "$LACKS"
 else
 	add_dev -t mem -s 64M -q 2 -d 64 --batch --poll-us 200
 	fio_verify mem-batch "$DEV" --iodepth=32 --numjobs=2 --offset_increment=32M --size=32M \
