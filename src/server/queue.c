@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "host/caps.h"
 #include "server/queue.h"
 #include "server/sandbox.h"
@@ -399,7 +399,7 @@ static int queue_ring_init(struct ublk_queue *q)
 		memset(&p, 0, sizeof(p));
 		p.flags = flags[i] | IORING_SETUP_R_DISABLED;
 		/* A polling queue sees pending task work (COOP or DEFER) */
-		if (q->poll_ns && flags[i])
+		if (q->poll_us && flags[i])
 			p.flags |= IORING_SETUP_TASKRUN_FLAG;
 		ret = io_uring_queue_init_params(2 * q->depth, &q->ring, &p);
 		if (ret != -EINVAL)
@@ -572,14 +572,6 @@ static int queue_confine(struct ublk_queue *q)
 	return 0;
 }
 
-static uint64_t queue_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -590,7 +582,7 @@ static inline void cpu_relax(void)
 }
 
 /*
- * --poll-us: spin up to poll_ns for a CQE rather than sleep in the
+ * --poll-us: spin up to poll_us for a CQE rather than sleep in the
  * kernel, which costs a wake-up (often an idle CPU's too) per request.
  * The ring's pending task work (a new request) is run as soon as
  * IORING_SQ_TASKRUN shows it.  True when there are CQEs.
@@ -606,9 +598,9 @@ static bool queue_poll(struct ublk_queue *q)
 		if (io_uring_cq_ready(&q->ring))
 			return true;
 		if (spins % 32 == 0) { /* a clock read costs more than a spin */
-			now = queue_now_ns();
+			now = mono_us();
 			if (!end)
-				end = now + q->poll_ns;
+				end = now + q->poll_us;
 			else if (now >= end)
 				return false;
 		}
@@ -627,7 +619,7 @@ static int queue_submit_and_wait(struct ublk_queue *q)
 	 * worker thread on this very CPU (io-wq), which a spin would keep
 	 * waiting.
 	 */
-	if (q->poll_ns && !q->tgt_inflight) {
+	if (q->poll_us && !q->tgt_inflight) {
 		ret = io_uring_submit(&q->ring);
 		if (ret >= 0 && queue_poll(q))
 			return 0;
@@ -679,7 +671,7 @@ int queue_init(struct ublk_queue *q, unsigned int q_id, unsigned int depth,
 	q->tgt = tgt;
 	q->read_only = tgt->attrs & UBLK_ATTR_READ_ONLY;
 	q->shmem = opts->shmem;
-	q->poll_ns = (uint64_t)opts->poll_us * 1000;
+	q->poll_us = opts->poll_us;
 	q->setup_status = -EINPROGRESS;
 	q->tgt_file = -1;
 	q->stats = &q->own_stats;

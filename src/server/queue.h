@@ -88,7 +88,7 @@ struct ublk_queue {
 	/* the last SQE queue_tgt_sqe() gave, finished on the next call */
 	struct io_uring_sqe *tgt_sqe;
 	uint64_t tgt_sqe_ud;
-	uint64_t poll_ns; /* spin this long for a CQE before sleeping */
+	unsigned int poll_us; /* spin this long for a CQE before sleeping */
 	bool aborting;
 	bool read_only; /* the disk is: no write reaches the target */
 	/*
