@@ -15,7 +15,6 @@ add_dev() { # add_dev ARGS... -> DEV (id)
 	DEV=$(jget "$RUN_OUT" .dev_id)
 }
 
-
 # queue_threads PID: the server's queue threads, in queue order (they are
 # started in that order, after the main thread).
 queue_threads() {

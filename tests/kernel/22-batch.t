@@ -42,7 +42,6 @@ commands_are() {
 	fi
 }
 
-
 # --- the default: a command per request --------------------------------------------------
 add_dev -t mem -s 64M -q 2
 commands_are "$DEV" one "the default"

@@ -44,7 +44,6 @@ reads_one_at_a_time() {
 	SLEPT=$(($(sleeps "$2") - before))
 }
 
-
 # --- the default: the queue sleeps between requests ------------------------------------------
 add_dev -t mem -s 16M -d 16
 is "$(jget "$RUN_OUT" .poll_us)" 0 "poll_us is 0 by default"

@@ -22,7 +22,6 @@ add_nbd() { # add_nbd URI [ARGS...] -> DEV
 	DEV=$(jget "$RUN_OUT" .dev_id)
 }
 
-
 q() { cat "/sys/block/ublkb$1/queue/$2"; }
 
 note "nbdkit memory over a Unix socket"
