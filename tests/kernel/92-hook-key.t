@@ -57,7 +57,7 @@ for _ in $(seq 600); do
 	grep -a -q -E "ublk-user[ ]add " "$tmp/a.log" && break
 	sleep 0.1
 done
-udev_ctl --start-exec-queue
+udev_run_queue
 for _ in $(seq 600); do
 	[[ -e $tmp/a.rc ]] && break
 	sleep 1

@@ -70,7 +70,7 @@ done
 like "$addpid" '^[0-9]+$' "alice's add made a device and waits for its node"
 run run_as alice kill -STOP "$addpid"
 is "$RUN_RC" 0 "alice stops her add"
-ok "udev runs the events it held" udev_ctl --start-exec-queue
+ok "udev runs the events it held" udev_run_queue
 # gc finds the device by its tag only once its node is alice's
 owner=
 for _ in $(seq 300); do
