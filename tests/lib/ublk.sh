@@ -149,7 +149,7 @@ udev_ctl() {
 # udev_run_queue: let udevd run the events it was told to hold, and see
 # that it does.  udevd 252 in a loaded guest has answered a START_EXEC_QUEUE
 # and still held its queue: no worker, /run/udev/queue left, a node never
-# handed over (CI, about one run in twelve with four guests on two cores);
+# handed over (CI; 2 runs in 20 with four guests on two cores);
 # sending it again ran the queue.  So: again, until udev settles (bounded).
 udev_run_queue() {
 	local i
