@@ -1,9 +1,10 @@
 #!/bin/bash
 # The nbd target against a hostile NBD server (build/tests/nbd-evil), as
 # alice.  A bad handshake: add refuses, saying why, and leaves nothing.
-# A bad reply: the connection is dropped and made again; a request still
-# unanswered at --nbd-timeout fails with EIO; our server lives on, its log
-# says what the NBD server did, and del cleans up.
+# A bad reply: the connection is dropped and made again (NBD_ESHUTDOWN:
+# after our NBD_CMD_DISC), backing off while no request is answered; a
+# request still unanswered at --nbd-timeout fails with EIO; our server
+# lives on, its log says what the NBD server did, and del cleans up.
 set -euo pipefail
 : "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
 source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
@@ -77,6 +78,37 @@ reply read-short 0 "no reply for 1 s"
 reply read-long 1 "bad magic 0x5a5a5a5a in a reply"
 reply hang 0 "no reply for 1 s"
 reply close 0 "the server closed the connection"
+
+note "NBD_ESHUTDOWN: a soft disconnect, as the protocol asks"
+# Every reply is NBD_ESHUTDOWN.  Each connection that had one must end
+# with our NBD_CMD_DISC (nbd-evil logs "exit: NBD_CMD_DISC"), not with a
+# closed socket ("exit: client closed"); the next one is made at once.
+evil_log=/tmp/nbd-evil-shutdown.log
+rm -f "$evil_log"
+nbd_evil alice "$sock" --mode reply-shutdown --log "$evil_log"
+uu alice add -t nbd --uri "$uri" --nbd-timeout 3 --json
+is "$RUN_RC" 0 "reply-shutdown, logged: add"
+dev=$(jget "$RUN_OUT" .dev_id)
+run run_as alice dd if="/dev/ublkb$dev" of=/dev/null bs=4k count=1 \
+	skip=256 iflag=direct
+like "$RUN_ERR" "Input/output error" "  the read fails at --nbd-timeout"
+like "$(log "$dev")" "NBD_ESHUTDOWN\); NBD_CMD_DISC sent" \
+	"  the log says it said goodbye"
+uu alice del -n "$dev"
+is "$RUN_RC" 0 "  del"
+nbd_stop "$NBD_PID"
+run awk '/ error 108$/ { told[$2] = 1 } / exit: / { end[$2] = $0 }
+	END { for (c in told) { n++; if (end[c] !~ /exit: NBD_CMD_DISC$/) {
+		print "conn " c " ended: " end[c]; bad = 1 } }
+	      if (n < 2) { print n + 0 " connections were told"; bad = 1 }
+	      exit bad }' "$evil_log"
+is "$RUN_RC" 0 "  every connection told NBD_ESHUTDOWN ended with NBD_CMD_DISC"
+[[ $RUN_RC == 0 ]] || diag "$RUN_OUT"$'\n'"$(cat "$evil_log")"
+# Backing off from 100 ms: about 6 in the 3 s (it was hundreds)
+conns=$(grep -c ': connected$' "$evil_log")
+ok "  a server that answers nothing is not asked again at once ($conns connections)" \
+	test "$conns" -le 20
+no_leftovers alice "reply-shutdown, logged"
 
 note "the NBD server comes back as another disk"
 change() { # WHAT ARGS... (for the second nbd-evil): then MESSAGE-ERE

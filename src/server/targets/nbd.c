@@ -81,6 +81,7 @@ enum nbd_ev {
 	EV_ASK,	 /* asked the helper */
 	EV_UP,	 /* the helper's new socket is in place */
 	EV_FAIL, /* the helper could not connect */
+	EV_DISC, /* NBD_CMD_DISC sent */
 };
 #define GEN_BITS 28
 #define GEN_MASK ((1U << GEN_BITS) - 1)
@@ -94,6 +95,7 @@ enum req_state { REQ_FREE, REQ_QUEUED, REQ_SENT };
 
 enum conn_state {
 	CONN_UP,
+	CONN_CLOSING,  /* NBD_ESHUTDOWN: NBD_CMD_DISC, then as if broken */
 	CONN_DRAINING, /* broken: waiting for its send and receive to end */
 	CONN_DOWN,     /* none: ask the helper when retry_at comes */
 	CONN_ASKING,   /* the helper is connecting */
@@ -128,15 +130,20 @@ struct nbd_queue {
 	size_t send_done;		 /* bytes of it sent so far */
 	struct msghdr ask_msg;
 	struct iovec ask_iov;
+	uint8_t disc_hdr[NBD_REQUEST_SIZE]; /* NBD_CMD_DISC */
+	struct msghdr disc_msg;
+	struct iovec disc_iov;
 	struct nbd_reconnect_req ask;
 	struct __kernel_timespec tick;
 	bool send_busy, recv_busy, shut_busy, timer_busy;
 	bool shutdown_seen; /* a reply said NBD_ESHUTDOWN */
 	enum conn_state conn;
+	int64_t closing_at; /* ms: CONN_CLOSING since */
 	uint32_t gen;
 	unsigned int busy; /* requests not free */
 	int64_t progress_at, retry_at;
 	unsigned int backoff_ms;
+	bool answered;	     /* this connection has answered a request */
 	uint64_t last_write; /* writes_acked at this queue's last write */
 	int sock_fd;	     /* the first connection's fd, until it breaks */
 	int chan_fd;
@@ -605,25 +612,40 @@ static void expire(struct nbd_queue *nq, int64_t now);
 /* Its send and receive are over: the connection can be replaced. */
 static void drained(struct nbd_queue *nq)
 {
+	int64_t now;
+
 	if (nq->conn != CONN_DRAINING || nq->send_busy || nq->recv_busy ||
 	    nq->shut_busy)
 		return;
+	now = mono_ms();
 	nq->conn = CONN_DOWN;
-	nq->retry_at = mono_ms();
+	nq->retry_at = now;
+	/*
+	 * A server that takes connections and drops them (or says
+	 * NBD_ESHUTDOWN) before it answers anything is not asked again at
+	 * once, or we would connect hundreds of times a second.
+	 */
+	if (nq->answered) {
+		nq->backoff_ms = 100;
+	} else {
+		nq->retry_at += nq->backoff_ms;
+		if (nq->backoff_ms < 2000)
+			nq->backoff_ms *= 2;
+	}
 	/*
 	 * Nothing can touch a request now: fail those past their deadline
 	 * here, or a helper that reconnects before the next tick sends them
 	 * again, and a server that never answers holds them until the
 	 * kernel's timeout kills us.
 	 */
-	expire(nq, nq->retry_at);
+	expire(nq, now);
 }
 
 static void lost(struct nbd_queue *nq, const char *why)
 {
 	struct io_uring_sqe *sqe;
 
-	if (nq->conn != CONN_UP)
+	if (nq->conn != CONN_UP && nq->conn != CONN_CLOSING)
 		return;
 	nq_log(nq, "connection to the NBD server lost: %s", why);
 	if (nq->last_write > atomic_load(&nq->dev->flushed)) {
@@ -650,12 +672,66 @@ static void lost(struct nbd_queue *nq, const char *why)
 	drained(nq);
 }
 
+/*
+ * The server said NBD_ESHUTDOWN, and the protocol then wants a soft
+ * disconnect: NBD_CMD_DISC, after the send in flight (its bytes may not
+ * be cut), and the connection is dropped and made again as if broken.
+ * Requests not answered go on the next connection.
+ */
+static void send_disc(struct nbd_queue *nq)
+{
+	static const struct nbd_request disc = { .type = NBD_CMD_DISC };
+	struct io_uring_sqe *sqe;
+
+	if (nq->send_busy)
+		return; /* on_send comes back here */
+	nbd_request_encode(nq->disc_hdr, &disc);
+	nq->disc_iov.iov_base = nq->disc_hdr;
+	nq->disc_iov.iov_len = sizeof(nq->disc_hdr);
+	nq->disc_msg.msg_iov = &nq->disc_iov;
+	nq->disc_msg.msg_iovlen = 1;
+	sqe = nq_sqe(nq, EV_DISC);
+	if (!sqe) {
+		lost(nq, "the server is shutting down (NBD_ESHUTDOWN)");
+		return;
+	}
+	io_uring_prep_sendmsg(sqe, NBD_SLOT_SOCK, &nq->disc_msg, MSG_NOSIGNAL);
+	nq->send_busy = true;
+}
+
+static void say_goodbye(struct nbd_queue *nq)
+{
+	if (nq->conn != CONN_UP)
+		return;
+	nq->conn = CONN_CLOSING;
+	nq->closing_at = mono_ms();
+	send_disc(nq);
+}
+
+static void on_disc(struct nbd_queue *nq, const struct io_uring_cqe *cqe)
+{
+	char why[128];
+
+	if (nq->conn != CONN_CLOSING)
+		return;
+	if (cqe->res == NBD_REQUEST_SIZE)
+		snprintf(why, sizeof(why), "%s",
+			 "the server is shutting down (NBD_ESHUTDOWN); "
+			 "NBD_CMD_DISC sent");
+	else
+		snprintf(why, sizeof(why),
+			 "the server is shutting down (NBD_ESHUTDOWN); "
+			 "NBD_CMD_DISC not sent: %s",
+			 cqe->res < 0 ? strerror(-cqe->res) : "short send");
+	lost(nq, why);
+}
+
 static void connected(struct nbd_queue *nq)
 {
 	unsigned int i;
 
 	nq->conn = CONN_UP;
-	nq->backoff_ms = 100;
+	nq->answered = false;
 	nq->progress_at = mono_ms();
 	stats_set(&nq->q->stats->nbd_connected, 1);
 	stats_add(&nq->q->stats->nbd_reconnects);
@@ -716,6 +792,7 @@ static void replied(void *arg, unsigned int tag, int result)
 		nq->shutdown_seen = true;
 		return;
 	}
+	nq->answered = true;
 	finish(nq, tag, result_of(r, durability(nq, r, result)));
 }
 
@@ -745,8 +822,11 @@ static void expire(struct nbd_queue *nq, int64_t now)
 			if (nq->reqs[tag].state == REQ_QUEUED)
 				txq_push(nq, tag);
 	}
-	/* A sent request cannot be failed while the server may answer. */
-	if (sent_late)
+	/*
+	 * A sent request cannot be failed while the server may answer.
+	 * (While closing, NBD_CMD_DISC is on its way and ends it anyway.)
+	 */
+	if (sent_late && nq->conn == CONN_UP)
 		lost(nq, "a request went unanswered until its deadline");
 }
 
@@ -761,6 +841,10 @@ static void tick(struct nbd_queue *nq)
 			 nq->dev->hang_ms / 1000);
 		lost(nq, s);
 	}
+	/* A send the server does not take would hold NBD_CMD_DISC back */
+	if (nq->conn == CONN_CLOSING && now - nq->closing_at > nq->dev->hang_ms)
+		lost(nq, "the server is shutting down (NBD_ESHUTDOWN) and "
+			 "takes no more bytes");
 	if (nq->conn != CONN_DRAINING)
 		expire(nq, now);
 }
@@ -784,7 +868,8 @@ static void on_send(struct nbd_queue *nq, const struct io_uring_cqe *cqe)
 	while (nq->send_next < nq->send_nr &&
 	       nq->reqs[nq->sending[nq->send_next]].send_end <= nq->send_done)
 		nbd_rx_sent(&nq->rx, nq->sending[nq->send_next++]);
-	send_rest(nq, (size_t)cqe->res);
+	if (!send_rest(nq, (size_t)cqe->res) && nq->conn == CONN_CLOSING)
+		send_disc(nq);
 }
 
 static void on_recv(struct nbd_queue *nq, const struct io_uring_cqe *cqe)
@@ -807,7 +892,7 @@ static void on_recv(struct nbd_queue *nq, const struct io_uring_cqe *cqe)
 	/* A reply of NBD_ESHUTDOWN: the server asks us to go. */
 	if (nq->shutdown_seen) {
 		nq->shutdown_seen = false;
-		lost(nq, "the server is shutting down (NBD_ESHUTDOWN)");
+		say_goodbye(nq);
 	}
 }
 
@@ -830,6 +915,11 @@ static int nbdt_io_done(struct ublk_queue *q, unsigned int tag,
 		nq->recv_busy = false;
 		if (current)
 			on_recv(nq, cqe);
+		break;
+	case EV_DISC:
+		nq->send_busy = false;
+		if (current)
+			on_disc(nq, cqe);
 		break;
 	case EV_SHUT:
 		nq->shut_busy = false;
