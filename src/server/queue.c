@@ -652,6 +652,8 @@ static void *queue_thread(void *arg)
 		}
 		queue_reap(q);
 	}
+	if (q->tgt->ops->queue_exit)
+		q->tgt->ops->queue_exit(q);
 	q->on_event(q);
 	return NULL;
 }

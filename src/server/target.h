@@ -116,6 +116,13 @@ struct target_ops {
 	int (*io_done)(struct ublk_queue *q, unsigned int tag,
 		       const struct io_uring_cqe *cqe);
 	/*
+	 * The queue has ended (no request left, the ring still there): a
+	 * last word to the backend, such as a network target's goodbye.
+	 * In the queue thread; it may submit on q->ring and wait there
+	 * briefly itself.  NULL: nothing.
+	 */
+	void (*queue_exit)(struct ublk_queue *q);
+	/*
 	 * The local file or block device the device is served from, an
 	 * absolute path: the policy checks it against backing_dirs, list
 	 * shows it.  NULL: none.

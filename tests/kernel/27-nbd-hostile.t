@@ -110,6 +110,32 @@ ok "  a server that answers nothing is not asked again at once ($conns connectio
 	test "$conns" -le 20
 no_leftovers alice "reply-shutdown, logged"
 
+note "del: a soft disconnect on every connection"
+# Nothing is in flight when del stops the queues: each says goodbye with
+# NBD_CMD_DISC rather than closing its socket ("exit: client closed").
+rm -f "$evil_log"
+nbd_evil alice "$sock" --multi-conn --log "$evil_log"
+uu alice add -t nbd --uri "$uri" --queues 2 --json
+is "$RUN_RC" 0 "two queues, two connections: add"
+dev=$(jget "$RUN_OUT" .dev_id)
+run run_as alice dd if="/dev/ublkb$dev" of=/dev/null bs=4k count=64 \
+	iflag=direct
+is "$RUN_RC" 0 "  reads"
+uu alice del -n "$dev"
+is "$RUN_RC" 0 "  del"
+for ((i = 0; i < 50; i++)); do
+	(($(grep -c ' exit: ' "$evil_log") >= $(grep -c ': connected$' "$evil_log"))) && break
+	sleep 0.1
+done
+nbd_stop "$NBD_PID"
+run awk '/: connected$/ { n++ } / exit: NBD_CMD_DISC$/ { disc++ }
+	/ exit: / && !/NBD_CMD_DISC$/ { print; bad = 1 }
+	END { if (n < 2 || disc != n) { print n + 0 " connections, " disc + 0 " NBD_CMD_DISC"; bad = 1 }
+	      exit bad }' "$evil_log"
+is "$RUN_RC" 0 "  every connection ended with NBD_CMD_DISC"
+[[ $RUN_RC == 0 ]] || diag "$RUN_OUT"$'\n'"$(cat "$evil_log")"
+no_leftovers alice "del's goodbye"
+
 note "the NBD server comes back as another disk"
 change() { # WHAT ARGS... (for the second nbd-evil): then MESSAGE-ERE
 	local what=$1 msg=$2 dev spid

@@ -954,6 +954,38 @@ static int nbdt_io_done(struct ublk_queue *q, unsigned int tag,
 	return TARGET_IO_QUEUED;
 }
 
+/*
+ * The device is going away and no request is left: leave with a soft
+ * disconnect (NBD_CMD_DISC), as the protocol asks of a client, rather
+ * than a closed socket.  A second at most for the send.
+ */
+static void nbdt_queue_exit(struct ublk_queue *q)
+{
+	struct nbd_queue *nq = q->tgt_priv;
+	struct __kernel_timespec wait = { .tv_sec = 1 };
+	struct io_uring_cqe *cqe;
+
+	if (!nq || nq->conn != CONN_UP || nq->send_busy || nq->busy)
+		return;
+	nq->conn = CONN_CLOSING;
+	send_disc(nq);
+	queue_sqes_ready(q);
+	io_uring_submit(&q->ring);
+	while (nq->send_busy &&
+	       io_uring_wait_cqe_timeout(&q->ring, &cqe, &wait) == 0) {
+		uint64_t ud = cqe->user_data;
+
+		if (queue_ud_kind(ud) == QUEUE_UD_TGT &&
+		    queue_ud_tgt_data(ud) >> GEN_BITS == EV_DISC) {
+			nq->send_busy = false;
+			if (cqe->res != NBD_REQUEST_SIZE)
+				nq_log(nq, "%s",
+				       "NBD_CMD_DISC not sent at the end");
+		}
+		io_uring_cqe_seen(&q->ring, cqe);
+	}
+}
+
 static int nbdt_queue_io(struct ublk_queue *q, unsigned int tag,
 			 const struct ublksrv_io_desc *iod)
 {
@@ -1030,5 +1062,6 @@ const struct target_ops target_nbd_ops = {
 	.ring_ops = nbdt_ring_ops,
 	.queue_io = nbdt_queue_io,
 	.io_done = nbdt_io_done,
+	.queue_exit = nbdt_queue_exit,
 	.source = TARGET_SOURCE_URI,
 };
