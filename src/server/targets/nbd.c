@@ -673,39 +673,42 @@ static void lost(struct nbd_queue *nq, const char *why)
 }
 
 /*
- * The server said NBD_ESHUTDOWN, and the protocol then wants a soft
- * disconnect: NBD_CMD_DISC, after the send in flight (its bytes may not
- * be cut), and the connection is dropped and made again as if broken.
- * Requests not answered go on the next connection.
+ * A soft disconnect: NBD_CMD_DISC, after the send in flight (its bytes
+ * may not be cut; on_send comes back here).  False: no SQE for it.
  */
-static void send_disc(struct nbd_queue *nq)
+static bool send_disc(struct nbd_queue *nq)
 {
 	static const struct nbd_request disc = { .type = NBD_CMD_DISC };
 	struct io_uring_sqe *sqe;
 
 	if (nq->send_busy)
-		return; /* on_send comes back here */
+		return true;
 	nbd_request_encode(nq->disc_hdr, &disc);
 	nq->disc_iov.iov_base = nq->disc_hdr;
 	nq->disc_iov.iov_len = sizeof(nq->disc_hdr);
 	nq->disc_msg.msg_iov = &nq->disc_iov;
 	nq->disc_msg.msg_iovlen = 1;
 	sqe = nq_sqe(nq, EV_DISC);
-	if (!sqe) {
-		lost(nq, "the server is shutting down (NBD_ESHUTDOWN)");
-		return;
-	}
+	if (!sqe)
+		return false;
 	io_uring_prep_sendmsg(sqe, NBD_SLOT_SOCK, &nq->disc_msg, MSG_NOSIGNAL);
 	nq->send_busy = true;
+	return true;
 }
 
+/*
+ * The server said NBD_ESHUTDOWN, and the protocol then wants a soft
+ * disconnect; after it the connection is made again as if broken, and
+ * the requests not answered go on the next one.
+ */
 static void say_goodbye(struct nbd_queue *nq)
 {
 	if (nq->conn != CONN_UP)
 		return;
 	nq->conn = CONN_CLOSING;
 	nq->closing_at = mono_ms();
-	send_disc(nq);
+	if (!send_disc(nq))
+		lost(nq, "the server is shutting down (NBD_ESHUTDOWN)");
 }
 
 static void on_disc(struct nbd_queue *nq, const struct io_uring_cqe *cqe)
@@ -868,8 +871,9 @@ static void on_send(struct nbd_queue *nq, const struct io_uring_cqe *cqe)
 	while (nq->send_next < nq->send_nr &&
 	       nq->reqs[nq->sending[nq->send_next]].send_end <= nq->send_done)
 		nbd_rx_sent(&nq->rx, nq->sending[nq->send_next++]);
-	if (!send_rest(nq, (size_t)cqe->res) && nq->conn == CONN_CLOSING)
-		send_disc(nq);
+	if (!send_rest(nq, (size_t)cqe->res) && nq->conn == CONN_CLOSING &&
+	    !send_disc(nq))
+		lost(nq, "the server is shutting down (NBD_ESHUTDOWN)");
 }
 
 static void on_recv(struct nbd_queue *nq, const struct io_uring_cqe *cqe)
@@ -968,7 +972,8 @@ static void nbdt_queue_exit(struct ublk_queue *q)
 	if (!nq || nq->conn != CONN_UP || nq->send_busy || nq->busy)
 		return;
 	nq->conn = CONN_CLOSING;
-	send_disc(nq);
+	if (!send_disc(nq))
+		return;
 	queue_sqes_ready(q);
 	io_uring_submit(&q->ring);
 	while (nq->send_busy &&
