@@ -82,7 +82,8 @@ reply close 0 "the server closed the connection"
 note "NBD_ESHUTDOWN: a soft disconnect, as the protocol asks"
 # Every reply is NBD_ESHUTDOWN.  Each connection that had one must end
 # with our NBD_CMD_DISC (nbd-evil logs "exit: NBD_CMD_DISC"), not with a
-# closed socket ("exit: client closed"); the next one is made at once.
+# closed socket ("exit: client closed"); the next one is made after a
+# wait that doubles from 100 ms, since none answered anything.
 evil_log=/tmp/nbd-evil-shutdown.log
 rm -f "$evil_log"
 nbd_evil alice "$sock" --mode reply-shutdown --log "$evil_log"
