@@ -479,9 +479,21 @@ static void txq_rebuild(struct nbd_queue *nq)
 		}
 }
 
+/* msg goes out on the connection: the one send it may have at a time */
+static bool post_sendmsg(struct nbd_queue *nq, enum nbd_ev ev,
+			 const struct msghdr *msg)
+{
+	struct io_uring_sqe *sqe = nq_sqe(nq, ev);
+
+	if (!sqe)
+		return false;
+	io_uring_prep_sendmsg(sqe, NBD_SLOT_SOCK, msg, MSG_NOSIGNAL);
+	nq->send_busy = true;
+	return true;
+}
+
 static void post_send(struct nbd_queue *nq)
 {
-	struct io_uring_sqe *sqe;
 	unsigned int n = 0;
 	size_t end = 0;
 
@@ -514,18 +526,13 @@ static void post_send(struct nbd_queue *nq)
 	}
 	nq->msg.msg_iov = nq->iov;
 	nq->msg.msg_iovlen = n;
-	sqe = nq_sqe(nq, EV_SEND);
-	if (!sqe)
-		return; /* never: the ring has room for 2 SQEs a tag */
-	io_uring_prep_sendmsg(sqe, NBD_SLOT_SOCK, &nq->msg, MSG_NOSIGNAL);
-	nq->send_busy = true;
+	/* Never fails: the ring has room for 2 SQEs a tag. */
+	post_sendmsg(nq, EV_SEND, &nq->msg);
 }
 
 /* The part of a send the socket did not take: send the rest. */
 static bool send_rest(struct nbd_queue *nq, size_t sent)
 {
-	struct io_uring_sqe *sqe;
-
 	while (nq->msg.msg_iovlen && sent >= nq->msg.msg_iov->iov_len) {
 		sent -= nq->msg.msg_iov->iov_len;
 		nq->msg.msg_iov++;
@@ -535,12 +542,7 @@ static bool send_rest(struct nbd_queue *nq, size_t sent)
 		return false;
 	nq->msg.msg_iov->iov_base = (char *)nq->msg.msg_iov->iov_base + sent;
 	nq->msg.msg_iov->iov_len -= sent;
-	sqe = nq_sqe(nq, EV_SEND);
-	if (!sqe)
-		return false;
-	io_uring_prep_sendmsg(sqe, NBD_SLOT_SOCK, &nq->msg, MSG_NOSIGNAL);
-	nq->send_busy = true;
-	return true;
+	return post_sendmsg(nq, EV_SEND, &nq->msg);
 }
 
 static void post_recv(struct nbd_queue *nq)
@@ -679,7 +681,6 @@ static void lost(struct nbd_queue *nq, const char *why)
 static bool send_disc(struct nbd_queue *nq)
 {
 	static const struct nbd_request disc = { .type = NBD_CMD_DISC };
-	struct io_uring_sqe *sqe;
 
 	if (nq->send_busy)
 		return true;
@@ -688,12 +689,7 @@ static bool send_disc(struct nbd_queue *nq)
 	nq->disc_iov.iov_len = sizeof(nq->disc_hdr);
 	nq->disc_msg.msg_iov = &nq->disc_iov;
 	nq->disc_msg.msg_iovlen = 1;
-	sqe = nq_sqe(nq, EV_DISC);
-	if (!sqe)
-		return false;
-	io_uring_prep_sendmsg(sqe, NBD_SLOT_SOCK, &nq->disc_msg, MSG_NOSIGNAL);
-	nq->send_busy = true;
-	return true;
+	return post_sendmsg(nq, EV_DISC, &nq->disc_msg);
 }
 
 /*
@@ -971,7 +967,6 @@ static void nbdt_queue_exit(struct ublk_queue *q)
 
 	if (!nq || nq->conn != CONN_UP || nq->send_busy || nq->busy)
 		return;
-	nq->conn = CONN_CLOSING;
 	if (!send_disc(nq))
 		return;
 	queue_sqes_ready(q);
