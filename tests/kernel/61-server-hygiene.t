@@ -11,7 +11,9 @@
 #    no fixed buffers beyond RLIMIT_MEMLOCK, and the server's rings taken
 #    with pidfd_getfd cannot pin 1 GiB;
 #  - a dead server's pid reused by another process survives del, and a
-#    real server that does not let go is still ended.
+#    real server that does not let go is still ended;
+#  - 4 KiB writes at depth 64 do not make a queue's buffers resident in
+#    transparent huge pages.
 set -euo pipefail
 : "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
 source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
@@ -223,5 +225,26 @@ is "$RUN_RC" 0 "del of a device whose (stopped) server holds it"
 ok "the server was killed" timeout 20 sh -c "while kill -0 $spid 2>/dev/null; do sleep 0.1; done"
 nok "the device is gone" test -e /dev/ublkc66
 note "del took $((SECONDS - start)) s"
+
+# --- what a server's I/O buffers keep ---------------------------------------------
+# Each tag has a 512 KiB buffer; a 4 KiB I/O touches one page of it.  With
+# transparent huge pages (Debian's kernels: always) that page would be
+# 2 MiB: 4 KiB writes at depth 64 made a depth-128 queue keep 64 MiB.
+uu alice add -n 67 -t null -s 1G --json
+is "$RUN_RC" 0 "alice adds a null disk (one queue, depth 128)"
+spid=$(jget "$RUN_OUT" .server_pid)
+rss_kib() { awk '/^Rss:/ { print $2 }' "/proc/$1/smaps_rollup"; }
+before=$(rss_kib "$spid")
+run fio --name=w --filename=/dev/ublkb67 --direct=1 --ioengine=io_uring \
+	--rw=randwrite --bs=4k --iodepth=64 --number_ios=20000 --output-format=terse
+is "$RUN_RC" 0 "20000 random 4 KiB writes at depth 64"
+after=$(rss_kib "$spid")
+huge=$(awk '/^AnonHugePages:/ { print $2 }' "/proc/$spid/smaps_rollup")
+note "server resident: $before KiB before, $after KiB after ($huge KiB in huge pages); THP $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo absent)"
+ok "the buffers keep less than 8 MiB more than before (all 128 at 2 MiB: 64 MiB)" \
+	test $((after - before)) -lt 8192
+is "$huge" 0 "none of it is in huge pages"
+uu alice del -n 67
+
 no_leftovers alice "at the end"
 done_testing
