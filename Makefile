@@ -230,12 +230,14 @@ deps:
 #    NBD client layer over plain sockets (the unit tests use them too);
 #  ctl-pause: a client of a server's control socket that misbehaves;
 #  jget: jq -r for simple paths, at a fraction of jq's start-up cost.
-#  ublk-floor: a ublk server that does nothing (the bench's floor).
+#  ublk-floor: a ublk server that does nothing (the bench's floor);
+#  seccomp-cost: what the server's filters add to an io_uring_enter.
 NBD_TOOLS  := $(BUILD)/tests/nbd-evil $(BUILD)/tests/nbd-probe
 TEST_TOOLS := $(BUILD)/tests/ublk-raw $(BUILD)/tests/ublk-user-testhooks \
 	      $(BUILD)/tests/ublk-user-nosandbox $(BUILD)/tests/fakenode \
 	      $(BUILD)/tests/shmem-peer $(BUILD)/tests/ring-pin $(NBD_TOOLS) \
-	      $(BUILD)/tests/ctl-pause $(BUILD)/tests/jget $(BUILD)/tests/ublk-floor
+	      $(BUILD)/tests/ctl-pause $(BUILD)/tests/jget $(BUILD)/tests/ublk-floor \
+	      $(BUILD)/tests/seccomp-cost
 ALL_SRCS   := $(foreach l,$(LAYERS),$($(l)_SRCS)) $(CLI_SRCS)
 
 $(BUILD)/obj-testhooks/%.o: %.c
