@@ -245,9 +245,10 @@ out:
 	return ret;
 }
 
-void denial_clear(const char *dir, uint32_t dev_id)
+void denial_clear(const char *dir, uint32_t dev_id, uid_t owner)
 {
 	struct uerr err;
+	struct stat st;
 	char name[32];
 	int dfd;
 
@@ -255,7 +256,9 @@ void denial_clear(const char *dir, uint32_t dev_id)
 	if (dfd < 0)
 		return;
 	record_name(name, sizeof(name), dev_id, "");
-	unlinkat(dfd, name, 0);
+	/* Another user's reason stays until she has read it (or it ages). */
+	if (!fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) && st.st_uid == owner)
+		unlinkat(dfd, name, 0);
 	close(dfd);
 }
 

@@ -43,8 +43,11 @@ struct denial {
  * until both bounds leave room for it.
  */
 int denial_write(const char *dir, const struct denial *d, struct uerr *err);
-/* As root: forget the record of dev_id (a device that was admitted). */
-void denial_clear(const char *dir, uint32_t dev_id);
+/*
+ * As root: forget the record of dev_id if it is owner's (her device of
+ * that id was admitted); another user's record of the id stays.
+ */
+void denial_clear(const char *dir, uint32_t dev_id, uid_t owner);
 /*
  * The record of dev_id, if dir is owned by dir_owner, the record by uid
  * and it carries tag: 0 and *d filled; -ENOENT when there is none.

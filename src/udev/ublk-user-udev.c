@@ -333,7 +333,7 @@ static int handle(char kind, uint32_t id)
 		goto out;
 	}
 	if (kind == 'c') {
-		denial_clear(DENIAL_DIR, id);
+		denial_clear(DENIAL_DIR, id, info.owner_uid);
 		want = makedev(params.devt.char_major, params.devt.char_minor);
 	} else {
 		want = makedev(params.devt.disk_major, params.devt.disk_minor);

@@ -3,7 +3,8 @@
 # ADD_DEV lets a caller pick any id, and each refused one used to leave a
 # root-owned file in /run for ever.  Now at most 16 per account (a user
 # with her subordinate uids) and 256 in all are kept, the oldest going
-# first, so refusals cannot fill /run, nor push out another user's reason.
+# first, so refusals cannot fill /run, nor push out another user's reason;
+# and admitting a device of that id removes only its owner's record.
 #
 # UBLK_USER_TEST_DENIALS sets how many refused ADD_DEVs alice sends (40,
 # two and a half times her bound; each costs about 0.25 s in the TCG
@@ -33,6 +34,29 @@ raw_add bob 0x60 1 16 5
 b=$RAW_ID
 denial bob "$b"
 like "$REASON" "^bob may not create ublk devices" "bob's raw device is refused, with a record"
+
+# A device admitted with that id removes its owner's record only: bob's
+# reason stays until he has read it (it used to go with alice's device).
+policy_put 10-site.conf '[user:alice]
+allow = yes
+
+[user:bob]
+allow = no
+'
+raw_add alice 0x60 1 16 "$b"
+is "$RAW_ID" "$b" "alice's raw device takes id $b"
+is "$(stat -c %U "/dev/ublkc$b" 2>&1)" alice "  and is admitted: its node is hers"
+denial bob "$b"
+is "$RUN_RC" 0 "  bob's record of id $b is still there"
+like "$REASON" "^bob may not create ublk devices" "  with his reason"
+run run_as alice "$RAW" del "$b"
+is "$RUN_OUT" ok "  alice deletes her device"
+policy_put 10-site.conf '[user:alice]
+allow = no
+
+[user:bob]
+allow = no
+'
 
 # Her subordinate uids are alice's account: 20 of them, 20 refusals.
 run in_subuids alice 0 bash -c 'for i in $(seq 1 20); do

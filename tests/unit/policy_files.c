@@ -373,9 +373,12 @@ static void test_denial(void)
 	is_int(denial_write(ddir, &d, &err), 0, "write again");
 	denial_read(ddir, me, 7, me, d.tag, &r);
 	is_str(r.reason, "second", "  replaces the first");
-	denial_clear(ddir, 7);
+	denial_clear(ddir, 7, me + 1);
+	is_int(denial_read(ddir, me, 7, me, d.tag, &r), 0,
+	       "denial_clear for another owner's device 7 leaves it");
+	denial_clear(ddir, 7, me);
 	is_int(denial_read(ddir, me, 7, me, d.tag, &r), -ENOENT,
-	       "denial_clear removes it");
+	       "denial_clear for its owner's removes it");
 	chmod(ddir, 0775);
 	is_int(denial_write(ddir, &d, &err), -EPERM,
 	       "a group-writable directory is refused");
