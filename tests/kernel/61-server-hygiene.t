@@ -233,13 +233,13 @@ note "del took $((SECONDS - start)) s"
 uu alice add -n 67 -t null -s 1G --json
 is "$RUN_RC" 0 "alice adds a null disk (one queue, depth 128)"
 spid=$(jget "$RUN_OUT" .server_pid)
-rss_kib() { awk '/^Rss:/ { print $2 }' "/proc/$1/smaps_rollup"; }
-before=$(rss_kib "$spid")
+smaps_kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/smaps_rollup"; }
+before=$(smaps_kib "$spid" Rss)
 run fio --name=w --filename=/dev/ublkb67 --direct=1 --ioengine=io_uring \
 	--rw=randwrite --bs=4k --iodepth=64 --number_ios=20000 --output-format=terse
 is "$RUN_RC" 0 "20000 random 4 KiB writes at depth 64"
-after=$(rss_kib "$spid")
-huge=$(awk '/^AnonHugePages:/ { print $2 }' "/proc/$spid/smaps_rollup")
+after=$(smaps_kib "$spid" Rss)
+huge=$(smaps_kib "$spid" AnonHugePages)
 note "server resident: $before KiB before, $after KiB after ($huge KiB in huge pages); THP $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo absent)"
 ok "the buffers keep less than 8 MiB more than before (all 128 at 2 MiB: 64 MiB)" \
 	test $((after - before)) -lt 8192
