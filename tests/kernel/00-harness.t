@@ -24,6 +24,9 @@ ok "/dev/ublk-control is a character device" test -c /dev/ublk-control
 ok "/sys/module/ublk_drv/parameters/ublks_max exists" test -e /sys/module/ublk_drv/parameters/ublks_max
 # Debian's init_on_alloc=1 is turned off for speed (tests/vm/README.md)
 like "$(</proc/cmdline)" '(^| )init_on_alloc=0( |$)' "the kernel does not zero what it allocates (init_on_alloc=0)"
+# and so is address space randomization, which made TCG translate every
+# program's code again at each exec (tests/vm/README.md)
+is "$(</proc/sys/kernel/randomize_va_space)" 0 "no address space randomization (norandmaps)"
 
 # --- clock ----------------------------------------------------------------------
 # The system clock keeps the host's time (the RTC's): guest-init makes it
