@@ -11,6 +11,8 @@ packages=(
 	# tests: TAP runner, I/O, file systems (xfs: reflinks for snapshots),
 	# partition tables (sfdisk)
 	perl fio e2fsprogs util-linux passwd procps xfsprogs fdisk
+	# tracing a server's syscalls (23-poll.t)
+	strace
 	# make check-format: the C style and the shell scripts
 	clang-format shellcheck
 	# the fuzz targets (libFuzzer)

@@ -94,10 +94,20 @@ static int allow_ring(scmp_filter_ctx ctx)
 			       0);
 	if (ret < 0)
 		return ret;
-	/* Only ENABLE_RINGS: io_uring_setup and other registers are gone. */
-	return seccomp_rule_add(
+	/*
+	 * Only ENABLE_RINGS, and UNREGISTER_RING_FDS, which only forgets the
+	 * calling thread's shortcut to a ring (a queue thread registers its
+	 * ring's fd before the filters; liburing unregisters it when the
+	 * ring is freed).  io_uring_setup and other registers are gone.
+	 */
+	ret = seccomp_rule_add(
 		ctx, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_register), 1,
 		SCMP_A1(SCMP_CMP_EQ, IORING_REGISTER_ENABLE_RINGS));
+	if (ret < 0)
+		return ret;
+	return seccomp_rule_add(
+		ctx, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_register), 1,
+		SCMP_A1(SCMP_CMP_EQ, IORING_UNREGISTER_RING_FDS));
 }
 
 static int load(scmp_filter_ctx ctx, bool tsync, const char *what,

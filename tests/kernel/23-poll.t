@@ -5,7 +5,8 @@
 # queue without it and finds a spinning one with it.  Data is intact
 # either way (several queues, batched commands where the kernel has them,
 # a flush); an idle disk stops spinning; del ends a spinning server; a
-# disk file's poll_us is add --poll-us.
+# disk file's poll_us is add --poll-us.  Each queue enters its ring by a
+# registered fd.
 set -euo pipefail
 : "${UBLK_USER_TEST_ROOT:?run this in the test VM: tests/vm/vm-exec $0}"
 source "$UBLK_USER_TEST_ROOT/tests/lib/tap.sh"
@@ -26,6 +27,14 @@ add_dev() { # add_dev ARGS... -> DEV (id), PID (its server)
 # sleeps PID: how often the server's threads went to sleep so far
 sleeps() {
 	cat /proc/"$1"/task/*/status | awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s }'
+}
+
+# status_tracer TASK: the TracerPid of /proc/PID/task/TID
+status_tracer() {
+	local key val
+	while read -r key val; do
+		[[ $key == TracerPid: ]] && echo "$val" && return
+	done <"$1/status"
 }
 
 # cpu_ticks PID: the CPU time of the server's threads so far, in ticks
@@ -51,6 +60,51 @@ unlike "$(<"$logdir/dev-$DEV.log")" "poll" "  and the server's log says nothing 
 reads_one_at_a_time "$DEV" "$PID"
 ok "  the server slept for most of them ($SLEPT times)" test "$SLEPT" -ge 1000
 uu alice del -n "$DEV"
+
+# --- each queue enters its ring by a registered fd --------------------------------------------
+# A queue thread registers its ring's fd (IORING_REGISTER_RING_FDS, Linux
+# >= 5.18) before confinement, so that io_uring_enter finds the ring
+# without looking its file up (in a process of threads that takes and
+# drops a reference): its enters carry IORING_ENTER_REGISTERED_RING (0x10).
+add_dev -t mem -s 16M -d 16 -q 2
+trace=$(mktemp)
+at_exit rm -f "$trace"
+strace -f -qq -e trace=io_uring_enter -e raw=io_uring_enter -o "$trace" -p "$PID" &
+tracer=$!
+traced=0
+for _ in $(seq 300); do # until strace has attached to every thread
+	traced=1
+	for t in /proc/"$PID"/task/*; do
+		[[ $(status_tracer "$t") == "$tracer" ]] || traced=0
+	done
+	((traced)) && break
+	sleep 0.1
+done
+is "$traced" 1 "  strace is attached to each of the server's threads"
+run run_as alice dd if="/dev/ublkb$DEV" of=/dev/null bs=4k count=200 iflag=direct status=none
+is "$RUN_RC" 0 "  200 reads of 4 KiB, one at a time"
+kill -INT "$tracer"
+wait "$tracer" || :
+# "TID io_uring_enter(FD, TO_SUBMIT, MIN_COMPLETE, FLAGS, ...)": the queue
+# threads' (not the main thread's), with FLAGS & 0x10 or without
+with=0 without=0 unflagged=
+while read -r tid call; do
+	[[ $tid != "$PID" && $call =~ ^io_uring_enter\(([^,]*),\ ([^,]*),\ ([^,]*),\ ([^,]*), ]] || continue
+	if ((BASH_REMATCH[4] & 0x10)); then
+		with=$((with + 1))
+	else
+		without=$((without + 1))
+		unflagged+="$tid $call"$'\n'
+	fi
+done <"$trace"
+ok "  the queues entered their rings $with times with IORING_ENTER_REGISTERED_RING" \
+	test "$with" -ge 200
+is "$without" 0 "  and never without it"
+[[ $TAP_OK == 1 ]] || diag "$(head -n 5 <<<"$unflagged")"
+uu alice del -n "$DEV"
+is "$RUN_RC" 0 "  del"
+# liburing unregisters the fd when the ring is freed, after the filters
+unlike "$(dmesg)" "audit.*pid=$PID .*sig=31 " "  and seccomp did not kill the server as it freed its rings"
 
 # --- --poll-us: the next request finds the queue awake ---------------------------------------
 # 20 ms, so that a slow guest's gaps between two reads stay within it

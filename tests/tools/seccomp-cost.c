@@ -5,7 +5,11 @@
  *  - an io_uring_enter that does nothing, and a NOP submitted and reaped,
  *    with no filter, with the server's filter, and with the queue
  *    thread's filter stacked on it (the filters of src/server/sandbox.c);
- *  - the NOP on a ring restricted as queue rings are (NOP its one opcode).
+ *  - the NOP on a ring restricted as queue rings are (NOP its one opcode);
+ *  - the NOP with an idle second thread sharing the file table, as a
+ *    server's queue threads do (looking a file up then takes a
+ *    reference), on a plain ring and on one whose fd is registered
+ *    (IORING_REGISTER_RING_FDS), which spares io_uring_enter that lookup.
  * Run it in the bench's guest, whose clock counts instructions:
  *   BENCH_ICOUNT=4 UBLK_USER_VM_QEMU=tests/bench/qemu-icount \
  *     UBLK_USER_VM_PASSENV=BENCH_ICOUNT tests/vm/vm-exec \
@@ -13,6 +17,7 @@
  * With BENCH_ICOUNT=N set, times are also given in instructions (2^N ns
  * each).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,12 +125,22 @@ static int restricted_ring(struct io_uring *ring, struct uerr *err)
 	return 0;
 }
 
+/* Shares the file table for as long as the process runs */
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *shift = getenv("BENCH_ICOUNT");
-	struct io_uring plain, restricted;
+	struct io_uring plain, restricted, registered;
+	pthread_t idle;
 	struct uerr err = { 0 };
-	double empty, nop;
+	double empty, nop, shared;
 	int ret;
 
 	/* No buffer to flush at exit: exit_group is not in the filters. */
@@ -147,6 +162,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "seccomp-cost: %s\n", err.msg);
 		return 1;
 	}
+	ret = io_uring_queue_init(8, &registered, 0);
+	if (ret) {
+		fprintf(stderr, "seccomp-cost: io_uring: %s\n", strerror(-ret));
+		return 1;
+	}
+	ret = io_uring_register_ring_fd(&registered);
+	if (ret != 1) {
+		fprintf(stderr, "seccomp-cost: registering a ring fd: %s\n",
+			strerror(ret < 0 ? -ret : EINVAL));
+		return 1;
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
 		perror("seccomp-cost: PR_SET_NO_NEW_PRIVS");
 		return 1;
@@ -157,6 +183,20 @@ int main(int argc, char **argv)
 	nop = least(nop_ns, &plain);
 	report("NOP, no filter", nop, 0);
 	report("NOP, restricted ring", least(nop_ns, &restricted), nop);
+
+	/* A queue thread's case: another thread shares the file table. */
+	ret = pthread_create(&idle, NULL, idle_thread, NULL);
+	if (ret) {
+		fprintf(stderr, "seccomp-cost: a thread: %s\n", strerror(ret));
+		return 1;
+	}
+	shared = least(nop_ns, &plain);
+	report("NOP, two threads", shared, nop);
+	report("NOP, two threads, registered ring fd",
+	       least(nop_ns, &registered), shared);
+	/* Gone before the filters: they have no exit_group for it. */
+	pthread_cancel(idle);
+	pthread_join(idle, NULL);
 
 	if (sandbox_server(-1, false, &err) < 0) {
 		fprintf(stderr, "seccomp-cost: %s\n", err.msg);
