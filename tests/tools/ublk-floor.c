@@ -170,6 +170,9 @@ static void *queue_thread(void *arg)
 	if (ret == 0)
 		ret = io_uring_register_files(&ring, files,
 					      q->backing_fd < 0 ? 1 : 2);
+	/* Entered by its registered fd, as ublk-user's queues do */
+	if (ret == 0)
+		io_uring_register_ring_fd(&ring);
 	if (ret < 0) {
 		queue_report(q, ret);
 		return NULL;
