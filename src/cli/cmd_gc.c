@@ -5,7 +5,7 @@
  * specs whose device is gone.  The hook runs it before it makes new disks,
  * with --container ID at poststop and --key (the key on stdin: it is a
  * secret) when precreate fails.  Each disk is removed by a child that
- * runs as its owner, who can stop it: it gets GC_DISK_TIMEOUT_MS.
+ * runs as its owner, who can stop it: it gets --timeout (GC_DISK_TIMEOUT_S).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include <uuid/uuid.h>
 
 #include "base/child.h"
+#include "base/size.h"
 #include "cli.h"
 #include "cli/hookin.h"
 #include "host/caps.h"
@@ -26,7 +27,7 @@
 #include "containers/ctrrec.h"
 
 static const char gc_usage[] =
-	"Usage: ublk-user gc [--container ID | --key]\n"
+	"Usage: ublk-user gc [--container ID | --key] [--timeout SECONDS]\n"
 	"\n"
 	"Remove the disks the OCI hook made for containers that no longer\n"
 	"run: their devices, servers, records and backing files (unless\n"
@@ -35,11 +36,16 @@ static const char gc_usage[] =
 	"      --container ID  only this container's disks, running or not\n"
 	"      --key           only the disks of the container record whose\n"
 	"                      key comes on stdin (never on a command line)\n"
+	"      --timeout SECONDS\n"
+	"                      give each disk's removal up to SECONDS (1 to\n"
+	"                      3600; default 45), then kill it and keep its\n"
+	"                      record\n"
 	"  -h, --help          show this text\n";
 
 static const struct option gc_longopts[] = {
 	{ "container", required_argument, NULL, 'c' },
 	{ "key", no_argument, NULL, 'k' },
+	{ "timeout", required_argument, NULL, 't' },
 	{ 0 },
 };
 
@@ -48,7 +54,8 @@ static const struct option gc_longopts[] = {
  * kernel and 10 s for the server, twice): then the child is stopped or
  * stuck and is killed.
  */
-#define GC_DISK_TIMEOUT_MS 45000
+#define GC_DISK_TIMEOUT_S 45
+#define GC_MAX_TIMEOUT_S 3600
 
 const struct cli_opts gc_opts = {
 	.usage = gc_usage,
@@ -174,7 +181,8 @@ fail:
 	return 1;
 }
 
-static int remove_disk(const struct ctr_record *r, const struct ctr_disk *d)
+static int remove_disk(const struct ctr_record *r, const struct ctr_disk *d,
+		       unsigned int timeout_s)
 {
 	pid_t pid, parent = getpid();
 	int status, ret;
@@ -187,12 +195,12 @@ static int remove_disk(const struct ctr_record *r, const struct ctr_disk *d)
 	}
 	if (pid == 0)
 		_exit(remove_as_owner(r, d, parent));
-	ret = child_wait(pid, mono_ms() + GC_DISK_TIMEOUT_MS, &status);
+	ret = child_wait(pid, mono_ms() + (uint64_t)timeout_s * 1000, &status);
 	if (ret == -ETIMEDOUT)
 		fprintf(stderr,
-			"%s: gc: disk %s: not removed within %d s (stopped by "
+			"%s: gc: disk %s: not removed within %u s (stopped by "
 			"its owner, or stuck): its record stays\n",
-			prog_name, d->name, GC_DISK_TIMEOUT_MS / 1000);
+			prog_name, d->name, timeout_s);
 	if (ret < 0)
 		return -1;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
@@ -251,7 +259,8 @@ static int remove_files(const struct ctr_record *r)
 	return -1;
 }
 
-static int gc_container(const char *dir, const struct ctr_record *r)
+static int gc_container(const char *dir, const struct ctr_record *r,
+			unsigned int timeout_s)
 {
 	const char *what = r->id[0] ? r->id : r->key;
 	unsigned int i, n = 0;
@@ -262,7 +271,7 @@ static int gc_container(const char *dir, const struct ctr_record *r)
 		/* Neither made nor tried (the uuid goes to add first) */
 		if (r->disks[i].dev_id < 0 && !r->disks[i].uuid[0])
 			continue;
-		if (remove_disk(r, &r->disks[i]) < 0)
+		if (remove_disk(r, &r->disks[i], timeout_s) < 0)
 			ret = -1;
 		else
 			n++;
@@ -339,10 +348,12 @@ int cmd_gc(struct cli_args *a)
 	struct ctr_record *r;
 	char dir[PATH_MAX];
 	unsigned int nr = 0, i;
+	unsigned long timeout_s = GC_DISK_TIMEOUT_S;
 	uint32_t host;
 	struct uerr err;
 	int c, ret = 0;
 
+	uerr_clear(&err);
 	while ((c = cli_next_opt(a)) > 0) {
 		switch (c) {
 		case 'c':
@@ -353,6 +364,11 @@ int cmd_gc(struct cli_args *a)
 			break;
 		case 'k':
 			key = key_in;
+			break;
+		case 't':
+			if (parse_uint(optarg, "--timeout", 1, GC_MAX_TIMEOUT_S,
+				       &timeout_s, &err))
+				return cli_usage_error(a, "%s", err.msg);
 			break;
 		}
 	}
@@ -388,7 +404,7 @@ int cmd_gc(struct cli_args *a)
 		if (container ? strcmp(r->id, container) :
 				!key && ctrrec_alive(r))
 			continue;
-		if (gc_container(dir, r) < 0)
+		if (gc_container(dir, r, timeout_s) < 0)
 			ret = -1;
 	}
 	free(keys);

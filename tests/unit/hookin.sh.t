@@ -30,6 +30,16 @@ is "$RUN_RC" 2 "gc --key KEY: a key on the command line is a usage error"
 run "$BIN" gc --container ''
 is "$RUN_RC" 2 "gc --container '': a usage error"
 like "$RUN_ERR" "--container: an empty id" "and says so"
+run "$BIN" gc --timeout 0
+is "$RUN_RC" 2 "gc --timeout 0: a usage error"
+like "$RUN_ERR" "--timeout: 0 is out of range \\(1\\.\\.3600\\)" "and says what is allowed"
+run "$BIN" gc --timeout 3601
+is "$RUN_RC" 2 "gc --timeout 3601: a usage error"
+run "$BIN" gc --timeout 1m
+like "$RUN_ERR" "--timeout: '1m' is not a number" "gc --timeout 1m: not a number"
+run "$BIN" gc --timeout 5
+is "$RUN_RC" 0 "gc --timeout 5 with no container records: nothing to do"
+like "$("$BIN" gc --help)" "default 45\\)" "gc's bound is 45 s unless --timeout says otherwise"
 
 note "add --container: stdin"
 add_in() { # INPUT: add --container with INPUT on stdin
