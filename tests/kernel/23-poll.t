@@ -64,8 +64,8 @@ uu alice del -n "$DEV"
 # --- each queue enters its ring by a registered fd --------------------------------------------
 # A queue thread registers its ring's fd (IORING_REGISTER_RING_FDS, Linux
 # >= 5.18) before confinement, so that io_uring_enter finds the ring
-# without looking its file up (in a process of threads that takes and
-# drops a reference): its enters carry IORING_ENTER_REGISTERED_RING (0x10).
+# without looking its fd up: its enters carry IORING_ENTER_REGISTERED_RING
+# (0x10).
 add_dev -t mem -s 16M -d 16 -q 2
 trace=$(mktemp)
 at_exit rm -f "$trace"

@@ -7,9 +7,9 @@
  *    thread's filter stacked on it (the filters of src/server/sandbox.c);
  *  - the NOP on a ring restricted as queue rings are (NOP its one opcode);
  *  - the NOP with an idle second thread sharing the file table, as a
- *    server's queue threads do (looking a file up then takes a
- *    reference), on a plain ring and on one whose fd is registered
- *    (IORING_REGISTER_RING_FDS), which spares io_uring_enter that lookup.
+ *    server's queue threads do, on a plain ring and on one whose fd is
+ *    registered (IORING_REGISTER_RING_FDS), which spares io_uring_enter
+ *    looking the fd up.
  * Run it in the bench's guest, whose clock counts instructions:
  *   BENCH_ICOUNT=4 UBLK_USER_VM_QEMU=tests/bench/qemu-icount \
  *     UBLK_USER_VM_PASSENV=BENCH_ICOUNT tests/vm/vm-exec \
