@@ -3,7 +3,8 @@
 # What the OCI hook hands ublk-user on stdin (add --container, gc --key),
 # without a kernel: a record key or backing file is never taken from the
 # command line, and bad input is refused with a message that says what
-# is wrong, before any device is made.  Run by prove with UBLK_USER_BIN.
+# is wrong, before any device is made; and gc's --timeout (its bound on
+# each disk's removal, 45 s by default).  Run by prove with UBLK_USER_BIN.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd -P)
 source "$root/tests/lib/tap.sh"
