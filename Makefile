@@ -338,9 +338,11 @@ $(UAPI_BIN): $(UNIT_OBJ)/uapi_compare.o $(UNIT_OBJ)/uapi_ours.o \
 
 # The host checks two at a time (most of them use one core), then the
 # kernel tests, which keep both cores busy themselves.
+# The kernel tests' tools are built with the host checks, two jobs at a
+# time, rather than one by one before the first guest boots.
 check:
 	$(MAKE) -j2 --output-sync=target check-format check-unit check-uapi \
-		check-asan check-fuzz
+		check-asan check-fuzz $(TEST_TOOLS)
 	$(MAKE) check-kernels
 
 # One prove run, so that one failing test does not hide the others; the
