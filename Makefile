@@ -336,10 +336,10 @@ $(UAPI_BIN): $(UNIT_OBJ)/uapi_compare.o $(UNIT_OBJ)/uapi_ours.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
-# The host checks two at a time (most of them use one core), then the
-# kernel tests, which keep both cores busy themselves.
-# The kernel tests' tools are built with the host checks, two jobs at a
-# time, rather than one by one before the first guest boots.
+# The host checks two at a time (most of them use one core), with the
+# kernel tests' tools (built there rather than one by one before the
+# first guest boots), then the kernel tests, which keep both cores busy
+# themselves.
 check:
 	$(MAKE) -j2 --output-sync=target check-format check-unit check-uapi \
 		check-asan check-fuzz $(TEST_TOOLS)

@@ -91,8 +91,8 @@ wait "$tracer" || :
 # threads' (not the main thread's), with FLAGS & 0x10 or without
 with=0 without=0 unflagged=
 while read -r tid call; do
-	[[ $tid != "$PID" && $call =~ ^io_uring_enter\(([^,]*),\ ([^,]*),\ ([^,]*),\ ([^,]*), ]] || continue
-	if ((BASH_REMATCH[4] & 0x10)); then
+	[[ $tid != "$PID" && $call =~ ^io_uring_enter\([^,]*,\ [^,]*,\ [^,]*,\ ([^,]*), ]] || continue
+	if ((BASH_REMATCH[1] & 0x10)); then
 		with=$((with + 1))
 	else
 		without=$((without + 1))
