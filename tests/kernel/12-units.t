@@ -62,8 +62,8 @@ user_active() { [[ $(systemctl is-active "user@$(uid_of "$1").service") == activ
 unit_active() { [[ $(prop "$1" "$2" ActiveState) == active ]]; }
 # caps PID: "CapEff CapBnd NoNewPrivs" of a process
 caps() {
-	awk '/^CapEff:/ { e = $2 } /^CapBnd:/ { b = $2 } /^NoNewPrivs:/ { n = $2 }
-		END { print e, b, n }' "/proc/$1/status"
+	echo "$(status_field "/proc/$1" CapEff) $(status_field "/proc/$1" CapBnd)" \
+		"$(status_field "/proc/$1" NoNewPrivs)"
 }
 # session USER: start a logind session of USER (runuser -l: pam_systemd);
 # prints its id

@@ -25,7 +25,7 @@ queue_threads() {
 	done | sort -n
 }
 # (empty for a task that has ended: an idle io_uring worker may end at any time)
-allowed_cpus() { awk '/^Cpus_allowed_list:/ {print $2}' "/proc/$1/status" 2>/dev/null || :; }
+allowed_cpus() { status_field "/proc/$1" Cpus_allowed_list || :; }
 
 # check_pinned DEV: each queue thread on one CPU among those the kernel
 # sends that queue's requests from (mq/N/cpu_list), so that a request

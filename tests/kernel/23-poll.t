@@ -29,14 +29,6 @@ sleeps() {
 	cat /proc/"$1"/task/*/status | awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s }'
 }
 
-# status_tracer TASK: the TracerPid of /proc/PID/task/TID
-status_tracer() {
-	local key val
-	while read -r key val; do
-		[[ $key == TracerPid: ]] && echo "$val" && return
-	done <"$1/status"
-}
-
 # cpu_ticks PID: the CPU time of the server's threads so far, in ticks
 cpu_ticks() {
 	cat /proc/"$1"/task/*/stat | awk '{ s += $14 + $15 } END { print s }'
@@ -77,7 +69,7 @@ for _ in $(seq 300); do # until strace has attached to every thread
 	for t in /proc/"$PID"/task/*; do
 		# (io_uring's own workers, if any, make no io_uring_enter)
 		[[ $(<"$t/comm") != iou-* ]] || continue
-		[[ $(status_tracer "$t") == "$tracer" ]] || traced=0
+		[[ $(status_field "$t" TracerPid) == "$tracer" ]] || traced=0
 	done
 	((traced)) && break
 	sleep 0.1

@@ -12,30 +12,26 @@ tools=$UBLK_USER_TEST_ROOT/build/tests
 at_exit run_as alice ublk-user del -a
 at_exit run_as bob ublk-user del -a
 
-status_field() { # status_field FILE FIELD
-	sed -n "s/^$2:[[:space:]]*//p" "$1"
-}
-
 # Every task of a server: no capability left once it runs, no ambient
 # ones, no_new_privs, seccomp filter mode; queue threads have one more
 # filter than the main thread.
 check_confined() { # check_confined PID WHAT NR_QUEUES
 	local pid=$1 what=$2 nq=$3 t tid main_filters nthreads=0
-	main_filters=$(status_field "/proc/$pid/status" Seccomp_filters)
+	main_filters=$(status_field "/proc/$pid" Seccomp_filters)
 	for t in /proc/"$pid"/task/*; do
 		tid=${t##*/}
 		# io_uring's workers (iou-wrk-*) are tasks of the server too:
 		# the same checks hold for them, but they are not queues.
 		local comm
 		comm=$(<"$t/comm")
-		is "$(status_field "$t/status" CapEff)" 0000000000000000 "$what: task $tid CapEff empty"
-		is "$(status_field "$t/status" CapPrm)" 0000000000000000 "$what: task $tid CapPrm empty"
-		is "$(status_field "$t/status" CapAmb)" 0000000000000000 "$what: task $tid CapAmb empty"
-		is "$(status_field "$t/status" NoNewPrivs)" 1 "$what: task $tid NoNewPrivs"
-		is "$(status_field "$t/status" Seccomp)" 2 "$what: task $tid Seccomp filter mode"
+		is "$(status_field "$t" CapEff)" 0000000000000000 "$what: task $tid CapEff empty"
+		is "$(status_field "$t" CapPrm)" 0000000000000000 "$what: task $tid CapPrm empty"
+		is "$(status_field "$t" CapAmb)" 0000000000000000 "$what: task $tid CapAmb empty"
+		is "$(status_field "$t" NoNewPrivs)" 1 "$what: task $tid NoNewPrivs"
+		is "$(status_field "$t" Seccomp)" 2 "$what: task $tid Seccomp filter mode"
 		if [[ $tid != "$pid" && $comm != iou-* ]]; then
 			nthreads=$((nthreads + 1))
-			is "$(status_field "$t/status" Seccomp_filters)" $((main_filters + 1)) \
+			is "$(status_field "$t" Seccomp_filters)" $((main_filters + 1)) \
 				"$what: queue thread $tid has its own filter too"
 		fi
 	done
@@ -51,7 +47,7 @@ uu alice add -t null -q 2 --json
 is "$RUN_RC" 0 "alice adds a null device with 2 queues"
 pid=$(jget "$RUN_OUT" .server_pid)
 check_confined "$pid" "alice's server" 2
-is "$(status_field /proc/"$pid"/status Uid | cut -f1)" 2001 "the server runs as alice"
+is "$(status_field /proc/"$pid" Uid | cut -f1)" 2001 "the server runs as alice"
 
 # --- root acting for a user keeps CAP_IPC_LOCK only until setup -----------------
 run ublk-user add --user alice -t mem --size 16M --json
@@ -62,7 +58,7 @@ is "$(jget "$RUN_OUT" '.flags | index("UBLK_F_UNPRIVILEGED_DEV") != null')" true
 	"and unprivileged, although root asked"
 rpid=$(jget "$RUN_OUT" .server_pid)
 check_confined "$rpid" "root-for-alice server" 1
-is "$(status_field /proc/"$rpid"/status Groups | xargs)" "2000 2001" "with alice's groups"
+is "$(status_field /proc/"$rpid" Groups | xargs)" "2000 2001" "with alice's groups"
 uu alice del -n "$(jget "$RUN_OUT" .dev_id)"
 is "$RUN_RC" 0 "alice deletes it"
 run ublk-user add --user nobody-such -t null
@@ -173,7 +169,7 @@ uu alice add -t null --mlock -d 8 --json
 is "$RUN_RC" 0 "--mlock within the limit works without the capability"
 lpid=$(jget "$RUN_OUT" .server_pid)
 is "$(jget "$RUN_OUT" .mlock)" true "list says mlock"
-vmlck=$(status_field /proc/"$lpid"/status VmLck | awk '{print $1}')
+vmlck=$(status_field /proc/"$lpid" VmLck | awk '{print $1}')
 ok "VmLck ($vmlck kB) covers 8 x 512K of buffers" test "$vmlck" -ge 4096
 uu alice del -a
 
@@ -181,7 +177,7 @@ uu alice del -a
 run run_as alice ublk-user-cap add -t null --mlock -q 2 --json
 is "$RUN_RC" 0 "with the capability --mlock locks 2 x 128 x 512K"
 cpid=$(jget "$RUN_OUT" .server_pid)
-vmlck=$(status_field /proc/"$cpid"/status VmLck | awk '{print $1}')
+vmlck=$(status_field /proc/"$cpid" VmLck | awk '{print $1}')
 ok "VmLck ($vmlck kB) covers 128 MiB of buffers" test "$vmlck" -ge 131072
 check_confined "$cpid" "server started with CAP_IPC_LOCK" 2
 run run_as alice ublk-user-cap list --json

@@ -29,10 +29,6 @@ img=/home/alice/hygiene.img
 run_as alice truncate -s 64M "$img"
 run_as alice mkdir -m 0700 "$sdir"
 
-status_field() { # status_field PID FIELD
-	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"
-}
-
 server_of() { # server_of ID: the server's pid, from alice's list
 	uu alice list -n "$1" --json
 	jget "$RUN_OUT" '.[0].server_pid'
@@ -126,7 +122,7 @@ ok "setcap cap_ipc_lock+ep" setcap cap_ipc_lock+ep /usr/local/bin/ublk-user-cap
 run run_as alice ublk-user-cap add -t null --json
 cpid=$(jget "$RUN_OUT" .server_pid)
 is "$(stat -c %u "/proc/$cpid/environ")" 0 "a server started with CAP_IPC_LOCK is not dumpable"
-is "$(status_field "$cpid" CapPrm)" 0000000000000000 "and holds no capability"
+is "$(status_field /proc/"$cpid" CapPrm)" 0000000000000000 "and holds no capability"
 uu alice add -t null --json
 ppid=$(jget "$RUN_OUT" .server_pid)
 is "$(stat -c %u "/proc/$ppid/environ")" 2001 "a plain user's server stays dumpable (its owner may debug it)"
