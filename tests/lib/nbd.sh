@@ -16,11 +16,16 @@ NBD_PID=
 # unix_listening PATH: a socket is there and listens (between a server's
 # bind() and listen() the path exists, and a connect is refused)
 unix_listening() {
-	local all
+	local all _netid state _recvq _sendq local_rest
 	[[ -S $1 ]] || return 1
 	# Without ss(8), or a kernel without unix_diag: the path alone
 	all=$(ss -Hxl 2>/dev/null) && [[ -n $all ]] || return 0
-	[[ -n $(ss -Hx state listening src "$1" 2>/dev/null) ]]
+	# One ss for both questions: its lines are "u_str LISTEN 0 N PATH INODE
+	# ...", and -l also lists bound sockets that do not listen (UNCONN)
+	while read -r _netid state _recvq _sendq local_rest; do
+		[[ $state == LISTEN && $local_rest == "$1 "* ]] && return 0
+	done <<<"$all"
+	return 1
 }
 
 wait_listen() {
