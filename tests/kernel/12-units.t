@@ -62,8 +62,11 @@ user_active() { [[ $(systemctl is-active "user@$(uid_of "$1").service") == activ
 unit_active() { [[ $(prop "$1" "$2" ActiveState) == active ]]; }
 # caps PID: "CapEff CapBnd NoNewPrivs" of a process
 caps() {
-	echo "$(status_field "/proc/$1" CapEff) $(status_field "/proc/$1" CapBnd)" \
-		"$(status_field "/proc/$1" NoNewPrivs)"
+	local eff='' bnd='' nnp=''
+	status_field "/proc/$1" CapEff eff
+	status_field "/proc/$1" CapBnd bnd
+	status_field "/proc/$1" NoNewPrivs nnp
+	echo "$eff $bnd $nnp"
 }
 # session USER: start a logind session of USER (runuser -l: pam_systemd);
 # prints its id

@@ -8,8 +8,9 @@
 #   nodes_of ID            "owner:group mode" of /dev/ublkcID
 #   no_leftovers USER      asserts: no ublk device, record or server of USER
 #   server_pids USER       pids of USER's ublk-user processes
-#   status_field DIR FIELD the value of FIELD in DIR/status (DIR: /proc/PID
-#                          or /proc/PID/task/TID)
+#   status_field DIR FIELD [VAR]
+#                          the value of FIELD in DIR/status (DIR: /proc/PID
+#                          or /proc/PID/task/TID), printed or put in VAR
 #   lacks FEATURE          true if the running kernel lacks FEATURE; sets
 #                          LACKS, the reason a skip gives (see below)
 
@@ -67,14 +68,21 @@ nodev_refused() {
 	fi
 }
 
-# status_field DIR FIELD: what follows "FIELD:" and its blanks in DIR/status
-# (read by bash: in the TCG guest an exec of sed or awk costs more)
+# status_field DIR FIELD [VAR]: what follows "FIELD:" and its blanks in
+# DIR/status, printed, or put in VAR (no command substitution: no fork, for
+# loops such as server_pids').  Read by bash: in the TCG guest an exec of
+# sed or awk costs more.
 status_field() {
 	local line
 	while IFS= read -r line; do
 		[[ $line == "$2":* ]] || continue
 		line=${line#"$2":}
-		printf '%s\n' "${line#"${line%%[![:space:]]*}"}"
+		line=${line#"${line%%[![:space:]]*}"}
+		if [[ -n ${3:-} ]]; then
+			printf -v "$3" '%s' "$line"
+		else
+			printf '%s\n' "$line"
+		fi
 		return 0
 	done 2>/dev/null <"$1/status"
 	return 1
@@ -85,7 +93,7 @@ status_field() {
 # waits for PID 1 to reap it (del waits for a server's exit, not that).
 # (Read from /proc by bash: ps and awk cost 0.25 s of CPU in the TCG guest.)
 server_pids() {
-	local uid='' p comm stat ids _real euid _rest pids=()
+	local uid='' p comm stat ids euid pids=()
 	[[ -z ${1:-} ]] || uid=$(uid_of "$1")
 	for p in /proc/[0-9]*; do
 		read -r comm 2>/dev/null <"$p/comm" && [[ $comm == ublk-user ]] || continue
@@ -93,9 +101,10 @@ server_pids() {
 		stat=${stat##*) }
 		[[ $stat != Z* ]] || continue
 		if [[ -n $uid ]]; then
-			ids=$(status_field "$p" Uid) || continue
-			read -r _real euid _rest <<<"$ids"
-			[[ $euid == "$uid" ]] || continue
+			# Uid: real, effective, saved, fs
+			status_field "$p" Uid ids || continue
+			euid=${ids#*[[:space:]]}
+			[[ ${euid%%[[:space:]]*} == "$uid" ]] || continue
 		fi
 		pids+=("${p#/proc/}")
 	done
