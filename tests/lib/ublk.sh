@@ -71,10 +71,12 @@ nodev_refused() {
 # status_field DIR FIELD [VAR]: what follows "FIELD:" and its blanks in
 # DIR/status, printed, or put in VAR (no command substitution: no fork, for
 # loops such as server_pids').  Read by bash: in the TCG guest an exec of
-# sed or awk costs more.
+# sed or awk costs more.  Whole, with mapfile: a read per line seeks back
+# after each line, and the kernel then writes the file out again each time.
 status_field() {
-	local line
-	while IFS= read -r line; do
+	local line lines=()
+	mapfile -t lines 2>/dev/null <"$1/status" || return 1
+	for line in "${lines[@]}"; do
 		[[ $line == "$2":* ]] || continue
 		line=${line#"$2":}
 		line=${line#"${line%%[![:space:]]*}"}
@@ -84,7 +86,7 @@ status_field() {
 			printf '%s\n' "$line"
 		fi
 		return 0
-	done 2>/dev/null <"$1/status"
+	done
 	return 1
 }
 
