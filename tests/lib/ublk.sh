@@ -74,9 +74,9 @@ nodev_refused() {
 # sed or awk costs more.  Whole, with mapfile: a read per line seeks back
 # after each line, and the kernel then writes the file out again each time.
 status_field() {
-	local line lines=()
-	mapfile -t lines 2>/dev/null <"$1/status" || return 1
-	for line in "${lines[@]}"; do
+	local line status_lines=()
+	mapfile -t status_lines 2>/dev/null <"$1/status" || return 1
+	for line in "${status_lines[@]}"; do
 		[[ $line == "$2":* ]] || continue
 		line=${line#"$2":}
 		line=${line#"${line%%[![:space:]]*}"}
